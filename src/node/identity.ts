@@ -1,0 +1,53 @@
+/**
+ * A node's identity: one Ed25519 key, created on first start and kept in the data dir.
+ * It is both the libp2p peer key and the key that signs the node's events, so a gossip
+ * sender's peer id and an event's author are the same name.
+ */
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import type { PrivateKey } from '@libp2p/interface'
+import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
+
+export const IDENTITY_FILE = 'identity.key'
+
+export class IdentityFileError extends Error {
+  override readonly name = 'IdentityFileError'
+  constructor (readonly file: string, why: string, options?: ErrorOptions) {
+    super(`cannot use identity file ${file}: ${why}`, options)
+  }
+}
+
+function isMissing (error: unknown): boolean {
+  return (error as NodeJS.ErrnoException).code === 'ENOENT'
+}
+
+/** Loads the node's key from `dataDir`, or creates and saves one (mode 0600) on first start. */
+export async function loadOrCreateIdentity (dataDir: string): Promise<PrivateKey> {
+  const file = path.join(dataDir, IDENTITY_FILE)
+  let bytes: Uint8Array
+  try {
+    bytes = await readFile(file)
+  } catch (error) {
+    if (!isMissing(error)) throw new IdentityFileError(file, 'unreadable', { cause: error })
+    return createIdentity(file)
+  }
+  let key: PrivateKey
+  try {
+    key = privateKeyFromProtobuf(bytes)
+  } catch (error) {
+    throw new IdentityFileError(file, 'not a libp2p private key (corrupt or foreign file)', { cause: error })
+  }
+  if (key.type !== 'Ed25519') throw new IdentityFileError(file, `holds a ${key.type} key; nodes sign with Ed25519`)
+  return key
+}
+
+async function createIdentity (file: string): Promise<PrivateKey> {
+  const key = await generateKeyPair('Ed25519')
+  await mkdir(path.dirname(file), { recursive: true })
+  // Written aside then renamed, so a crash never leaves a half-written identity.
+  const partial = `${file}.partial`
+  await writeFile(partial, privateKeyToProtobuf(key), { mode: 0o600 })
+  await chmod(partial, 0o600)
+  await rename(partial, file)
+  return key
+}

@@ -1,0 +1,90 @@
+/**
+ * The mesh's settings, with the defaults a studio LAN wants. Every threshold is a named
+ * value with its unit; `resolveMeshConfig` fills in what the caller left out and refuses
+ * what cannot work (a malformed multiaddr, a batch smaller than one event), so a bad
+ * `--peer` fails at start with the field named, not later as a failed dial.
+ */
+import { multiaddr } from '@multiformats/multiaddr'
+import { z } from 'zod'
+import { MAX_EVENT_BYTES } from '../../protocol/encoding.js'
+import { InvalidMeshConfigError } from './errors.js'
+
+/** All interfaces, any free port: mDNS announces whatever the OS gave us. */
+export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/0']
+/** DNS-SD name peers announce and query; farms (and tests) with other tags do not meet. */
+export const DEFAULT_MDNS_SERVICE_TAG = '_constellation._udp.local'
+export const DEFAULT_MDNS_QUERY_INTERVAL_MS = 10_000
+/** How often a static `--peer` that is not connected is dialled again. */
+export const DEFAULT_BOOTSTRAP_REDIAL_MS = 5_000
+/** With a 1 s ping interval and timeout, a hung peer is dropped in about 1.5 s. */
+export const DEFAULT_PING_INTERVAL_MS = 1_000
+export const DEFAULT_PING_TIMEOUT_MS = 1_000
+/** Pull from a random peer this often, so a message gossip lost is found without a new event. */
+export const DEFAULT_ANTI_ENTROPY_INTERVAL_MS = 10_000
+export const DEFAULT_SYNC_BATCH_MAX_EVENTS = 512
+export const DEFAULT_SYNC_BATCH_MAX_BYTES = 1024 * 1024
+/** Batches a puller lets a server send ahead of what it has ingested: the back-pressure window. */
+export const DEFAULT_SYNC_WINDOW_BATCHES = 4
+/** After this many events a pull yields to other queued peers (a peer with a huge feed cannot starve the rest). */
+export const DEFAULT_SYNC_MAX_EVENTS_PER_SESSION = 50_000
+/** A sync stream silent this long is abandoned. Hung peers are caught sooner by the ping monitor. */
+export const DEFAULT_SYNC_IDLE_TIMEOUT_MS = 30_000
+/** Offence points that get a peer disconnected and refused (see offences.ts for the weights). */
+export const DEFAULT_BAN_THRESHOLD = 10
+export const DEFAULT_OFFENCE_DECAY_PER_MINUTE = 1
+export const DEFAULT_BAN_DURATION_MS = 10 * 60_000
+
+/** Room a sync batch needs beyond its events' bytes (CBOR headers). */
+export const SYNC_BATCH_OVERHEAD_BYTES = 1024
+
+const positiveMs = z.int().min(1).max(24 * 60 * 60_000)
+const positiveCount = z.int().min(1).max(10_000_000)
+
+const multiaddrText = z.string().refine((value) => {
+  try {
+    multiaddr(value)
+    return true
+  } catch {
+    return false
+  }
+}, { error: 'must be a multiaddr such as /ip4/192.0.2.7/tcp/4001' })
+
+const meshConfigSchema = z.strictObject({
+  /** Multiaddrs to listen on; tests use /ip4/127.0.0.1/tcp/0 to stay on loopback. */
+  listen: z.array(multiaddrText).min(1).default(DEFAULT_LISTEN),
+  /** Static peers (`--peer`), for networks that block multicast. */
+  bootstrapPeers: z.array(multiaddrText).default([]),
+  bootstrapRedialMs: positiveMs.default(DEFAULT_BOOTSTRAP_REDIAL_MS),
+  mdns: z.strictObject({
+    enabled: z.boolean().default(true),
+    serviceTag: z.string().regex(/^_[a-z0-9-]{1,40}\._(udp|tcp)\.local$/, { error: 'must look like _name._udp.local' }).default(DEFAULT_MDNS_SERVICE_TAG),
+    queryIntervalMs: positiveMs.default(DEFAULT_MDNS_QUERY_INTERVAL_MS)
+  }).prefault({}),
+  pingIntervalMs: positiveMs.default(DEFAULT_PING_INTERVAL_MS),
+  pingTimeoutMs: positiveMs.default(DEFAULT_PING_TIMEOUT_MS),
+  sync: z.strictObject({
+    antiEntropyIntervalMs: positiveMs.default(DEFAULT_ANTI_ENTROPY_INTERVAL_MS),
+    batchMaxEvents: positiveCount.default(DEFAULT_SYNC_BATCH_MAX_EVENTS),
+    batchMaxBytes: z.int().min(MAX_EVENT_BYTES + SYNC_BATCH_OVERHEAD_BYTES, { error: `must hold at least one event of ${MAX_EVENT_BYTES} bytes` })
+      .max(16 * 1024 * 1024).default(DEFAULT_SYNC_BATCH_MAX_BYTES),
+    windowBatches: z.int().min(1).max(64).default(DEFAULT_SYNC_WINDOW_BATCHES),
+    maxEventsPerSession: positiveCount.default(DEFAULT_SYNC_MAX_EVENTS_PER_SESSION),
+    idleTimeoutMs: positiveMs.default(DEFAULT_SYNC_IDLE_TIMEOUT_MS)
+  }).prefault({}),
+  offences: z.strictObject({
+    banThreshold: z.number().positive().default(DEFAULT_BAN_THRESHOLD),
+    decayPerMinute: z.number().nonnegative().default(DEFAULT_OFFENCE_DECAY_PER_MINUTE),
+    banDurationMs: positiveMs.default(DEFAULT_BAN_DURATION_MS)
+  }).prefault({})
+})
+
+export type MeshConfig = z.output<typeof meshConfigSchema>
+/** What a caller may pass: any subset, nested objects included. */
+export type MeshConfigInput = z.input<typeof meshConfigSchema>
+
+export function resolveMeshConfig (input: MeshConfigInput = {}): MeshConfig {
+  const parsed = meshConfigSchema.safeParse(input)
+  if (parsed.success) return parsed.data
+  const [issue] = parsed.error.issues
+  throw new InvalidMeshConfigError(issue?.path.map(String).join('.') ?? 'config', issue?.message ?? 'rejected')
+}

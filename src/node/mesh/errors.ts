@@ -1,0 +1,61 @@
+/**
+ * What can go wrong in the mesh, as typed errors with a stable `name` and the context a
+ * person needs: the file, the peer, the field. Refusals of events themselves are the
+ * protocol's (`EventRejectedError` in src/protocol/errors.ts); these are the mesh's own.
+ */
+
+/** No swarm key where one was expected; `cr key generate` writes one. */
+export class SwarmKeyNotFoundError extends Error {
+  override readonly name = 'SwarmKeyNotFoundError'
+  constructor (readonly path: string) {
+    super(`no swarm key at ${path}; create one with \`cr key generate\` and copy it to every machine of the studio`)
+  }
+}
+
+/** Refusing to overwrite a swarm key: doing so would cut this machine off the farm. */
+export class SwarmKeyExistsError extends Error {
+  override readonly name = 'SwarmKeyExistsError'
+  constructor (readonly path: string) {
+    super(`a swarm key already exists at ${path}; replacing it cuts this machine off every peer that keeps the old one`)
+  }
+}
+
+export class InvalidSwarmKeyError extends Error {
+  override readonly name = 'InvalidSwarmKeyError'
+  constructor (readonly source: string, readonly why: string) {
+    super(`invalid swarm key in ${source}: ${why}`)
+  }
+}
+
+export class InvalidMeshConfigError extends Error {
+  override readonly name = 'InvalidMeshConfigError'
+  constructor (readonly field: string, readonly why: string) {
+    super(`invalid mesh setting ${field}: ${why}`)
+  }
+}
+
+/** A peer broke the sync protocol: a frame it should not send, or more events than asked for. */
+export class SyncProtocolError extends Error {
+  override readonly name = 'SyncProtocolError'
+  readonly reason = 'protocol'
+  constructor (readonly peer: string, readonly why: string) {
+    super(`sync with ${peer} broke the protocol: ${why}`)
+  }
+}
+
+/** An ephemeral message that does not fit the schema or the size limit. */
+export class InvalidEphemeralMessageError extends Error {
+  override readonly name = 'InvalidEphemeralMessageError'
+  readonly reason = 'malformed-ephemeral'
+  constructor (readonly why: string) {
+    super(`invalid ephemeral message: ${why}`)
+  }
+}
+
+/** An operation that needs a running mesh was called before start or after stop. */
+export class MeshNotRunningError extends Error {
+  override readonly name = 'MeshNotRunningError'
+  constructor (readonly operation: string) {
+    super(`cannot ${operation}: the mesh is not running`)
+  }
+}

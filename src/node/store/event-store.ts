@@ -1,0 +1,286 @@
+/**
+ * The node's log on disk: every author's feed, the feed heads, and the materialized farm
+ * records, in LevelDB. An event, its feed head and the one record it touched are written
+ * in one atomic batch, so the records on disk always equal a replay of the events on disk
+ * and a restart loads them instead of replaying everything.
+ *
+ * Every value the store writes is sealed with its sha256 (see seal.ts): bytes it did not
+ * write are refused with a CorruptStoreError, never decoded into nonsense.
+ */
+import { Level } from 'level'
+import { decodeEvent, encodeCanonical, encodeEvent } from '../../protocol/encoding.js'
+import type { EventBody, VerifiedEvent } from '../../protocol/events.js'
+import type { FeedHead } from '../../protocol/feed.js'
+import { emptyRecords, type FarmRecords, type JobRecord, type NodeRecord, type Touched } from '../../protocol/records.js'
+import { Replica } from '../../protocol/replica.js'
+import { verifyEvent, type Signer } from '../../protocol/signing.js'
+import type { VersionVector } from '../../protocol/version-vector.js'
+import type { FarmView } from '../../protocol/view.js'
+import { CorruptStoreError, ForeignStoreError, StoreClosedError, StoreWriteError } from './errors.js'
+import { openSeal, seal } from './seal.js'
+
+export const STORE_FORMAT = 'constellation-store/1'
+
+/** The result of taking in one remote event; refusals are thrown as EventRejectedError. */
+export type IngestResult =
+  | { readonly kind: 'appended', readonly event: VerifiedEvent }
+  | { readonly kind: 'gap', readonly author: string, readonly have: number, readonly got: number }
+
+/** One outcome per event of a batch: a refusal does not stop the rest. */
+export type BatchOutcome = IngestResult | { readonly kind: 'rejected', readonly error: Error }
+
+export type AppendListener = (event: VerifiedEvent, bytes: Uint8Array) => void
+
+type Bytes = Uint8Array
+
+function sublevelOf (db: Level<string, Bytes>, name: string) {
+  return db.sublevel<string, Bytes>(name, { keyEncoding: 'utf8', valueEncoding: 'view' })
+}
+type Sublevel = ReturnType<typeof sublevelOf>
+interface BatchOp { type: 'put', sublevel: Sublevel, key: string, value: Bytes }
+
+/** Seq numbers padded so LevelDB's byte order is seq order. */
+function seqKey (author: string, seq: number): string {
+  return `${author}!${String(seq).padStart(16, '0')}`
+}
+
+export class EventStore {
+  private readonly db: Level<string, Bytes>
+  private readonly events: Sublevel
+  private readonly heads: Sublevel
+  private readonly jobs: Sublevel
+  private readonly nodes: Sublevel
+  private replica: Replica
+  private readonly listeners = new Set<AppendListener>()
+  /** Writes run one at a time, in arrival order, so feed heads never race. */
+  private queue: Promise<unknown> = Promise.resolve()
+  private closed = false
+
+  private constructor (readonly location: string, readonly signer: Signer, db: Level<string, Bytes>) {
+    this.db = db
+    this.events = sublevelOf(db, 'events')
+    this.heads = sublevelOf(db, 'heads')
+    this.jobs = sublevelOf(db, 'jobs')
+    this.nodes = sublevelOf(db, 'nodes')
+    this.replica = new Replica()
+  }
+
+  /** Opens (or creates) the store in `location`, writing events as `signer`. */
+  static async open (location: string, signer: Signer): Promise<EventStore> {
+    const db = new Level<string, Bytes>(location, { keyEncoding: 'utf8', valueEncoding: 'view' })
+    await db.open()
+    const store = new EventStore(location, signer, db)
+    try {
+      await store.checkFormat()
+      store.replica = await store.loadReplica()
+    } catch (error) {
+      await db.close()
+      throw error
+    }
+    return store
+  }
+
+  get author (): string {
+    return this.signer.author
+  }
+
+  versionVector (): VersionVector {
+    return this.replica.versionVector()
+  }
+
+  view (): FarmView {
+    return this.replica.view()
+  }
+
+  stateHash (): string {
+    return this.replica.stateHash()
+  }
+
+  /** The records, for reports and tests; treat as read-only. */
+  records (): FarmRecords {
+    return this.replica.records
+  }
+
+  onAppended (listener: AppendListener): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  /** Takes in one remote event in wire form. Throws EventRejectedError subclasses on refusal. */
+  async ingest (bytes: Bytes): Promise<IngestResult> {
+    const [outcome] = await this.ingestBatch([bytes])
+    if (outcome === undefined) throw new Error('ingestBatch returned no outcome')
+    if (outcome.kind === 'rejected') throw outcome.error
+    return outcome
+  }
+
+  /** Takes in many remote events with one disk write; each gets its own outcome. */
+  async ingestBatch (list: readonly Bytes[]): Promise<BatchOutcome[]> {
+    return this.serialized(async () => {
+      const pending = new Map<string, Bytes>()
+      const heldHash = async (author: string, seq: number): Promise<Uint8Array> =>
+        this.heldHash(author, seq, pending)
+      const outcomes: BatchOutcome[] = []
+      const appended: [VerifiedEvent, Bytes][] = []
+      const touched: Touched[] = []
+      for (const bytes of list) {
+        let admission: Awaited<ReturnType<Replica['admit']>>
+        try {
+          admission = await this.replica.admit(bytes, heldHash)
+        } catch (error) {
+          outcomes.push({ kind: 'rejected', error: error as Error })
+          continue
+        }
+        if (admission.kind === 'gap') {
+          outcomes.push(admission)
+          continue
+        }
+        const { verified } = admission
+        pending.set(seqKey(verified.event.author, verified.event.seq), bytes)
+        touched.push(this.replica.commit(verified))
+        appended.push([verified, bytes])
+        outcomes.push({ kind: 'appended', event: verified })
+      }
+      await this.write(appended, touched)
+      return outcomes
+    })
+  }
+
+  /** Writes a local event: validated, signed as this node, stored, then announced. */
+  async append (body: EventBody, wallTime: number): Promise<{ event: VerifiedEvent, bytes: Bytes }> {
+    return this.serialized(async () => {
+      const verified = this.replica.draft(this.signer, wallTime, body)
+      const bytes = encodeEvent(verified.event)
+      const touched = this.replica.commit(verified)
+      await this.write([[verified, bytes]], [touched])
+      return { event: verified, bytes }
+    })
+  }
+
+  /** Wire bytes of `author`'s events from `fromSeq`, in order, at most `limit` of them. */
+  async readFeed (author: string, fromSeq: number, limit: number): Promise<Bytes[]> {
+    this.assertOpen()
+    const last = Math.min(this.replica.head(author)?.seq ?? 0, fromSeq + limit - 1)
+    if (last < fromSeq) return []
+    return this.events.values({ gte: seqKey(author, fromSeq), lte: seqKey(author, last) }).all()
+  }
+
+  /** Every stored event, verified, feed by feed: for reports and replay checks. */
+  async * allEvents (): AsyncGenerator<VerifiedEvent> {
+    this.assertOpen()
+    for await (const [key, bytes] of this.events.iterator()) {
+      yield this.decodeStored(key, bytes)
+    }
+  }
+
+  async close (): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.queue.catch(() => undefined)
+    await this.db.close()
+  }
+
+  private decodeStored (key: string, bytes: Bytes): VerifiedEvent {
+    try {
+      return verifyEvent(decodeEvent(bytes))
+    } catch (error) {
+      throw new CorruptStoreError(this.location, `events/${key}`, (error as Error).message, { cause: error })
+    }
+  }
+
+  private async heldHash (author: string, seq: number, pending: ReadonlyMap<string, Bytes>): Promise<Uint8Array> {
+    const key = seqKey(author, seq)
+    const bytes = pending.get(key) ?? await this.events.get(key)
+    if (bytes === undefined) throw new CorruptStoreError(this.location, `events/${key}`, 'below the feed head but missing')
+    return this.decodeStored(key, bytes).hash
+  }
+
+  private async write (appended: readonly [VerifiedEvent, Bytes][], touched: readonly Touched[]): Promise<void> {
+    if (appended.length === 0) return
+    const ops: BatchOp[] = []
+    for (const [verified, bytes] of appended) {
+      ops.push({ type: 'put', sublevel: this.events, key: seqKey(verified.event.author, verified.event.seq), value: bytes })
+    }
+    for (const [author, head] of this.headsOf(appended)) {
+      ops.push({ type: 'put', sublevel: this.heads, key: author, value: seal(encodeCanonical(head)) })
+    }
+    ops.push(...this.recordOps(touched))
+    try {
+      await this.db.batch(ops)
+    } catch (error) {
+      // Memory ran ahead of the disk: reload the truth before anyone reads it.
+      this.replica = await this.loadReplica()
+      throw new StoreWriteError(this.location, { cause: error })
+    }
+    for (const [verified, bytes] of appended) {
+      for (const listener of this.listeners) listener(verified, bytes)
+    }
+  }
+
+  private headsOf (appended: readonly [VerifiedEvent, Bytes][]): Map<string, FeedHead> {
+    const heads = new Map<string, FeedHead>()
+    for (const [verified] of appended) {
+      const head = this.replica.head(verified.event.author)
+      if (head !== undefined) heads.set(verified.event.author, head)
+    }
+    return heads
+  }
+
+  private recordOps (touched: readonly Touched[]): BatchOp[] {
+    const ops = new Map<string, BatchOp>()
+    for (const touch of touched) {
+      if (touch.kind === 'none') continue
+      const sublevel = touch.kind === 'job' ? this.jobs : this.nodes
+      const record = touch.kind === 'job' ? this.replica.records.jobs[touch.id] : this.replica.records.nodes[touch.id]
+      ops.set(`${touch.kind}/${touch.id}`, { type: 'put', sublevel, key: touch.id, value: seal(encodeCanonical(record)) })
+    }
+    return [...ops.values()]
+  }
+
+  private async checkFormat (): Promise<void> {
+    const meta = this.db.sublevel('meta', { keyEncoding: 'utf8', valueEncoding: 'utf8' })
+    const found = await meta.get('format')
+    if (found === undefined) {
+      const anything = await this.db.keys({ limit: 1 }).all()
+      if (anything.length > 0) throw new ForeignStoreError(this.location, '(none)', STORE_FORMAT)
+      await meta.put('format', STORE_FORMAT)
+      return
+    }
+    if (found !== STORE_FORMAT) throw new ForeignStoreError(this.location, found, STORE_FORMAT)
+  }
+
+  private async loadReplica (): Promise<Replica> {
+    const heads = new Map<string, FeedHead>()
+    for await (const [author, value] of this.heads.iterator()) {
+      heads.set(author, this.unseal(`heads/${author}`, value) as FeedHead)
+    }
+    const records = emptyRecords()
+    for await (const [id, value] of this.jobs.iterator()) {
+      records.jobs[id] = this.unseal(`jobs/${id}`, value) as JobRecord
+    }
+    for await (const [id, value] of this.nodes.iterator()) {
+      records.nodes[id] = this.unseal(`nodes/${id}`, value) as NodeRecord
+    }
+    return new Replica({ heads, records })
+  }
+
+  private unseal (key: string, value: Bytes): unknown {
+    try {
+      return openSeal(value)
+    } catch (error) {
+      throw new CorruptStoreError(this.location, key, (error as Error).message, { cause: error })
+    }
+  }
+
+  private assertOpen (): void {
+    if (this.closed) throw new StoreClosedError(this.location)
+  }
+
+  private async serialized<T> (task: () => Promise<T>): Promise<T> {
+    this.assertOpen()
+    const run = this.queue.then(task, task)
+    this.queue = run.catch(() => undefined)
+    return run
+  }
+}
+

@@ -1,0 +1,177 @@
+/**
+ * The shape of every durable fact, as zod schemas: the single source of truth for what a
+ * valid event is. Types in events.ts are inferred from these, so the checks and the types
+ * cannot drift apart. Objects are strict: an unknown key is refused, never stripped,
+ * because stripping would change what the author signed.
+ */
+import { z } from 'zod'
+import { parseClockTime, WEEKDAYS, WINDOW_MODES } from './schedule.js'
+import {
+  CLASSIFICATIONS, FAILURE_KINDS, FRAME_NUMBER_LIMIT, MAX_FRAMES_PER_JOB, MAX_RETRIES_LIMIT,
+  OUTPUT_LINE_MAX_CHARS, OUTPUT_TAIL_LINES, PATH_MAX_CHARS, PRIORITY_MAX, PRIORITY_MIN,
+  SOFTWARE, TEXT_MAX_CHARS, UNLIMITED
+} from './vocabulary.js'
+
+const text = (what: string, max = TEXT_MAX_CHARS): z.ZodString =>
+  z.string({ error: `${what} must be text` })
+    .min(1, { error: `${what} must not be empty` })
+    .max(max, { error: `${what} is longer than ${max} characters` })
+
+const wholeNumber = (what: string, min: number, max: number): z.ZodInt =>
+  z.int({ error: `${what} must be a whole number` })
+    .min(min, { error: (issue) => `${what} ${String(issue.input)} is below ${min}` })
+    .max(max, { error: (issue) => `${what} ${String(issue.input)} is above ${max}` })
+
+const oneOf = <const T extends readonly [string, ...string[]]>(what: string, values: T) =>
+  z.enum(values, {
+    error: (issue) => `unknown ${what} ${JSON.stringify(issue.input)}; expected one of ${values.join(', ')}`
+  })
+
+/** A resource limit: -1 (unlimited, as in the seed) or a positive amount. */
+const limit = (what: string): z.ZodInt =>
+  z.int({ error: `${what} must be a whole number` })
+    .refine((value) => value === UNLIMITED || value >= 1, { error: `${what} must be -1 (unlimited) or at least 1` })
+    .max(1_000_000_000, { error: `${what} is implausibly large` })
+
+export const uuidSchema = z.uuid({ error: 'must be a UUID' })
+export const peerIdSchema = z.string().regex(/^[1-9A-HJ-NP-Za-km-z]{40,60}$/, { error: 'must be a peer id' })
+export const classificationSchema = oneOf('classification', CLASSIFICATIONS)
+export const softwareSchema = oneOf('software', SOFTWARE)
+export const prioritySchema = wholeNumber('priority', PRIORITY_MIN, PRIORITY_MAX)
+export const maxRetriesSchema = wholeNumber('max retries', 0, MAX_RETRIES_LIMIT)
+const frameSchema = wholeNumber('frame', -FRAME_NUMBER_LIMIT, FRAME_NUMBER_LIMIT)
+const blockIndexSchema = wholeNumber('block', 0, MAX_FRAMES_PER_JOB)
+const epochSchema = wholeNumber('epoch', 1, Number.MAX_SAFE_INTEGER)
+const durationMsSchema = wholeNumber('duration', 0, Number.MAX_SAFE_INTEGER)
+const outputTailSchema = z.array(z.string().max(OUTPUT_LINE_MAX_CHARS, { error: `an output line is longer than ${OUTPUT_LINE_MAX_CHARS} characters` }))
+  .max(OUTPUT_TAIL_LINES, { error: `output tail has more than ${OUTPUT_TAIL_LINES} lines` })
+
+const clockTimeSchema = z.string().refine((value) => parseClockTime(value) !== undefined, { error: 'must be a time HH:MM' })
+
+export const scheduleWindowSchema = z.strictObject({
+  days: z.array(oneOf('weekday', WEEKDAYS)).min(1, { error: 'a window needs at least one day' })
+    .refine((days) => new Set(days).size === days.length, { error: 'a day is listed twice' }),
+  start: clockTimeSchema,
+  end: clockTimeSchema,
+  mode: oneOf('window mode', WINDOW_MODES)
+}).refine((window) => window.start !== window.end, { error: 'a window must not start and end at the same time', path: ['end'] })
+
+export const scheduleSchema = z.array(scheduleWindowSchema).max(64, { error: 'a schedule has at most 64 windows' })
+
+/** A job as submitted: every column of the seed's constellationJobTable that is not derived. */
+export const jobSpecSchema = z.strictObject({
+  id: uuidSchema,
+  name: text('name', 200),
+  project: text('project'),
+  user: text('user'),
+  software: softwareSchema,
+  scenePath: text('scene path', PATH_MAX_CHARS),
+  targetPath: text('target path', PATH_MAX_CHARS),
+  frameStart: frameSchema,
+  frameEnd: frameSchema,
+  blockSize: wholeNumber('block size', 1, MAX_FRAMES_PER_JOB),
+  layer: text('layer').nullable(),
+  camera: text('camera').nullable(),
+  imageName: text('image name', 200).nullable(),
+  imageFormat: z.string().regex(/^[a-z0-9]{2,8}$/, { error: 'image format must be a short lower-case extension such as png or exr' }).nullable(),
+  commandTemplate: z.array(z.string().max(PATH_MAX_CHARS)).min(1, { error: 'a command template needs the program' }).max(256).nullable(),
+  priority: prioritySchema,
+  classification: classificationSchema,
+  maxRetries: maxRetriesSchema,
+  enabled: z.boolean()
+}).superRefine((job, context) => {
+  if (job.frameEnd < job.frameStart) {
+    context.addIssue({ code: 'custom', path: ['frameEnd'], message: `frame end ${job.frameEnd} is before frame start ${job.frameStart}` })
+  } else if (job.frameEnd - job.frameStart + 1 > MAX_FRAMES_PER_JOB) {
+    context.addIssue({ code: 'custom', path: ['frameEnd'], message: `the range spans more than ${MAX_FRAMES_PER_JOB} frames` })
+  }
+  if ((job.software === 'command') !== (job.commandTemplate !== null)) {
+    context.addIssue({
+      code: 'custom',
+      path: ['commandTemplate'],
+      message: job.software === 'command' ? 'software "command" needs a command template' : `a command template is only for software "command", not ${job.software}`
+    })
+  }
+})
+
+const atLeastOneChange = (changes: Record<string, unknown>): boolean => Object.keys(changes).length > 0
+
+export const jobChangesSchema = z.strictObject({
+  priority: prioritySchema.exactOptional(),
+  classification: classificationSchema.exactOptional(),
+  maxRetries: maxRetriesSchema.exactOptional(),
+  enabled: z.boolean().exactOptional(),
+  halted: z.boolean().exactOptional()
+}).refine(atLeastOneChange, { error: 'an edit must change at least one field' })
+
+/** The editable columns of the seed's constellationClientTable, plus the schedule. */
+export const nodeChangesSchema = z.strictObject({
+  name: text('node name', 200).exactOptional(),
+  blocked: z.boolean().exactOptional(),
+  memoryLimitMb: limit('memory limit').exactOptional(),
+  threadLimit: limit('thread limit').exactOptional(),
+  workMemoryLimitMb: limit('work-hour memory limit').exactOptional(),
+  workThreadLimit: limit('work-hour thread limit').exactOptional(),
+  classifications: z.array(classificationSchema).max(CLASSIFICATIONS.length)
+    .refine((classes) => new Set(classes).size === classes.length, { error: 'a classification is listed twice' }).exactOptional(),
+  schedule: scheduleSchema.exactOptional()
+}).refine(atLeastOneChange, { error: 'a settings change must change at least one field' })
+
+const blockFields = { jobId: uuidSchema, block: blockIndexSchema, epoch: epochSchema }
+
+export const frameTimeSchema = z.strictObject({ frame: frameSchema, ms: durationMsSchema })
+
+export const eventBodySchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('job.submitted'), job: jobSpecSchema }),
+  z.strictObject({ type: z.literal('job.edited'), jobId: uuidSchema, changes: jobChangesSchema }),
+  z.strictObject({ type: z.literal('job.retried'), jobId: uuidSchema }),
+  z.strictObject({ type: z.literal('job.deleted'), jobId: uuidSchema }),
+  z.strictObject({ type: z.literal('block.claimed'), ...blockFields }),
+  z.strictObject({ type: z.literal('block.started'), ...blockFields }),
+  z.strictObject({
+    type: z.literal('block.finished'),
+    ...blockFields,
+    wallMs: durationMsSchema,
+    frames: z.array(frameTimeSchema).min(1, { error: 'a finished block has at least one frame' }).max(MAX_FRAMES_PER_JOB)
+  }),
+  z.strictObject({
+    type: z.literal('block.failed'),
+    ...blockFields,
+    failure: oneOf('failure kind', FAILURE_KINDS),
+    message: text('message'),
+    outputTail: outputTailSchema
+  }),
+  z.strictObject({ type: z.literal('block.released'), ...blockFields, reason: text('reason') }),
+  z.strictObject({ type: z.literal('node.settings'), node: peerIdSchema, changes: nodeChangesSchema }),
+  z.strictObject({
+    type: z.literal('log.recorded'),
+    clientName: text('client name', 200),
+    jobId: uuidSchema.nullable(),
+    block: blockIndexSchema.nullable(),
+    description: text('description'),
+    outputTail: outputTailSchema
+  })
+], { error: (issue) => `unknown event type ${JSON.stringify((issue.input as { type?: unknown } | undefined)?.type)}` })
+
+const bytes = (what: string, length: number) =>
+  z.custom<Uint8Array>((value) => value instanceof Uint8Array, { error: `${what} must be bytes` })
+    .refine((value) => value.length === length, { error: `${what} must be ${length} bytes` })
+
+export const HASH_BYTES = 32
+export const SIGNATURE_BYTES = 64
+export const ENVELOPE_VERSION = 1
+
+/** The signed envelope around a body: author's feed position, clocks, and signature. */
+export const signedEventSchema = z.strictObject({
+  v: z.literal(ENVELOPE_VERSION, { error: `unsupported envelope version; this peer speaks ${ENVELOPE_VERSION}` }),
+  author: peerIdSchema,
+  seq: wholeNumber('seq', 1, Number.MAX_SAFE_INTEGER),
+  prev: bytes('prev', HASH_BYTES).nullable(),
+  lamport: wholeNumber('lamport', 1, Number.MAX_SAFE_INTEGER),
+  wallTime: wholeNumber('wall time', 0, Number.MAX_SAFE_INTEGER),
+  body: eventBodySchema,
+  sig: bytes('signature', SIGNATURE_BYTES)
+}).refine((event) => (event.seq === 1) === (event.prev === null), {
+  error: 'prev must be null exactly for seq 1',
+  path: ['prev']
+})

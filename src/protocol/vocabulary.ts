@@ -1,0 +1,62 @@
+/**
+ * The farm's vocabulary: the named values of the seed's job, client and log tables, and
+ * the limits that go with them. Every other module speaks in these names.
+ */
+
+/** Renderers a job can name. The seed's list, plus Arnold, Blender and a generic command. */
+export const SOFTWARE = [
+  'maya-mray',
+  'maya-vray',
+  'maya-arnold',
+  'maya-hardware',
+  'maya-software',
+  'nuke',
+  'blender',
+  'arnold-kick',
+  'vray-standalone',
+  'procedural',
+  'command'
+] as const
+export type Software = (typeof SOFTWARE)[number]
+
+/** The seed's jobStatus. */
+export const JOB_STATUS = ['QUEUE', 'RENDERING', 'HALT', 'DONE', 'ERROR'] as const
+export type JobStatus = (typeof JOB_STATUS)[number]
+
+/** A block's life: waiting for a node, held by one, finished, or failed for good. */
+export const BLOCK_STATUS = ['QUEUE', 'CLAIMED', 'RENDERING', 'DONE', 'ERROR'] as const
+export type BlockStatus = (typeof BLOCK_STATUS)[number]
+
+/** The seed's clientStatus. OFFLINE needs liveness, which the log does not hold. */
+export const CLIENT_STATUS = ['STANDBY', 'OFFLINE', 'RENDERING', 'ERROR'] as const
+export type ClientStatus = (typeof CLIENT_STATUS)[number]
+
+/** The seed's classification letters, used to route jobs to nodes. */
+export const CLASSIFICATIONS = [
+  'A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I', 'J', 'K', 'L', 'M',
+  'N', 'O', 'P', 'Q', 'R', 'S', 'T', 'U', 'V', 'W', 'X', 'Y', 'Z'
+] as const
+export type Classification = (typeof CLASSIFICATIONS)[number]
+
+/** Why a block failed: fatal disables the job (seed: Error Return), retryable tries again. */
+export const FAILURE_KINDS = ['fatal', 'retryable'] as const
+export type FailureKind = (typeof FAILURE_KINDS)[number]
+
+export const PRIORITY_MIN = 0
+export const PRIORITY_MAX = 99
+export const DEFAULT_PRIORITY = 50
+export const DEFAULT_BLOCK_SIZE = 1
+export const DEFAULT_MAX_RETRIES = 3
+export const MAX_RETRIES_LIMIT = 100
+/** A job may span at most this many frames; beyond it a typo (1-1000000) is likelier than intent. */
+export const MAX_FRAMES_PER_JOB = 1_000_000
+/** Frames may be negative (pre-roll), within this bound. */
+export const FRAME_NUMBER_LIMIT = 10_000_000
+/** -1 means unlimited, as in the seed's client table. */
+export const UNLIMITED = -1
+/** Lines of renderer output kept with a failure or a log record for the log report. */
+export const OUTPUT_TAIL_LINES = 100
+export const OUTPUT_LINE_MAX_CHARS = 400
+/** Free-text fields (project, user, messages) are capped to keep events small. */
+export const TEXT_MAX_CHARS = 1_000
+export const PATH_MAX_CHARS = 4_096

@@ -1,0 +1,142 @@
+/**
+ * The trust boundary: every way an event can be wrong is refused with its own error, and
+ * a refused event changes nothing.
+ */
+import test from 'ava'
+import { encode } from 'cborg'
+import { decodeEvent, encodeEvent, MAX_EVENT_BYTES } from '../../src/protocol/encoding.js'
+import {
+  BrokenChainError, ForgedEventError, ForkedFeedError, InvalidEventError, MalformedEventError,
+  OversizedEventError, ReplayedEventError
+} from '../../src/protocol/errors.js'
+import type { SignedEvent } from '../../src/protocol/events.js'
+import { Replica } from '../../src/protocol/replica.js'
+import { signEvent } from '../../src/protocol/signing.js'
+import { jobSpec, makeSigners, World } from '../helpers/farm-events.js'
+import { nth } from '../helpers/nth.js'
+
+const signers = await makeSigners(2)
+const alice = nth(signers, 0)
+const bob = nth(signers, 1)
+
+/** Two events of Alice's feed and a receiver that holds neither. */
+function setup (): { world: World, receiver: Replica, wire: Uint8Array[], held: Map<string, Uint8Array> } {
+  const world = new World(signers)
+  const job = jobSpec()
+  world.write(0, { type: 'job.submitted', job })
+  world.write(0, { type: 'job.edited', jobId: job.id, changes: { priority: 80 } })
+  return { world, receiver: new Replica(), wire: world.events.map((verified) => encodeEvent(verified.event)), held: new Map() }
+}
+
+async function take (receiver: Replica, held: Map<string, Uint8Array>, bytes: Uint8Array) {
+  const admission = await receiver.admit(bytes, (author, seq) => {
+    const hash = held.get(`${author}#${seq}`)
+    return hash === undefined ? Promise.reject(new Error('not held')) : Promise.resolve(hash)
+  })
+  if (admission.kind === 'next') {
+    receiver.commit(admission.verified)
+    held.set(`${admission.verified.event.author}#${admission.verified.event.seq}`, admission.verified.hash)
+  }
+  return admission
+}
+
+function resign (event: SignedEvent, changes: Partial<SignedEvent>, signer = alice): Uint8Array {
+  const { sig: _sig, ...unsigned } = { ...event, ...changes }
+  return encodeEvent(signEvent(unsigned, signer).event)
+}
+
+test('a valid feed is admitted in order and a gap is reported, not applied', async (t) => {
+  const { receiver, wire, held } = setup()
+  const gap = await take(receiver, held, nth(wire, 1))
+  t.like(gap, { kind: 'gap', have: 0, got: 2 })
+  t.deepEqual(receiver.versionVector(), {})
+  t.like(await take(receiver, held, nth(wire, 0)), { kind: 'next' })
+  t.like(await take(receiver, held, nth(wire, 1)), { kind: 'next' })
+  t.deepEqual(receiver.versionVector(), { [alice.author]: 2 })
+  t.is(receiver.view().jobs[0]?.priority, 80)
+})
+
+test('a flipped signature bit is forged', async (t) => {
+  const { receiver, world, held } = setup()
+  const event = nth(world.events, 0).event
+  const sig = Uint8Array.from(event.sig)
+  sig[0] = (sig[0] ?? 0) ^ 1
+  await t.throwsAsync(take(receiver, held, encodeEvent({ ...event, sig })), { instanceOf: ForgedEventError })
+  t.deepEqual(receiver.versionVector(), {})
+})
+
+test('content changed after signing is forged', async (t) => {
+  const { receiver, world, held } = setup()
+  const event = nth(world.events, 0).event
+  const body = event.body.type === 'job.submitted' ? { ...event.body, job: { ...event.body.job, priority: 99 } } : event.body
+  await t.throwsAsync(take(receiver, held, encodeEvent({ ...event, body })), { instanceOf: ForgedEventError, message: /signature does not match/ })
+})
+
+test('an event signed by one peer in the name of another is forged', async (t) => {
+  const { receiver, world, held } = setup()
+  const event = nth(world.events, 0).event
+  const { sig: _sig, ...unsigned } = event
+  const bobSigned = signEvent({ ...unsigned, author: bob.author }, bob).event
+  await t.throwsAsync(take(receiver, held, encodeEvent({ ...bobSigned, author: alice.author })), { instanceOf: ForgedEventError })
+})
+
+test('an author that is not an Ed25519 peer id is forged', async (t) => {
+  const { receiver, world, held } = setup()
+  const event = nth(world.events, 0).event
+  const error = await t.throwsAsync(take(receiver, held, encodeEvent({ ...event, author: 'QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5N' })), { instanceOf: ForgedEventError })
+  t.regex(error.message, /not an Ed25519 peer id/)
+})
+
+test('a wrong prev hash breaks the chain', async (t) => {
+  const { receiver, world, wire, held } = setup()
+  await take(receiver, held, nth(wire, 0))
+  const second = nth(world.events, 1).event
+  const bytes = resign(second, { prev: new Uint8Array(32) })
+  await t.throwsAsync(take(receiver, held, bytes), { instanceOf: BrokenChainError, message: /prev does not name/ })
+  t.deepEqual(receiver.versionVector(), { [alice.author]: 1 })
+})
+
+test('a lamport clock that goes backwards breaks the chain', async (t) => {
+  const { receiver, world, wire, held } = setup()
+  await take(receiver, held, nth(wire, 0))
+  const second = nth(world.events, 1).event
+  await t.throwsAsync(take(receiver, held, resign(second, { lamport: 1 })), { instanceOf: BrokenChainError, message: /lamport/ })
+})
+
+test('the same event twice is a replay; a different one at a held seq is a fork', async (t) => {
+  const { receiver, world, wire, held } = setup()
+  await take(receiver, held, nth(wire, 0))
+  await t.throwsAsync(take(receiver, held, nth(wire, 0)), { instanceOf: ReplayedEventError })
+  const first = nth(world.events, 0).event
+  await t.throwsAsync(take(receiver, held, resign(first, { wallTime: first.wallTime + 1 })), { instanceOf: ForkedFeedError })
+  t.deepEqual(receiver.versionVector(), { [alice.author]: 1 })
+})
+
+test('garbled bytes are malformed, never a crash', async (t) => {
+  const { receiver, wire, held } = setup()
+  const garbage = [
+    new Uint8Array([0xff, 0x00, 0x13]),
+    nth(wire, 0).subarray(0, 40),
+    new TextEncoder().encode('{"type":"job.submitted"}'),
+    encode({ hello: 'world' }),
+    encode([1, 2, 3]),
+    new Uint8Array(0)
+  ]
+  for (const bytes of garbage) {
+    await t.throwsAsync(take(receiver, held, bytes), { instanceOf: MalformedEventError })
+  }
+  t.deepEqual(receiver.versionVector(), {})
+})
+
+test('an oversized message is refused before it is decoded', (t) => {
+  const error = t.throws(() => decodeEvent(new Uint8Array(MAX_EVENT_BYTES + 1)), { instanceOf: OversizedEventError })
+  t.is(error.limit, MAX_EVENT_BYTES)
+})
+
+test('an unknown field is refused rather than stripped, since stripping changes what was signed', async (t) => {
+  const { receiver, world, held } = setup()
+  const event = nth(world.events, 0).event
+  await t.throwsAsync(take(receiver, held, encodeEvent({ ...event, extra: 1 } as SignedEvent)), { instanceOf: MalformedEventError, message: /extra|unrecognized/i })
+  const body = { ...event.body, sneaky: true }
+  await t.throwsAsync(take(receiver, held, encodeEvent({ ...event, body })), { instanceOf: InvalidEventError })
+})
