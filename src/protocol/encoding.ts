@@ -34,7 +34,8 @@ export function decodeCanonical (bytes: Uint8Array): unknown {
 }
 
 export function sha256 (bytes: Uint8Array): Uint8Array {
-  return createHash('sha256').update(bytes).digest()
+  // A plain Uint8Array, not a Buffer: hashes are compared and re-encoded as bytes.
+  return new Uint8Array(createHash('sha256').update(bytes).digest())
 }
 
 export function toHex (bytes: Uint8Array): string {

@@ -229,6 +229,8 @@ function activityByNode (jobs: readonly JobView[], records: FarmRecords): Map<st
       if (block.lease !== null) of(block.lease.holder).holding.push({ jobId: job.id, block: block.index, ...block.lease })
     }
     for (const block of Object.values(records.jobs[job.id]?.blocks ?? {})) {
+      // Every node that ever claimed appears in the client table, holding or not.
+      for (const claim of factsOf(block.claims)) of(claim.stamp.author)
       for (const finish of factsOf(block.finishes)) {
         of(finish.stamp.author).finishes.push(finish)
         of(finish.stamp.author).outcomes.push({ stamp: finish.stamp, failed: false })

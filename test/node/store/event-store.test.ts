@@ -1,0 +1,178 @@
+/**
+ * The LevelDB store on a real disk: it survives close and reopen with equal state, its
+ * materialized records equal a full replay, and bytes it did not write are refused.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import test from 'ava'
+import { Level } from 'level'
+import { encodeEvent } from '../../../src/protocol/encoding.js'
+import { ForkedFeedError, ReplayedEventError } from '../../../src/protocol/errors.js'
+import { reduce } from '../../../src/protocol/records.js'
+import { signEvent } from '../../../src/protocol/signing.js'
+import { stateHash } from '../../../src/protocol/state-hash.js'
+import { IdentityFileError, loadOrCreateIdentity } from '../../../src/node/identity.js'
+import { CorruptStoreError, ForeignStoreError } from '../../../src/node/store/errors.js'
+import { EventStore } from '../../../src/node/store/event-store.js'
+import { jobSpec, makeSigners, World } from '../../helpers/farm-events.js'
+import { nth } from '../../helpers/nth.js'
+
+const signers = await makeSigners(3)
+const local = nth(signers, 2)
+
+async function tempDir (t: { teardown: (fn: () => Promise<void>) => void }): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'cr-store-'))
+  t.teardown(async () => rm(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/** A busy farm: two remote authors submit, claim, finish and fail blocks, seeing each other. */
+function busyWorld (): World {
+  const world = new World(signers.slice(0, 2))
+  for (let round = 0; round < 5; round++) {
+    const job = jobSpec({ frameEnd: 6, blockSize: 2, priority: round * 10 })
+    world.write(round % 2, { type: 'job.submitted', job })
+    world.sync(0)
+    world.sync(1)
+    for (let block = 0; block < 3; block++) {
+      const who = (round + block) % 2
+      world.write(who, { type: 'block.claimed', jobId: job.id, block, epoch: 1 })
+      world.write(who, { type: 'block.started', jobId: job.id, block, epoch: 1 })
+      if (block === 2 && round === 3) {
+        world.write(who, { type: 'block.failed', jobId: job.id, block, epoch: 1, failure: 'retryable', message: 'exit 1', outputTail: ['Error: boom'] })
+      } else {
+        world.write(who, { type: 'block.finished', jobId: job.id, block, epoch: 1, wallMs: 2000, frames: [{ frame: 1 + block * 2, ms: 1000 }, { frame: 2 + block * 2, ms: 1000 }] })
+      }
+    }
+    world.write(round % 2, { type: 'node.settings', node: world.author(round % 2), changes: { name: `render0${round % 2}`, threadLimit: round + 1 } })
+  }
+  return world
+}
+
+test('a store survives close and reopen with equal state, equal to a full replay', async (t) => {
+  const dir = await tempDir(t)
+  const world = busyWorld()
+  const store = await EventStore.open(dir, local)
+  const outcomes = await store.ingestBatch(world.events.map((verified) => encodeEvent(verified.event)))
+  t.true(outcomes.every((outcome) => outcome.kind === 'appended'))
+  await store.append({ type: 'log.recorded', clientName: 'render02', jobId: null, block: null, description: 'node started', outputTail: [] }, Date.now())
+  const before = { hash: store.stateHash(), vector: store.versionVector(), view: store.view() }
+  await store.close()
+
+  const reopened = await EventStore.open(dir, local)
+  t.teardown(async () => reopened.close())
+  t.is(reopened.stateHash(), before.hash)
+  t.deepEqual(reopened.versionVector(), before.vector)
+  t.deepEqual(reopened.view(), before.view)
+  const replayed = []
+  for await (const verified of reopened.allEvents()) replayed.push(verified)
+  t.is(replayed.length, world.events.length + 1)
+  t.is(stateHash(reduce(replayed)), before.hash)
+  t.is(before.view.jobs.length, 5)
+  t.is(before.view.jobs.filter((job) => job.status === 'DONE').length, 4)
+})
+
+test('a local writer continues its own feed after a restart', async (t) => {
+  const dir = await tempDir(t)
+  const store = await EventStore.open(dir, local)
+  const job = jobSpec()
+  const first = await store.append({ type: 'job.submitted', job }, 1000)
+  await store.close()
+  const reopened = await EventStore.open(dir, local)
+  t.teardown(async () => reopened.close())
+  const second = await reopened.append({ type: 'job.edited', jobId: job.id, changes: { halted: true } }, 2000)
+  t.is(second.event.event.seq, 2)
+  t.deepEqual(second.event.event.prev, first.event.hash)
+  t.true(second.event.event.lamport > first.event.event.lamport)
+  t.is(reopened.view().jobs[0]?.status, 'HALT')
+})
+
+test('a second copy of a held event is a replay and a different one a fork; neither changes the store', async (t) => {
+  const dir = await tempDir(t)
+  const world = busyWorld()
+  const store = await EventStore.open(dir, local)
+  t.teardown(async () => store.close())
+  const first = nth(world.events, 0)
+  await store.ingest(encodeEvent(first.event))
+  const hash = store.stateHash()
+  await t.throwsAsync(store.ingest(encodeEvent(first.event)), { instanceOf: ReplayedEventError })
+  const { sig: _sig, ...unsigned } = first.event
+  const fork = signEvent({ ...unsigned, wallTime: unsigned.wallTime + 1 }, nth(signers, 0))
+  await t.throwsAsync(store.ingest(encodeEvent(fork.event)), { instanceOf: ForkedFeedError })
+  t.is(store.stateHash(), hash)
+  t.deepEqual(store.versionVector(), { [first.event.author]: 1 })
+})
+
+test('a batch with a refused event applies the rest and reports each outcome', async (t) => {
+  const dir = await tempDir(t)
+  const world = busyWorld()
+  const store = await EventStore.open(dir, local)
+  t.teardown(async () => store.close())
+  const feed = world.events.filter((verified) => verified.event.author === world.author(0)).map((verified) => encodeEvent(verified.event))
+  const outcomes = await store.ingestBatch([nth(feed, 0), new Uint8Array([1, 2, 3]), nth(feed, 2), nth(feed, 1), nth(feed, 0)])
+  t.deepEqual(outcomes.map((outcome) => outcome.kind), ['appended', 'rejected', 'gap', 'appended', 'rejected'])
+  t.is(store.versionVector()[world.author(0)], 2)
+})
+
+test('appended events are announced to listeners after they are on disk', async (t) => {
+  const dir = await tempDir(t)
+  const store = await EventStore.open(dir, local)
+  t.teardown(async () => store.close())
+  const seen: number[] = []
+  const unsubscribe = store.onAppended((verified) => seen.push(verified.event.seq))
+  await store.append({ type: 'job.submitted', job: jobSpec() }, 1)
+  unsubscribe()
+  await store.append({ type: 'job.submitted', job: jobSpec() }, 2)
+  t.deepEqual(seen, [1])
+  t.deepEqual(await store.readFeed(local.author, 1, 10).then((list) => list.length), 2)
+})
+
+test('a damaged record on disk is refused with the key that is wrong', async (t) => {
+  const dir = await tempDir(t)
+  const store = await EventStore.open(dir, local)
+  const job = jobSpec()
+  await store.append({ type: 'job.submitted', job }, 1)
+  await store.close()
+
+  const raw = new Level<string, Uint8Array>(dir, { valueEncoding: 'view' })
+  await raw.sublevel<string, Uint8Array>('jobs', { valueEncoding: 'view' }).put(job.id, new TextEncoder().encode('not ours'))
+  await raw.close()
+  const error = await t.throwsAsync(EventStore.open(dir, local), { instanceOf: CorruptStoreError })
+  t.regex(error.message, new RegExp(`jobs/${job.id}`))
+})
+
+test('a damaged event on disk is refused when read, naming its key', async (t) => {
+  const dir = await tempDir(t)
+  const store = await EventStore.open(dir, local)
+  await store.append({ type: 'job.submitted', job: jobSpec() }, 1)
+  await store.close()
+
+  const raw = new Level<string, Uint8Array>(dir, { valueEncoding: 'view' })
+  const events = raw.sublevel<string, Uint8Array>('events', { valueEncoding: 'view' })
+  const keys = await events.keys().all()
+  await events.put(nth(keys, 0), new Uint8Array([0xa1, 0x61, 0x76, 0x02]))
+  await raw.close()
+  const reopened = await EventStore.open(dir, local)
+  t.teardown(async () => reopened.close())
+  await t.throwsAsync(async () => {
+    for await (const _ of reopened.allEvents()) { /* reading is the test */ }
+  }, { instanceOf: CorruptStoreError, message: /events\// })
+})
+
+test('a directory holding another program\'s LevelDB is refused, not adopted', async (t) => {
+  const dir = await tempDir(t)
+  const foreign = new Level(dir)
+  await foreign.put('users/1', 'alice')
+  await foreign.close()
+  await t.throwsAsync(EventStore.open(dir, local), { instanceOf: ForeignStoreError })
+})
+
+test('a node keeps its identity across restarts and refuses a garbled key file', async (t) => {
+  const dir = await tempDir(t)
+  const created = await loadOrCreateIdentity(dir)
+  const loaded = await loadOrCreateIdentity(dir)
+  t.true(created.equals(loaded))
+  await writeFile(path.join(dir, 'identity.key'), 'garbage')
+  await t.throwsAsync(loadOrCreateIdentity(dir), { instanceOf: IdentityFileError, message: /corrupt or foreign/ })
+})

@@ -1,0 +1,66 @@
+/**
+ * A job as a person types it: each kind of mistake is refused with the field it is in and
+ * a reason a person can act on.
+ */
+import test from 'ava'
+import { validateBody, validateJobSpec } from '../../src/protocol/encoding.js'
+import { InvalidEventError } from '../../src/protocol/errors.js'
+import type { JobSpec } from '../../src/protocol/events.js'
+import { jobSpec } from '../helpers/farm-events.js'
+
+const invalidJobs: [string, Record<string, unknown>, string, RegExp][] = [
+  ['frame end before frame start', { frameStart: 10, frameEnd: 5 }, 'frameEnd', /frame end 5 is before frame start 10/],
+  ['priority above 99', { priority: 120 }, 'priority', /priority 120 is above 99/],
+  ['negative priority', { priority: -1 }, 'priority', /priority -1 is below 0/],
+  ['fractional priority', { priority: 5.5 }, 'priority', /whole number/],
+  ['unknown software', { software: 'houdini' }, 'software', /unknown software "houdini"/],
+  ['lower-case classification', { classification: 'a' }, 'classification', /unknown classification "a"/],
+  ['two-letter classification', { classification: 'AB' }, 'classification', /unknown classification/],
+  ['zero block size', { blockSize: 0 }, 'blockSize', /block size 0 is below 1/],
+  ['negative retries', { maxRetries: -1 }, 'maxRetries', /max retries -1 is below 0/],
+  ['empty project', { project: '' }, 'project', /project must not be empty/],
+  ['missing user', { user: undefined }, 'user', /user must be text/],
+  ['id that is not a uuid', { id: 'job-1' }, 'id', /UUID/],
+  ['fractional frame', { frameStart: 1.5 }, 'frameStart', /whole number/],
+  ['a million and one frames', { frameStart: 0, frameEnd: 1_000_000 }, 'frameEnd', /more than 1000000 frames/],
+  ['command without a template', { software: 'command' }, 'commandTemplate', /needs a command template/],
+  ['template on a Maya job', { software: 'maya-software', commandTemplate: ['render'] }, 'commandTemplate', /only for software "command"/],
+  ['odd image format', { imageFormat: '.PNG' }, 'imageFormat', /short lower-case extension/],
+  ['unknown field', { colour: 'blue' }, 'event', /colour/]
+]
+
+for (const [what, overrides, field, reason] of invalidJobs) {
+  test(`a job with ${what} is refused, naming ${field}`, (t) => {
+    const input: Record<string, unknown> = { ...jobSpec(), ...overrides }
+    for (const [key, value] of Object.entries(overrides)) if (value === undefined) Reflect.deleteProperty(input, key)
+    const error = t.throws(() => validateJobSpec(input), { instanceOf: InvalidEventError })
+    t.is(error.field, field)
+    t.regex(error.why, reason)
+  })
+}
+
+test('a valid job passes unchanged', (t) => {
+  const job: JobSpec = jobSpec({ software: 'command', commandTemplate: ['povray', '+I{scene}', '+O{output}'], layer: 'beauty', camera: 'shotCam' })
+  t.deepEqual(validateJobSpec(job), job)
+})
+
+test('bodies name the nested field that is wrong', (t) => {
+  const job = jobSpec({ priority: 120 })
+  const error = t.throws(() => validateBody({ type: 'job.submitted', job }), { instanceOf: InvalidEventError })
+  t.is(error.field, 'job.priority')
+  const edit = t.throws(() => validateBody({ type: 'job.edited', jobId: job.id, changes: {} }), { instanceOf: InvalidEventError })
+  t.regex(edit.why, /at least one field/)
+  const unknown = t.throws(() => validateBody({ type: 'job.exploded', jobId: job.id }), { instanceOf: InvalidEventError })
+  t.regex(unknown.why, /unknown event type "job.exploded"/)
+})
+
+test('node settings refuse limits that are neither -1 nor positive, and bad schedules', (t) => {
+  const node = '12D3KooWFS7RwHAugMm7iknKRPaW63tW65sXFfDQpAhiDs6pJsz7'
+  const limit = t.throws(() => validateBody({ type: 'node.settings', node, changes: { memoryLimitMb: 0 } }), { instanceOf: InvalidEventError })
+  t.is(limit.field, 'changes.memoryLimitMb')
+  t.regex(limit.why, /-1 \(unlimited\) or at least 1/)
+  const window = { days: ['mon'], start: '25:00', end: '18:00', mode: 'work-hours' }
+  const schedule = t.throws(() => validateBody({ type: 'node.settings', node, changes: { schedule: [window] } }), { instanceOf: InvalidEventError })
+  t.is(schedule.field, 'changes.schedule.0.start')
+  t.notThrows(() => validateBody({ type: 'node.settings', node, changes: { memoryLimitMb: -1, threadLimit: 4, schedule: [{ ...window, start: '09:00' }] } }))
+})
