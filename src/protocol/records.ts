@@ -75,9 +75,12 @@ export interface FarmRecords {
   nodes: Record<string, NodeRecord>
 }
 
-/** Which record an event changed, so a store can persist just that one. */
+/**
+ * Which parts of the records an event changed, so a store can persist just those: a
+ * job's own fields (`meta`), one of its blocks, or a node.
+ */
 export type Touched =
-  | { readonly kind: 'job', readonly id: string }
+  | { readonly kind: 'job', readonly id: string, readonly meta: boolean, readonly block: number | null }
   | { readonly kind: 'node', readonly id: string }
   | { readonly kind: 'none' }
 
@@ -130,8 +133,16 @@ export function applyEvent (records: FarmRecords, verified: VerifiedEvent): Touc
   }
   const jobId = body.type === 'job.submitted' ? body.job.id : body.jobId
   const job = records.jobs[jobId] ??= emptyJobRecord(jobId)
+  if (isBlockEvent(body)) {
+    const meta = applyBlockEvent(job, body, stamp, verified.event.wallTime)
+    return { kind: 'job', id: jobId, meta, block: body.block }
+  }
   applyJobEvent(job, body, stamp, verified.event.wallTime)
-  return { kind: 'job', id: jobId }
+  return { kind: 'job', id: jobId, meta: true, block: null }
+}
+
+function isBlockEvent (body: EventBody): body is BlockEventBody {
+  return body.type.startsWith('block.')
 }
 
 function applyNodeChanges (node: NodeRecord, changes: BodyOf<'node.settings'>['changes'], stamp: Stamp): void {
@@ -148,7 +159,7 @@ function applyNodeChanges (node: NodeRecord, changes: BodyOf<'node.settings'>['c
   if (changes.schedule !== undefined) node.schedule = writeRegister(node.schedule, changes.schedule, stamp)
 }
 
-type JobEventBody = Exclude<EventBody, BodyOf<'node.settings' | 'log.recorded'>>
+type JobEventBody = BodyOf<'job.submitted' | 'job.edited' | 'job.retried' | 'job.deleted'>
 
 function applyJobEvent (job: JobRecord, body: JobEventBody, stamp: Stamp, wallTime: number): void {
   switch (body.type) {
@@ -172,33 +183,33 @@ function applyJobEvent (job: JobRecord, body: JobEventBody, stamp: Stamp, wallTi
       return
     case 'job.deleted':
       job.deleted = earliest(job.deleted, stamp)
-      return
-    default:
-      applyBlockEvent(job, body, stamp, wallTime)
   }
 }
 
-function applyBlockEvent (job: JobRecord, body: BlockEventBody, stamp: Stamp, wallTime: number): void {
+/** Applies a block fact; returns whether the job's own fields changed too. */
+function applyBlockEvent (job: JobRecord, body: BlockEventBody, stamp: Stamp, wallTime: number): boolean {
   const block = job.blocks[String(body.block)] ??= emptyBlockRecord()
   const key = stampKey(stamp)
   const fact: BlockFact = { epoch: body.epoch, stamp, wallTime }
   switch (body.type) {
     case 'block.claimed':
       block.claims[key] = fact
-      return
+      return false
     case 'block.started':
       block.starts[key] = fact
-      return
+      return false
     case 'block.finished':
       block.finishes[key] = { ...fact, wallMs: body.wallMs, frames: body.frames }
-      return
+      return false
     case 'block.failed':
       block.failures[key] = { ...fact, failure: body.failure, message: body.message }
+      if (body.failure === 'retryable') return false
       // Error Return: a fatal failure disables the job, as a write a later enable can undo.
-      if (body.failure === 'fatal') job.enabled = writeRegister(job.enabled, false, stamp)
-      return
+      job.enabled = writeRegister(job.enabled, false, stamp)
+      return true
     case 'block.released':
       block.releases[key] = { ...fact, reason: body.reason }
+      return false
   }
 }
 

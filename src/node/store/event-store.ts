@@ -1,7 +1,8 @@
 /**
  * The node's log on disk: every author's feed, the feed heads, and the materialized farm
- * records, in LevelDB. An event, its feed head and the one record it touched are written
- * in one atomic batch, so the records on disk always equal a replay of the events on disk
+ * records, in LevelDB: a record per job (its own fields), per block and per node, so an
+ * event rewrites only the small record it changed. An event, its feed head and the
+ * records it touched are written in one atomic batch, so the records on disk always equal a replay of the events on disk
  * and a restart loads them instead of replaying everything.
  *
  * Every value the store writes is sealed with its sha256 (see seal.ts): bytes it did not
@@ -11,7 +12,7 @@ import { Level } from 'level'
 import { decodeEvent, encodeCanonical, encodeEvent } from '../../protocol/encoding.js'
 import type { EventBody, VerifiedEvent } from '../../protocol/events.js'
 import type { FeedHead } from '../../protocol/feed.js'
-import { emptyRecords, type FarmRecords, type JobRecord, type NodeRecord, type Touched } from '../../protocol/records.js'
+import { emptyJobRecord, emptyRecords, type BlockRecord, type FarmRecords, type JobRecord, type NodeRecord, type Touched } from '../../protocol/records.js'
 import { Replica } from '../../protocol/replica.js'
 import { verifyEvent, type Signer } from '../../protocol/signing.js'
 import type { VersionVector } from '../../protocol/version-vector.js'
@@ -39,6 +40,17 @@ function sublevelOf (db: Level<string, Bytes>, name: string) {
 type Sublevel = ReturnType<typeof sublevelOf>
 interface BatchOp { type: 'put', sublevel: Sublevel, key: string, value: Bytes }
 
+/** A job's fields without its blocks, which are stored one record each. */
+function jobMeta (job: JobRecord | undefined): Omit<JobRecord, 'blocks'> | undefined {
+  if (job === undefined) return undefined
+  const { blocks: _blocks, ...meta } = job
+  return meta
+}
+
+function blockRecordKey (jobId: string, block: number): string {
+  return `${jobId}!${String(block).padStart(8, '0')}`
+}
+
 /** Seq numbers padded so LevelDB's byte order is seq order. */
 function seqKey (author: string, seq: number): string {
   return `${author}!${String(seq).padStart(16, '0')}`
@@ -49,6 +61,7 @@ export class EventStore {
   private readonly events: Sublevel
   private readonly heads: Sublevel
   private readonly jobs: Sublevel
+  private readonly blocks: Sublevel
   private readonly nodes: Sublevel
   private replica: Replica
   private readonly listeners = new Set<AppendListener>()
@@ -61,6 +74,7 @@ export class EventStore {
     this.events = sublevelOf(db, 'events')
     this.heads = sublevelOf(db, 'heads')
     this.jobs = sublevelOf(db, 'jobs')
+    this.blocks = sublevelOf(db, 'blocks')
     this.nodes = sublevelOf(db, 'nodes')
     this.replica = new Replica()
   }
@@ -226,15 +240,25 @@ export class EventStore {
     return heads
   }
 
+  /** One put per record changed, however many events of the batch changed it. */
   private recordOps (touched: readonly Touched[]): BatchOp[] {
-    const ops = new Map<string, BatchOp>()
+    const changed = new Map<string, { sublevel: Sublevel, key: string, record: () => unknown }>()
+    const { records } = this.replica
     for (const touch of touched) {
-      if (touch.kind === 'none') continue
-      const sublevel = touch.kind === 'job' ? this.jobs : this.nodes
-      const record = touch.kind === 'job' ? this.replica.records.jobs[touch.id] : this.replica.records.nodes[touch.id]
-      ops.set(`${touch.kind}/${touch.id}`, { type: 'put', sublevel, key: touch.id, value: seal(encodeCanonical(record)) })
+      if (touch.kind === 'node') {
+        changed.set(`node/${touch.id}`, { sublevel: this.nodes, key: touch.id, record: () => records.nodes[touch.id] })
+      }
+      if (touch.kind !== 'job') continue
+      if (touch.meta) {
+        changed.set(`job/${touch.id}`, { sublevel: this.jobs, key: touch.id, record: () => jobMeta(records.jobs[touch.id]) })
+      }
+      const { block } = touch
+      if (block !== null) {
+        const key = blockRecordKey(touch.id, block)
+        changed.set(`block/${key}`, { sublevel: this.blocks, key, record: () => records.jobs[touch.id]?.blocks[String(block)] })
+      }
     }
-    return [...ops.values()]
+    return [...changed.values()].map(({ sublevel, key, record }) => ({ type: 'put', sublevel, key, value: seal(encodeCanonical(record())) }))
   }
 
   private async checkFormat (): Promise<void> {
@@ -256,7 +280,12 @@ export class EventStore {
     }
     const records = emptyRecords()
     for await (const [id, value] of this.jobs.iterator()) {
-      records.jobs[id] = this.unseal(`jobs/${id}`, value) as JobRecord
+      records.jobs[id] = { ...(this.unseal(`jobs/${id}`, value) as Omit<JobRecord, 'blocks'>), blocks: {} }
+    }
+    for await (const [key, value] of this.blocks.iterator()) {
+      const [jobId = '', index = ''] = key.split('!')
+      const job = records.jobs[jobId] ??= emptyJobRecord(jobId)
+      job.blocks[String(Number(index))] = this.unseal(`blocks/${key}`, value) as BlockRecord
     }
     for await (const [id, value] of this.nodes.iterator()) {
       records.nodes[id] = this.unseal(`nodes/${id}`, value) as NodeRecord

@@ -1,0 +1,8 @@
+/**
+ * `npm run bench`: every benchmark, one table each. Figures are printed, never asserted.
+ * `npm run bench -- --small` skips the largest data sets.
+ */
+import { runSpineBench } from './spine.js'
+
+const small = process.argv.includes('--small')
+await runSpineBench({ large: !small })

@@ -1,0 +1,171 @@
+/**
+ * The log's own speed: signing and appending local events, verifying and applying remote
+ * ones, and how long a node takes to be ready after a restart with a large log on disk.
+ * Figures are medians over runs; the machine is shared and noisy.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { encodeEvent } from '../src/protocol/encoding.js'
+import type { EventBody } from '../src/protocol/events.js'
+import { Replica } from '../src/protocol/replica.js'
+import { signerFromKey, verifyEvent, type Signer } from '../src/protocol/signing.js'
+import { decodeEvent } from '../src/protocol/encoding.js'
+import { EventStore } from '../src/node/store/event-store.js'
+import { formatMs, formatRate, median, printTable } from './report.js'
+
+const BLOCKS_PER_JOB = 100
+const INGEST_BATCH = 2_000
+
+/** A farm's typical traffic: a job, then claim, start and finish for each of its blocks. */
+function * farmBodies (count: number): Generator<EventBody> {
+  let written = 0
+  for (let jobIndex = 0; written < count; jobIndex++) {
+    const jobId = `00000000-0000-4000-8000-${String(jobIndex).padStart(12, '0')}`
+    yield {
+      type: 'job.submitted',
+      job: {
+        id: jobId, name: `shot${jobIndex}`, project: 'bench', user: 'bench', software: 'blender',
+        scenePath: '/scenes/bench.blend', targetPath: '/renders/bench', frameStart: 1, frameEnd: BLOCKS_PER_JOB * 4,
+        blockSize: 4, layer: null, camera: null, imageName: null, imageFormat: null, commandTemplate: null,
+        priority: 50, classification: 'A', maxRetries: 3, enabled: true
+      }
+    }
+    written++
+    for (let block = 0; block < BLOCKS_PER_JOB && written < count; block++) {
+      const lease = { jobId, block, epoch: 1 }
+      yield { type: 'block.claimed', ...lease }
+      yield { type: 'block.started', ...lease }
+      yield { type: 'block.finished', ...lease, wallMs: 4000, frames: [1, 2, 3, 4].map((offset) => ({ frame: block * 4 + offset, ms: 1000 })) }
+      written += 3
+    }
+  }
+}
+
+/** Signs `count` events of one author in memory, as wire bytes. */
+function signFeed (signer: Signer, count: number): Uint8Array[] {
+  const replica = new Replica()
+  const wire: Uint8Array[] = []
+  let now = 1_700_000_000_000
+  for (const body of farmBodies(count)) {
+    const verified = replica.draft(signer, now++, body)
+    replica.commit(verified)
+    wire.push(encodeEvent(verified.event))
+  }
+  return wire
+}
+
+async function withTempDir<T> (use: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'cr-bench-'))
+  try {
+    return await use(dir)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+async function newSigner (): Promise<Signer> {
+  return signerFromKey(await generateKeyPair('Ed25519'))
+}
+
+async function appendRate (events: number): Promise<number> {
+  const signer = await newSigner()
+  return withTempDir(async (dir) => {
+    const store = await EventStore.open(dir, signer)
+    const started = performance.now()
+    let now = 0
+    for (const body of farmBodies(events)) await store.append(body, now++)
+    const seconds = (performance.now() - started) / 1000
+    await store.close()
+    return events / seconds
+  })
+}
+
+async function ingestRate (wire: readonly Uint8Array[]): Promise<number> {
+  const signer = await newSigner()
+  return withTempDir(async (dir) => {
+    const store = await EventStore.open(dir, signer)
+    const started = performance.now()
+    for (let index = 0; index < wire.length; index += INGEST_BATCH) {
+      await store.ingestBatch(wire.slice(index, index + INGEST_BATCH))
+    }
+    const seconds = (performance.now() - started) / 1000
+    await store.close()
+    return wire.length / seconds
+  })
+}
+
+function verifyApplyInMemoryRate (wire: readonly Uint8Array[]): number {
+  const replica = new Replica()
+  const started = performance.now()
+  for (const bytes of wire) replica.commit(verifyEvent(decodeEvent(bytes)))
+  return wire.length / ((performance.now() - started) / 1000)
+}
+
+/** Fills a store with `events` events, then times reopen-until-ready, `runs` times. */
+async function restartTimes (events: number, runs: number): Promise<number[]> {
+  const author = await newSigner()
+  const reader = await newSigner()
+  return withTempDir(async (dir) => {
+    const store = await EventStore.open(dir, reader)
+    const replica = new Replica()
+    let now = 1_700_000_000_000
+    let batch: Uint8Array[] = []
+    for (const body of farmBodies(events)) {
+      const verified = replica.draft(author, now++, body)
+      replica.commit(verified)
+      batch.push(encodeEvent(verified.event))
+      if (batch.length === INGEST_BATCH) {
+        await store.ingestBatch(batch)
+        batch = []
+      }
+    }
+    await store.ingestBatch(batch)
+    const expected = store.stateHash()
+    await store.close()
+    const times: number[] = []
+    for (let run = 0; run < runs; run++) {
+      const started = performance.now()
+      const reopened = await EventStore.open(dir, reader)
+      times.push(performance.now() - started)
+      if (reopened.stateHash() !== expected) throw new Error('restart gave a different state')
+      await reopened.close()
+    }
+    return times
+  })
+}
+
+export async function runSpineBench (options: { readonly large?: boolean } = {}): Promise<void> {
+  const runs = 3
+  const signer = await newSigner()
+  const wire = signFeed(signer, 20_000)
+  const signStarted = performance.now()
+  signFeed(signer, 20_000)
+  const signRate = 20_000 / ((performance.now() - signStarted) / 1000)
+  const appendRates: number[] = []
+  const ingestRates: number[] = []
+  const memoryRates: number[] = []
+  for (let run = 0; run < runs; run++) {
+    appendRates.push(await appendRate(5_000))
+    ingestRates.push(await ingestRate(wire))
+    memoryRates.push(verifyApplyInMemoryRate(wire))
+  }
+  const rows: [string, string, string?][] = [
+    ['events signed (in memory)', formatRate(signRate)],
+    ['events signed + appended, one write each', formatRate(median(appendRates)), `median of ${runs}`],
+    ['events verified + applied (memory only)', formatRate(median(memoryRates)), `median of ${runs}`],
+    ['events verified + applied + stored (batches)', formatRate(median(ingestRates)), `median of ${runs}, batches of ${INGEST_BATCH}`]
+  ]
+  const sizes = options.large === false ? [100_000] : [100_000, 1_000_000]
+  for (const size of sizes) {
+    const times = await restartTimes(size, runs)
+    rows.push([`ready after restart, ${size.toLocaleString('en-US')} events stored`, formatMs(median(times)), `median of ${runs}`])
+  }
+  printTable('Spine: signed replicated event log (LevelDB)', rows)
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await runSpineBench({ large: !process.argv.includes('--small') })
+}
