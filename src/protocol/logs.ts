@@ -5,7 +5,7 @@
  * report can never disagree with the log and nothing is recorded twice.
  */
 import type { VerifiedEvent } from './events.js'
-import type { Stamp } from './stamp.js'
+import { stampOf, type Stamp } from './stamp.js'
 
 export interface LogEntry {
   /** The event's id: stable across peers, the row's primary key. */
@@ -62,12 +62,11 @@ function describe ({ event }: VerifiedEvent): Pick<LogEntry, 'clientName' | 'job
 export function logEntryOf (verified: VerifiedEvent): LogEntry | null {
   const described = describe(verified)
   if (described === null) return null
-  const { event } = verified
   return {
     id: verified.id,
-    stamp: { lamport: event.lamport, author: event.author, seq: event.seq },
-    registeredAt: event.wallTime,
-    node: event.author,
+    stamp: stampOf(verified),
+    registeredAt: verified.event.wallTime,
+    node: verified.event.author,
     ...described
   }
 }
