@@ -47,3 +47,13 @@ export class TargetWriteError extends RenderError {
     super(`cannot write frames to ${targetDir}: ${detail} (${code})`)
   }
 }
+
+/** The node's own scratch folder cannot be made or written: this node's problem, retried elsewhere. */
+export class ScratchError extends RenderError {
+  override readonly name = 'ScratchError'
+  readonly reason: 'disk-full' | 'io-error'
+  constructor(readonly scratchDir: string, readonly code: string, detail: string) {
+    super(`cannot use scratch folder ${scratchDir}: ${detail} (${code})`)
+    this.reason = code === 'ENOSPC' || code === 'EDQUOT' ? 'disk-full' : 'io-error'
+  }
+}

@@ -99,6 +99,12 @@ export function frameRuns(frames: readonly number[]): FrameRun[] {
   return runs
 }
 
+/** A run as farm people write it: 5, 1-10, 1-10x2. */
+export function formatFrameRun(run: FrameRun): string {
+  if (run.start === run.end) return String(run.start)
+  return run.step === 1 ? `${run.start}-${run.end}` : `${run.start}-${run.end}x${run.step}`
+}
+
 export function runFrames(run: FrameRun): number[] {
   const frames: number[] = []
   for (let f = run.start; f <= run.end; f += run.step) frames.push(f)

@@ -9,6 +9,7 @@ import { frameRuns, runFrames } from '../task.js'
 import type { RenderTask } from '../task.js'
 import { COMMON_RULES, error, frameDone, frameDoneFromPath, frameDoneTimed, optionalArgs, percentProgress, threadArgs, warning } from './rules.js'
 import type { OutputRule, PlanContext, RenderPlan, RendererAdapter } from './types.js'
+import { VRAY_FRAME_DONE } from './vray.js'
 
 type MayaSoftware = Extract<Software, `maya-${string}`>
 
@@ -35,7 +36,7 @@ const RENDERERS: Readonly<Record<MayaSoftware, MayaRenderer>> = {
     threadFlag: '-threads',
     rules: [
       { pattern: /V-Ray error: /, event: error('renderer-error') },
-      { pattern: /V-Ray: Total frame time\D*([\d:.]+)/, event: frameDoneTimed },
+      VRAY_FRAME_DONE,
       { pattern: /V-Ray: +(\d+(?:\.\d+)?) ?%/, event: percentProgress }
     ]
   },

@@ -4,7 +4,7 @@
  * NUKE_PATH points them at the scratch folder when the script loads.
  */
 import { UnsupportedOptionError } from '../errors.js'
-import { frameRuns } from '../task.js'
+import { formatFrameRun, frameRuns } from '../task.js'
 import type { RenderTask } from '../task.js'
 import { COMMON_RULES, error, frameDoneFromPath, optionalArgs, threadArgs } from './rules.js'
 import type { PlanContext, RenderPlan, RendererAdapter } from './types.js'
@@ -42,7 +42,7 @@ function initPy(task: RenderTask, outputDir: string): string {
 
 function planNuke(task: RenderTask, context: PlanContext): RenderPlan {
   if (task.layer !== undefined || task.camera !== undefined) throw new UnsupportedOptionError('nuke', 'a Nuke script has no render layer or camera to choose; name the Write node instead')
-  const ranges = frameRuns(context.frames).flatMap((run) => ['-F', run.step === 1 ? `${run.start}-${run.end}` : `${run.start}-${run.end}x${run.step}`])
+  const ranges = frameRuns(context.frames).flatMap((run) => ['-F', formatFrameRun(run)])
   const inherited = context.env.NUKE_PATH
   const delimiter = context.platform === 'win32' ? ';' : ':'
   return {

@@ -25,9 +25,15 @@ export function frameOfFileName(fileName: string): number | undefined {
   return match?.[1] === undefined ? undefined : Number.parseInt(match[1], 10)
 }
 
-/** Milliseconds of a printed duration: "00:00.11", "0:01.234", "1:02:03.5" or "12.5" seconds. */
+/**
+ * Milliseconds of a printed duration: clock style "00:00.11", "0:01.234", "1:02:03.5", or
+ * seconds "12.5", "12.5 s", "0h 1m 9.1s".
+ */
 export function parseDuration(text: string): number | undefined {
-  const parts = text.trim().split(':')
+  const trimmed = text.trim()
+  const hms = /^(?:(\d+)h\s*)?(?:(\d+)m\s*)?(\d+(?:\.\d+)?)\s*s$/.exec(trimmed)
+  if (hms !== null) return Math.round((Number(hms[1] ?? 0) * 3600 + Number(hms[2] ?? 0) * 60 + Number(hms[3])) * 1000)
+  const parts = trimmed.split(':')
   if (parts.length > 3 || parts.some((p) => !/^\d+(\.\d+)?$/.test(p))) return undefined
   const seconds = parts.reduce((total, part) => total * 60 + Number(part), 0)
   return Math.round(seconds * 1000)
@@ -80,4 +86,9 @@ export function threadArgs(flag: string, threads: number): string[] {
 /** `[flag, value]` when the value is set, else nothing: optional flags without if-chains. */
 export function optionalArgs(flag: string, value: string | undefined): string[] {
   return value === undefined ? [] : [flag, value]
+}
+
+/** A frame number zero-padded to `width` characters, sign included, as renderers write it (-001, 0042). */
+export function padFrame(frame: number, width: number): string {
+  return frame < 0 ? `-${String(-frame).padStart(width - 1, '0')}` : String(frame).padStart(width, '0')
 }

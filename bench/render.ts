@@ -1,0 +1,112 @@
+/**
+ * Render benchmarks (printed, not asserted):
+ *  - overhead from "start block" to the renderer process running, with no memory limit, a
+ *    cgroup limit and the watchdog;
+ *  - contained copy throughput against `cp` on 200 files of 8 MB (target: >= 0.9x cp).
+ * Run alone with `npx tsx bench/render.ts`, or through bench/index.ts.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { execa } from 'execa'
+import { copyToTarget, listOutputs } from '../src/render/contained.js'
+import { renderBlock } from '../src/render/render-block.js'
+import type { RenderOptions } from '../src/render/render-block.js'
+import type { RenderTask } from '../src/render/task.js'
+
+const OVERHEAD_RUNS = 20
+const COPY_RUNS = 5
+const COPY_FILES = 200
+const COPY_FILE_MB = 8
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2
+}
+
+/** Milliseconds from calling renderBlock to the renderer's process existing. */
+async function startOverheadMs(dir: string, memoryMb: number, options: RenderOptions): Promise<number> {
+  const task: RenderTask = {
+    jobId: 'bench',
+    blockIndex: 0,
+    epoch: 1,
+    software: 'command',
+    scenePath: path.join(dir, 'unused'),
+    targetDir: path.join(dir, 'target'),
+    frames: [1],
+    imageName: 'shot',
+    commandTemplate: 'sh -c "echo frame > \\"$0/shot_0001.png\\"" {outdir}',
+    limits: { threads: 1, memoryMb }
+  }
+  const started = performance.now()
+  let running: number | undefined
+  const result = await renderBlock(task, { ...options, scratchRoot: path.join(dir, 'scratch'), onProgress: (p) => { if (p.kind === 'started') running ??= performance.now() } })
+  if (result.kind !== 'finished' || running === undefined) throw new Error(`benchmark render did not finish: ${JSON.stringify(result)}`)
+  return running - started
+}
+
+async function benchOverhead(dir: string): Promise<string[]> {
+  const rows: string[] = []
+  const variants: [string, number, RenderOptions][] = [
+    ['no memory limit', -1, {}],
+    ['memory limit (cgroup if allowed)', 512, {}],
+    ['memory limit (watchdog)', 512, { memoryEnforcement: 'watchdog' }]
+  ]
+  for (const [name, memoryMb, options] of variants) {
+    const samples: number[] = []
+    for (let i = 0; i < OVERHEAD_RUNS; i++) samples.push(await startOverheadMs(dir, memoryMb, options))
+    rows.push(`| start block -> renderer running, ${name} | ${median(samples).toFixed(1)} ms | min ${Math.min(...samples).toFixed(1)} ms, max ${Math.max(...samples).toFixed(1)} ms, ${OVERHEAD_RUNS} runs |`)
+  }
+  return rows
+}
+
+async function benchCopy(dir: string): Promise<string[]> {
+  const source = path.join(dir, 'frames')
+  await mkdir(source)
+  const block = Buffer.alloc(COPY_FILE_MB * 1024 * 1024)
+  for (let i = 1; i <= COPY_FILES; i++) {
+    block.fill(i % 256)
+    await writeFile(path.join(source, `shot_${String(i).padStart(4, '0')}.exr`), block)
+  }
+  const outputs = await listOutputs(source)
+  const cpMs: number[] = []
+  const copyMs: number[] = []
+  for (let run = 0; run < COPY_RUNS; run++) {
+    // Alternate who goes first, so neither always gets the warmer cache.
+    const order = run % 2 === 0 ? ['cp', 'contained'] : ['contained', 'cp']
+    for (const which of order) {
+      const target = path.join(dir, `target-${which}`)
+      await rm(target, { recursive: true, force: true })
+      await mkdir(target)
+      const started = performance.now()
+      if (which === 'cp') await execa('cp', ['-r', `${source}/.`, target])
+      else await copyToTarget(source, outputs, target)
+      ;(which === 'cp' ? cpMs : copyMs).push(performance.now() - started)
+    }
+  }
+  const totalMb = COPY_FILES * COPY_FILE_MB
+  const cp = median(cpMs)
+  const contained = median(copyMs)
+  return [
+    `| cp -r, ${COPY_FILES} x ${COPY_FILE_MB} MB | ${(totalMb / (cp / 1000)).toFixed(0)} MB/s | median of ${COPY_RUNS}: ${cp.toFixed(0)} ms |`,
+    `| contained copy (temp names, size check, rename) | ${(totalMb / (contained / 1000)).toFixed(0)} MB/s | median of ${COPY_RUNS}: ${contained.toFixed(0)} ms |`,
+    `| contained / cp throughput | ${(cp / contained).toFixed(2)}x | target >= 0.9x |`
+  ]
+}
+
+export async function runRenderBench(): Promise<void> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'cr-bench-render-'))
+  try {
+    const rows = [...await benchOverhead(dir), ...await benchCopy(dir)]
+    console.log('\n## Render\n')
+    console.log('| measure | value | notes |')
+    console.log('| --- | --- | --- |')
+    for (const row of rows) console.log(row)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await runRenderBench()

@@ -1,0 +1,98 @@
+/**
+ * Real Blender, end to end: a tiny Cycles scene made with Blender's own Python, rendered
+ * through the adapter with contained render. CI installs Blender (.ci/run); without it these
+ * tests say so and pass.
+ */
+import { execFileSync } from 'node:child_process'
+import { readdir, readFile, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import test from 'ava'
+import type { ExecutionContext } from 'ava'
+import { PNG } from 'pngjs'
+import { findExecutable } from '../../src/render/discovery.js'
+import { renderBlock } from '../../src/render/render-block.js'
+import { filesUnder, makeTask, tempDir } from '../fixtures/render/helpers.js'
+
+const blender = await findExecutable('blender', undefined).catch(() => undefined)
+
+const MAKE_SCENE = `
+import bpy, sys
+out = sys.argv[sys.argv.index('--') + 1]
+bpy.ops.wm.read_factory_settings(use_empty=False)
+scene = bpy.context.scene
+scene.render.engine = 'CYCLES'
+scene.cycles.device = 'CPU'
+scene.cycles.samples = int(sys.argv[sys.argv.index('--') + 2])
+# Debian's Blender is built without OpenImageDenoise.
+scene.cycles.use_denoising = False
+scene.render.resolution_x = 160
+scene.render.resolution_y = 90
+scene.render.resolution_percentage = 100
+scene.frame_start = 1
+scene.frame_end = 4
+cube = bpy.data.objects['Cube']
+cube.rotation_euler = (0, 0, 0)
+cube.keyframe_insert('rotation_euler', frame=1)
+cube.rotation_euler = (0, 0, 3.14)
+cube.keyframe_insert('rotation_euler', frame=4)
+bpy.ops.wm.save_as_mainfile(filepath=out)
+`
+
+/** A 160x90 Cycles scene of frames 1-4 with the given samples per pixel. */
+async function makeScene(t: ExecutionContext, executable: string, samples: number): Promise<string> {
+  const dir = await tempDir(t)
+  const script = path.join(dir, 'make_scene.py')
+  await writeFile(script, MAKE_SCENE)
+  const scene = path.join(dir, 'scene.blend')
+  execFileSync(executable, ['-b', '--factory-startup', '--python-exit-code', '3', '--python', script, '--', scene, String(samples)], { stdio: 'ignore', env: { ...process.env, TMPDIR: dir } })
+  return scene
+}
+
+const withBlender = blender === undefined ? test.skip : test
+if (blender === undefined) test('Blender is not installed: the real-Blender tests are skipped (CI installs it)', (t) => { t.pass() })
+
+withBlender('Blender renders frames 1-4 through the adapter into 4 valid PNGs at the target', async (t) => {
+  const scene = await makeScene(t, blender ?? '', 4)
+  const dir = await tempDir(t)
+  const target = path.join(dir, 'target')
+  const scratch = path.join(dir, 'scratch')
+  const result = await renderBlock(makeTask({ software: 'blender', scenePath: scene, targetDir: target, imageFormat: 'png', limits: { threads: 2, memoryMb: 1024 } }), { scratchRoot: scratch })
+  if (result.kind !== 'finished') return t.fail(JSON.stringify(result))
+  t.deepEqual(await filesUnder(target), ['shot_0001.png', 'shot_0002.png', 'shot_0003.png', 'shot_0004.png'])
+  for (const file of result.outputs) {
+    const png = PNG.sync.read(await readFile(file))
+    t.is(png.width, 160)
+    t.is(png.height, 90)
+  }
+  t.deepEqual(result.frames.map((f) => f.frame), [1, 2, 3, 4])
+  t.deepEqual(await readdir(scratch), [])
+})
+
+withBlender('Blender with a missing scene fails fatally', async (t) => {
+  const dir = await tempDir(t)
+  const result = await renderBlock(makeTask({ software: 'blender', scenePath: path.join(dir, 'missing.blend'), targetDir: path.join(dir, 'target') }), { scratchRoot: path.join(dir, 'scratch') })
+  t.like(result, { kind: 'failed', failure: 'fatal', reason: 'scene-missing' })
+})
+
+withBlender('Blender killed mid-way leaves no partial frame at the target and no scratch', async (t) => {
+  // More samples, so that frames take long enough to be caught in the middle.
+  const scene = await makeScene(t, blender ?? '', 64)
+  const dir = await tempDir(t)
+  const target = path.join(dir, 'target')
+  const scratch = path.join(dir, 'scratch')
+  const controller = new AbortController()
+  const result = await renderBlock(
+    makeTask({ software: 'blender', scenePath: scene, targetDir: target, limits: { threads: 1, memoryMb: -1 } }),
+    {
+      scratchRoot: scratch,
+      signal: controller.signal,
+      // Stop as soon as the first frame is on the scratch disk: the block is half done.
+      onProgress: (p) => {
+        if (p.kind === 'frame') controller.abort(new Error('halted by the wrangler'))
+      }
+    }
+  )
+  t.like(result, { kind: 'aborted', message: 'halted by the wrangler' })
+  t.deepEqual(await filesUnder(target), [])
+  t.deepEqual(await readdir(scratch), [])
+})
