@@ -13,9 +13,11 @@ import { stateHash } from './state-hash.js'
 import type { VersionVector } from './version-vector.js'
 import { deriveView, type FarmView } from './view.js'
 
-/** How a remote event was taken in. Refusals are thrown (see errors.ts). */
+/** Where an admitted remote event stands. Refusals are thrown (see errors.ts). */
 export type Admission =
-  | { readonly kind: 'appended', readonly verified: VerifiedEvent, readonly touched: Touched }
+  /** Verified and next in its feed: commit it. */
+  | { readonly kind: 'next', readonly verified: VerifiedEvent }
+  /** Events of its feed are missing before it: pull from `have + 1`. */
   | { readonly kind: 'gap', readonly author: string, readonly have: number, readonly got: number }
 
 export interface ReplicaSnapshot {
@@ -51,7 +53,7 @@ export class Replica {
    * Decodes, verifies and places untrusted bytes. Returns the verified event ready to
    * commit, or the gap before it; throws the typed refusal otherwise.
    */
-  async admit (bytes: Uint8Array, heldHash: HeldHashLookup): Promise<{ kind: 'next', verified: VerifiedEvent } | Extract<Admission, { kind: 'gap' }>> {
+  async admit (bytes: Uint8Array, heldHash: HeldHashLookup): Promise<Admission> {
     const verified = verifyEvent(decodeEvent(bytes))
     const { author, seq } = verified.event
     const placement = place(this.heads.get(author), verified)

@@ -13,7 +13,7 @@ import { decodeEvent, encodeCanonical, encodeEvent } from '../../protocol/encodi
 import type { EventBody, VerifiedEvent } from '../../protocol/events.js'
 import type { FeedHead } from '../../protocol/feed.js'
 import { emptyJobRecord, emptyRecords, type BlockRecord, type FarmRecords, type JobRecord, type NodeRecord, type Touched } from '../../protocol/records.js'
-import { Replica } from '../../protocol/replica.js'
+import { Replica, type Admission } from '../../protocol/replica.js'
 import { verifyEvent, type Signer } from '../../protocol/signing.js'
 import type { VersionVector } from '../../protocol/version-vector.js'
 import type { FarmView } from '../../protocol/view.js'
@@ -138,7 +138,7 @@ export class EventStore {
       const appended: [VerifiedEvent, Bytes][] = []
       const touched: Touched[] = []
       for (const bytes of list) {
-        let admission: Awaited<ReturnType<Replica['admit']>>
+        let admission: Admission
         try {
           admission = await this.replica.admit(bytes, heldHash)
         } catch (error) {
