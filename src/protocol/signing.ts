@@ -1,8 +1,11 @@
 /**
  * Ed25519 signatures with the peer's libp2p key. An author is its peer id; an Ed25519
  * peer id inlines the public key, so any peer can verify any event with nothing else.
+ * Keys are turned into node:crypto KeyObjects once and kept: building one per signature,
+ * as the libp2p key classes do, costs more than the signature itself.
  */
-import type { PrivateKey, PublicKey } from '@libp2p/interface'
+import { createPrivateKey, createPublicKey, sign as signBytes, verify as verifyBytes, type KeyObject } from 'node:crypto'
+import type { PrivateKey } from '@libp2p/interface'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { ForgedEventError } from './errors.js'
 import type { SignedEvent, UnsignedEvent, VerifiedEvent } from './events.js'
@@ -14,15 +17,18 @@ export interface Signer {
   sign: (hash: Uint8Array) => Uint8Array
 }
 
+const base64url = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url')
+
 export function signerFromKey (key: PrivateKey): Signer {
   if (key.type !== 'Ed25519') throw new TypeError(`event authors sign with Ed25519 keys, not ${key.type}`)
+  // libp2p's raw Ed25519 private key is the 32-byte seed followed by the public key.
+  const keyObject = createPrivateKey({
+    format: 'jwk',
+    key: { kty: 'OKP', crv: 'Ed25519', d: base64url(key.raw.subarray(0, 32)), x: base64url(key.publicKey.raw) }
+  })
   return {
     author: peerIdFromPrivateKey(key).toString(),
-    sign: (hash) => {
-      const signature = key.sign(hash)
-      if (signature instanceof Promise) throw new TypeError('Ed25519 signing is expected to be synchronous')
-      return signature
-    }
+    sign: (hash) => new Uint8Array(signBytes(null, hash, keyObject))
   }
 }
 
@@ -34,21 +40,25 @@ export function signEvent (unsigned: UnsignedEvent, signer: Signer): VerifiedEve
   return { event: { ...unsigned, sig: signer.sign(hash) }, hash, id: toHex(hash) }
 }
 
-/** Memo of parsed public keys: parsing a peer id costs more than verifying a signature. */
-const publicKeys = new Map<string, PublicKey>()
+/** Memo of authors' keys: parsing a peer id costs more than verifying a signature. */
+const publicKeys = new Map<string, KeyObject>()
 const PUBLIC_KEY_MEMO_LIMIT = 10_000
 
-function publicKeyOf (author: string, seq: number): PublicKey {
-  const memo = publicKeys.get(author)
-  if (memo !== undefined) return memo
-  let key: PublicKey | undefined
+function ed25519KeyOf (author: string): Uint8Array | undefined {
   try {
     const peerId = peerIdFromString(author)
-    key = peerId.type === 'Ed25519' ? peerId.publicKey : undefined
+    return peerId.type === 'Ed25519' ? peerId.publicKey.raw : undefined
   } catch {
-    key = undefined
+    return undefined
   }
-  if (key === undefined) throw new ForgedEventError('author is not an Ed25519 peer id', { author, seq })
+}
+
+function publicKeyOf (author: string, seq: number): KeyObject {
+  const memo = publicKeys.get(author)
+  if (memo !== undefined) return memo
+  const raw = ed25519KeyOf(author)
+  if (raw === undefined) throw new ForgedEventError('author is not an Ed25519 peer id', { author, seq })
+  const key = createPublicKey({ format: 'jwk', key: { kty: 'OKP', crv: 'Ed25519', x: base64url(raw) } })
   if (publicKeys.size >= PUBLIC_KEY_MEMO_LIMIT) publicKeys.clear()
   publicKeys.set(author, key)
   return key
@@ -59,8 +69,6 @@ export function verifyEvent (event: SignedEvent): VerifiedEvent {
   const ref = { author: event.author, seq: event.seq }
   const key = publicKeyOf(event.author, event.seq)
   const hash = hashUnsigned(event)
-  const valid = key.verify(hash, event.sig)
-  if (valid instanceof Promise) throw new TypeError('Ed25519 verification is expected to be synchronous')
-  if (!valid) throw new ForgedEventError('signature does not match the author and content', ref)
+  if (!verifyBytes(null, hash, key, event.sig)) throw new ForgedEventError('signature does not match the author and content', ref)
   return { event, hash, id: toHex(hash) }
 }
