@@ -1,0 +1,122 @@
+/**
+ * No master: which block each idle node takes, decided by every node alone from the same
+ * view. Runnable blocks are listed in the farm's order (job priority, registered time,
+ * id; then block index) and handed out greedily, each to its top rendezvous-ranked free
+ * candidate. A node claims the block it is handed at once; for a block handed to someone
+ * else it is only a backup, and claims after a delay that grows with its rank, should
+ * the first choice stay silent. A block whose holder is declared dead is runnable again
+ * at the next epoch: that is takeover. Where views differ and two claims still collide,
+ * the lease rule in view.ts picks one winner and the other withdraws in the settle window.
+ */
+import { blockKey, rankPeers } from './rendezvous.js'
+import type { BlockView, FarmView, JobView, NodeView } from './view.js'
+
+/** A node that failed this many blocks of a job stops taking that job. */
+export const FAILURES_BEFORE_AVOIDING_JOB = 2
+/** Extra wait per rank for a backup claimant: long enough for the first choice's claim to spread. */
+export const CLAIM_STAGGER_MS = 250
+/** After claiming, a node waits this long for colliding claims before starting its renderer. */
+export const CLAIM_SETTLE_MS = 300
+
+/** Why a node may not take a job now. */
+export type Ineligibility =
+  | 'node-blocked'
+  | 'not-rendering-now'
+  | 'job-disabled'
+  | 'job-halted'
+  | 'job-finished'
+  | 'class-not-accepted'
+  | 'failed-here-before'
+
+/** A node as the scheduler sees it: its settings, and what its heartbeats say. */
+export interface Candidate {
+  readonly node: NodeView
+  /** Its own schedule lets it render now (it reports this in its heartbeat). */
+  readonly mayRender: boolean
+  /** It holds no lease and runs no renderer. */
+  readonly idle: boolean
+}
+
+export interface BlockRef {
+  readonly jobId: string
+  readonly block: number
+  /** The epoch a claim must carry: one past the highest claimed. */
+  readonly epoch: number
+}
+
+/** What a node should do now. */
+export type ClaimDecision =
+  | { readonly kind: 'claim', readonly target: BlockRef, readonly delayMs: number }
+  | { readonly kind: 'idle' }
+
+/** Null when `candidate` may take blocks of `job`, else the first reason it may not. */
+export function ineligibility (candidate: Candidate, job: JobView): Ineligibility | null {
+  if (candidate.node.blocked) return 'node-blocked'
+  if (!candidate.mayRender) return 'not-rendering-now'
+  if (!job.enabled) return 'job-disabled'
+  if (job.halted) return 'job-halted'
+  if (job.status === 'DONE' || job.status === 'ERROR') return 'job-finished'
+  if (!candidate.node.classifications.includes(job.classification)) return 'class-not-accepted'
+  if ((job.failuresByNode[candidate.node.id] ?? 0) >= FAILURES_BEFORE_AVOIDING_JOB) return 'failed-here-before'
+  return null
+}
+
+/** Whether a block is free to claim: queued, or held by a node declared dead. */
+function isRunnable (block: BlockView, dead: ReadonlySet<string>): boolean {
+  if (block.status === 'QUEUE') return true
+  return block.lease !== null && dead.has(block.lease.holder)
+}
+
+/** Runnable blocks in the farm's order, with the epoch their claim must carry. */
+export function runnableBlocks (view: FarmView, dead: ReadonlySet<string> = new Set()): { job: JobView, target: BlockRef }[] {
+  const runnable: { job: JobView, target: BlockRef }[] = []
+  for (const job of view.jobs) {
+    if (!job.enabled || job.halted) continue
+    for (const block of job.blocks) {
+      if (isRunnable(block, dead)) runnable.push({ job, target: { jobId: job.id, block: block.index, epoch: block.epoch + 1 } })
+    }
+  }
+  return runnable
+}
+
+/**
+ * The greedy hand-out every node computes alike: each runnable block in order goes to its
+ * top-ranked idle, eligible candidate not yet handed one. Returns node id -> block.
+ */
+export function assignBlocks (view: FarmView, candidates: readonly Candidate[], dead: ReadonlySet<string> = new Set()): Map<string, BlockRef> {
+  const assigned = new Map<string, BlockRef>()
+  const free = candidates.filter((candidate) => candidate.idle && !dead.has(candidate.node.id))
+  for (const { job, target } of runnableBlocks(view, dead)) {
+    if (assigned.size === free.length) break
+    const eligible = free.filter((candidate) => !assigned.has(candidate.node.id) && ineligibility(candidate, job) === null)
+    const [top] = rankPeers(blockKey(target.jobId, target.block, target.epoch), eligible.map((candidate) => candidate.node.id))
+    if (top !== undefined) assigned.set(top, target)
+  }
+  return assigned
+}
+
+/**
+ * What node `self` should claim now. Its own hand-out, at once; otherwise, as a backup,
+ * the first runnable block it is eligible for, after CLAIM_STAGGER_MS per rank (the
+ * caller re-checks the block is still runnable when the delay is over).
+ */
+export function decideClaim (view: FarmView, self: string, candidates: readonly Candidate[], dead: ReadonlySet<string> = new Set()): ClaimDecision {
+  const me = candidates.find((candidate) => candidate.node.id === self)
+  if (me === undefined || !me.idle) return { kind: 'idle' }
+  const mine = assignBlocks(view, candidates, dead).get(self)
+  if (mine !== undefined) return { kind: 'claim', target: mine, delayMs: 0 }
+  for (const { job, target } of runnableBlocks(view, dead)) {
+    if (ineligibility(me, job) !== null) continue
+    const eligible = candidates.filter((candidate) => candidate.idle && !dead.has(candidate.node.id) && ineligibility(candidate, job) === null)
+    const rank = rankPeers(blockKey(target.jobId, target.block, target.epoch), eligible.map((candidate) => candidate.node.id)).indexOf(self)
+    return { kind: 'claim', target, delayMs: CLAIM_STAGGER_MS * Math.max(1, rank) }
+  }
+  return { kind: 'idle' }
+}
+
+/** Whether `self` holds the lease on `target` in `view`: checked after the settle window, and on every change while rendering. */
+export function holdsLease (view: FarmView, self: string, target: BlockRef): boolean {
+  const job = view.jobs.find((candidate) => candidate.id === target.jobId)
+  const block = job?.blocks[target.block]
+  return block?.lease?.holder === self && block.lease.epoch === target.epoch
+}

@@ -1,0 +1,120 @@
+/**
+ * Who takes which block with nobody in charge: every node computes the same hand-out,
+ * in the farm's order, honouring blocks, classes, halts, working hours and past failures.
+ */
+import test from 'ava'
+import { blockKey, rankPeers } from '../../src/protocol/rendezvous.js'
+import { assignBlocks, CLAIM_STAGGER_MS, decideClaim, holdsLease, ineligibility, type Candidate } from '../../src/protocol/scheduling.js'
+import type { FarmView, NodeView } from '../../src/protocol/view.js'
+import { jobSpec, makeSigners, World } from '../helpers/farm-events.js'
+import { nth } from '../helpers/nth.js'
+
+const signers = await makeSigners(4)
+
+function candidatesOf (view: FarmView, ids: readonly string[], overrides: Partial<Omit<Candidate, 'node'>> = {}): Candidate[] {
+  return ids.map((id) => {
+    const node: NodeView = view.nodes.find((known) => known.id === id) ?? defaultNode(id)
+    return { node, mayRender: true, idle: true, ...overrides }
+  })
+}
+
+function defaultNode (id: string): NodeView {
+  const world = new World(signers)
+  world.write(0, { type: 'node.settings', node: id, changes: { blocked: false } })
+  return nth(nth(world.replicas, 0).view().nodes, 0)
+}
+
+function farmWith (...jobs: Parameters<typeof jobSpec>[0][]) {
+  const world = new World(signers)
+  const specs = jobs.map((overrides) => jobSpec({ frameStart: 1, frameEnd: 4, blockSize: 2, ...overrides }))
+  for (const job of specs) world.write(0, { type: 'job.submitted', job })
+  const view = (): FarmView => {
+    for (let who = 0; who < signers.length; who++) world.sync(who)
+    return nth(world.replicas, 0).view()
+  }
+  return { world, specs, view, ids: signers.map((signer) => signer.author) }
+}
+
+test('idle nodes are handed distinct blocks, highest priority first, each computing the same hand-out', (t) => {
+  const { view, specs, ids } = farmWith({ priority: 10 }, { priority: 90 })
+  const candidates = candidatesOf(view(), ids.slice(1))
+  const handOut = assignBlocks(view(), candidates)
+  const targets = [...handOut.values()].map((target) => `${target.jobId}/${target.block}`)
+  t.is(new Set(targets).size, 3)
+  const urgent = nth(specs, 1).id
+  t.deepEqual(targets.sort(), [`${nth(specs, 0).id}/0`, `${urgent}/0`, `${urgent}/1`].sort())
+  for (const id of ids.slice(1)) {
+    const decision = decideClaim(view(), id, [...candidates].reverse())
+    t.deepEqual(decision, { kind: 'claim', target: handOut.get(id), delayMs: 0 })
+  }
+})
+
+test('a blocked node, a node outside its hours and a busy node take nothing', (t) => {
+  const { view, world, ids } = farmWith({})
+  world.write(0, { type: 'node.settings', node: nth(ids, 1), changes: { blocked: true } })
+  const farm = view()
+  const three = candidatesOf(farm, ids.slice(1, 4))
+  const blocked = nth(three, 0)
+  t.is(ineligibility(blocked, nth(farm.jobs, 0)), 'node-blocked')
+  const candidates = [blocked, { ...nth(three, 1), mayRender: false }, { ...nth(three, 2), idle: false }]
+  t.is(assignBlocks(farm, candidates).size, 0)
+  for (const id of ids.slice(1, 4)) t.deepEqual(decideClaim(farm, id, candidates), { kind: 'idle' })
+})
+
+test('classification routes a job only to nodes that accept its class', (t) => {
+  const { view, world, ids } = farmWith({ classification: 'C', frameEnd: 8 })
+  world.write(0, { type: 'node.settings', node: nth(ids, 1), changes: { classifications: ['A', 'B'] } })
+  world.write(0, { type: 'node.settings', node: nth(ids, 2), changes: { classifications: ['C'] } })
+  const farm = view()
+  const handOut = assignBlocks(farm, candidatesOf(farm, ids.slice(1, 3)))
+  t.deepEqual([...handOut.keys()], [nth(ids, 2)])
+})
+
+test('halted and disabled jobs hand out nothing; a node that failed a job twice avoids it', (t) => {
+  const { view, world, specs, ids } = farmWith({ frameEnd: 8, maxRetries: 5 })
+  const job = nth(specs, 0)
+  world.write(0, { type: 'job.edited', jobId: job.id, changes: { halted: true } })
+  t.is(assignBlocks(view(), candidatesOf(view(), ids)).size, 0)
+  world.write(0, { type: 'job.edited', jobId: job.id, changes: { halted: false, enabled: false } })
+  t.is(assignBlocks(view(), candidatesOf(view(), ids)).size, 0)
+  world.write(0, { type: 'job.edited', jobId: job.id, changes: { enabled: true } })
+  const failing = nth(ids, 1)
+  for (const epoch of [1, 2]) {
+    world.write(1, { type: 'block.claimed', jobId: job.id, block: 0, epoch })
+    world.write(1, { type: 'block.failed', jobId: job.id, block: 0, epoch, failure: 'retryable', message: 'exit 1', outputTail: [] })
+  }
+  const farm = view()
+  t.is(ineligibility(nth(candidatesOf(farm, [failing]), 0), nth(farm.jobs, 0)), 'failed-here-before')
+  t.false([...assignBlocks(farm, candidatesOf(farm, ids)).keys()].includes(failing))
+})
+
+test('a dead holder\'s block is handed out again at the next epoch: takeover', (t) => {
+  const { view, world, specs, ids } = farmWith({ frameEnd: 2 })
+  const job = nth(specs, 0)
+  world.write(1, { type: 'block.claimed', jobId: job.id, block: 0, epoch: 1 })
+  world.write(1, { type: 'block.started', jobId: job.id, block: 0, epoch: 1 })
+  const farm = view()
+  const survivors = [nth(ids, 2), nth(ids, 3)]
+  t.is(assignBlocks(farm, candidatesOf(farm, survivors)).size, 0, 'a live holder keeps its block')
+  const dead = new Set([nth(ids, 1)])
+  const handOut = assignBlocks(farm, candidatesOf(farm, survivors), dead)
+  const [expected] = rankPeers(blockKey(job.id, 0, 2), survivors)
+  t.deepEqual([...handOut], [[expected, { jobId: job.id, block: 0, epoch: 2 }]])
+  world.write(survivors.indexOf(expected ?? '') + 2, { type: 'block.claimed', jobId: job.id, block: 0, epoch: 2 })
+  t.true(holdsLease(view(), expected ?? '', { jobId: job.id, block: 0, epoch: 2 }))
+  t.false(holdsLease(view(), nth(ids, 1), { jobId: job.id, block: 0, epoch: 1 }), 'the old holder learns it lost the lease')
+})
+
+test('a node handed nothing is a backup that waits longer the lower it ranks', (t) => {
+  const { view, ids } = farmWith({ frameEnd: 2 })
+  const farm = view()
+  const candidates = candidatesOf(farm, ids)
+  const handOut = assignBlocks(farm, candidates)
+  const [first] = [...handOut.keys()]
+  const backups = ids.filter((id) => id !== first)
+  const delays = backups.map((id) => {
+    const decision = decideClaim(farm, id, candidates)
+    return decision.kind === 'claim' ? decision.delayMs : -1
+  })
+  t.deepEqual([...delays].sort((a, b) => a - b), [1, 2, 3].map((rank) => rank * CLAIM_STAGGER_MS))
+})
