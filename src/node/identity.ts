@@ -23,12 +23,18 @@ function isMissing (error: unknown): boolean {
 
 /** Loads the node's key from `dataDir`, or creates and saves one (mode 0600) on first start. */
 export async function loadOrCreateIdentity (dataDir: string): Promise<PrivateKey> {
+  return loadIdentity(dataDir, { create: true })
+}
+
+/** Loads the node's key from `dataDir`; without `create`, a missing key is an error. */
+export async function loadIdentity (dataDir: string, options: { readonly create: boolean }): Promise<PrivateKey> {
   const file = path.join(dataDir, IDENTITY_FILE)
   let bytes: Uint8Array
   try {
     bytes = await readFile(file)
   } catch (error) {
     if (!isMissing(error)) throw new IdentityFileError(file, 'unreadable', { cause: error })
+    if (!options.create) throw new IdentityFileError(file, 'missing: is this a node\'s data directory?', { cause: error })
     return createIdentity(file)
   }
   let key: PrivateKey

@@ -8,6 +8,7 @@
  * Every value the store writes is sealed with its sha256 (see seal.ts): bytes it did not
  * write are refused with a CorruptStoreError, never decoded into nonsense.
  */
+import path from 'node:path'
 import { Level } from 'level'
 import { decodeEvent, encodeCanonical, encodeEvent } from '../../protocol/encoding.js'
 import type { EventBody, VerifiedEvent } from '../../protocol/events.js'
@@ -21,6 +22,11 @@ import { CorruptStoreError, ForeignStoreError, StoreClosedError, StoreWriteError
 import { openSeal, seal } from './seal.js'
 
 export const STORE_FORMAT = 'constellation-store/1'
+
+/** Where a node keeps its store inside its data directory (beside identity.key). */
+export function storeDirOf (dataDir: string): string {
+  return path.join(dataDir, 'store')
+}
 
 /** The result of taking in one remote event; refusals are thrown as EventRejectedError. */
 export type IngestResult =

@@ -1,0 +1,63 @@
+/**
+ * The `cr` command: one entry point, thin. Each command parses its flags and calls into
+ * src/node; what it prints is for people unless `--json` asks for a script's view.
+ */
+import { readFile } from 'node:fs/promises'
+import { Command, CommanderError } from 'commander'
+import { loadIdentity } from './node/identity.js'
+import { checkStore } from './node/store/check.js'
+import { EventStore, storeDirOf } from './node/store/event-store.js'
+import { signerFromKey } from './protocol/signing.js'
+
+/** Exit codes scripts can rely on. */
+export const EXIT = { ok: 0, failure: 1, usage: 2, inconsistent: 3 } as const
+
+async function packageVersion (): Promise<string> {
+  const manifest = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+  return manifest.version
+}
+
+/** Subcommands are made with `.command()` so they inherit the program's exit handling. */
+function addStoreCommands (program: Command): void {
+  const store = program.command('store').description('inspect a node\'s event store')
+  store.command('check')
+    .description('verify every event on disk and compare a full replay with the materialized state')
+    .argument('<data-dir>', 'the node\'s data directory')
+    .option('--json', 'print the result as JSON')
+    .action(async (dataDir: string, options: { json?: boolean }) => {
+      const signer = signerFromKey(await loadIdentity(dataDir, { create: false }))
+      const opened = await EventStore.open(storeDirOf(dataDir), signer)
+      try {
+        const result = await checkStore(opened)
+        if (options.json === true) {
+          console.log(JSON.stringify(result))
+        } else {
+          console.log(`${result.events} events from ${result.authors} authors`)
+          console.log(`materialized state ${result.materializedHash}`)
+          console.log(`full replay        ${result.replayedHash}`)
+          console.log(result.consistent ? 'consistent' : 'INCONSISTENT: the materialized state differs from a replay')
+        }
+        if (!result.consistent) process.exitCode = EXIT.inconsistent
+      } finally {
+        await opened.close()
+      }
+    })
+}
+
+export async function main (argv: readonly string[]): Promise<void> {
+  const program = new Command('cr')
+    .description('Constellation Render: a render farm with no master')
+    .version(await packageVersion())
+    .exitOverride()
+  addStoreCommands(program)
+  try {
+    await program.parseAsync(argv)
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage
+      return
+    }
+    console.error(`cr: ${(error as Error).message}`)
+    process.exitCode = EXIT.failure
+  }
+}
