@@ -78,3 +78,26 @@ export function scheduleVerdict (schedule: Schedule, at: LocalTime): ScheduleVer
     workHours: active.some((window) => window.mode === 'work-hours')
   }
 }
+
+/** A node's resource limits; -1 is unlimited. */
+export interface RenderLimits {
+  readonly threads: number
+  readonly memoryMb: number
+}
+
+interface LimitSettings {
+  readonly threadLimit: number
+  readonly memoryLimitMb: number
+  readonly workThreadLimit: number
+  readonly workMemoryLimitMb: number
+}
+
+/**
+ * The limits a render starts under (seed: Memory and Thread Control): the work-hour
+ * limits inside work hours, so the artist can keep using the machine, else the normal ones.
+ */
+export function effectiveLimits (settings: LimitSettings, verdict: ScheduleVerdict): RenderLimits {
+  return verdict.workHours
+    ? { threads: settings.workThreadLimit, memoryMb: settings.workMemoryLimitMb }
+    : { threads: settings.threadLimit, memoryMb: settings.memoryLimitMb }
+}
