@@ -2,9 +2,11 @@
  * `npm run bench`: every benchmark, one table each. Figures are printed, never asserted.
  * `npm run bench -- --small` skips the largest data sets.
  */
+import { runMeshBench } from './mesh.js'
 import { runRenderBench } from './render.js'
 import { runSpineBench } from './spine.js'
 
 const small = process.argv.includes('--small')
 await runSpineBench({ large: !small })
 await runRenderBench()
+await runMeshBench()

@@ -105,7 +105,7 @@ export const jobChangesSchema = z.strictObject({
 }).refine(atLeastOneChange, { error: 'an edit must change at least one field' })
 
 /** The editable columns of the seed's constellationClientTable, plus the schedule. */
-export const nodeChangesSchema = z.strictObject({
+export const nodeSettingsFields = {
   name: text('node name', 200).exactOptional(),
   blocked: z.boolean().exactOptional(),
   memoryLimitMb: limit('memory limit').exactOptional(),
@@ -115,7 +115,10 @@ export const nodeChangesSchema = z.strictObject({
   classifications: z.array(classificationSchema).max(CLASSIFICATIONS.length)
     .refine((classes) => new Set(classes).size === classes.length, { error: 'a classification is listed twice' }).exactOptional(),
   schedule: scheduleSchema.exactOptional()
-}).refine(atLeastOneChange, { error: 'a settings change must change at least one field' })
+}
+
+export const nodeChangesSchema = z.strictObject(nodeSettingsFields)
+  .refine(atLeastOneChange, { error: 'a settings change must change at least one field' })
 
 const blockFields = { jobId: uuidSchema, block: blockIndexSchema, epoch: epochSchema }
 

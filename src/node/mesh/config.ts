@@ -8,6 +8,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { z } from 'zod'
 import { MAX_EVENT_BYTES } from '../../protocol/encoding.js'
 import { InvalidMeshConfigError } from './errors.js'
+import { MAX_BATCH_BYTES, MAX_BATCH_EVENTS, MAX_WINDOW_BATCHES, MIN_BATCH_BYTES } from './wire.js'
 
 /** All interfaces, any free port: mDNS announces whatever the OS gave us. */
 export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/0']
@@ -16,9 +17,10 @@ export const DEFAULT_MDNS_SERVICE_TAG = '_constellation._udp.local'
 export const DEFAULT_MDNS_QUERY_INTERVAL_MS = 10_000
 /** How often a static `--peer` that is not connected is dialled again. */
 export const DEFAULT_BOOTSTRAP_REDIAL_MS = 5_000
-/** With a 1 s ping interval and timeout, a hung peer is dropped in about 1.5 s. */
-export const DEFAULT_PING_INTERVAL_MS = 1_000
-export const DEFAULT_PING_TIMEOUT_MS = 1_000
+/** A keep-alive beat each way every half second... */
+export const DEFAULT_KEEP_ALIVE_INTERVAL_MS = 500
+/** ...and a peer unheard for 1.5 s is dropped: a hung peer is noticed in 1.5 to 2 s. */
+export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 1_500
 /** Pull from a random peer this often, so a message gossip lost is found without a new event. */
 export const DEFAULT_ANTI_ENTROPY_INTERVAL_MS = 10_000
 export const DEFAULT_SYNC_BATCH_MAX_EVENTS = 512
@@ -27,15 +29,12 @@ export const DEFAULT_SYNC_BATCH_MAX_BYTES = 1024 * 1024
 export const DEFAULT_SYNC_WINDOW_BATCHES = 4
 /** After this many events a pull yields to other queued peers (a peer with a huge feed cannot starve the rest). */
 export const DEFAULT_SYNC_MAX_EVENTS_PER_SESSION = 50_000
-/** A sync stream silent this long is abandoned. Hung peers are caught sooner by the ping monitor. */
+/** A sync stream silent this long is abandoned. Hung peers are caught sooner by keep-alive. */
 export const DEFAULT_SYNC_IDLE_TIMEOUT_MS = 30_000
 /** Offence points that get a peer disconnected and refused (see offences.ts for the weights). */
 export const DEFAULT_BAN_THRESHOLD = 10
 export const DEFAULT_OFFENCE_DECAY_PER_MINUTE = 1
 export const DEFAULT_BAN_DURATION_MS = 10 * 60_000
-
-/** Room a sync batch needs beyond its events' bytes (CBOR headers). */
-export const SYNC_BATCH_OVERHEAD_BYTES = 1024
 
 const positiveMs = z.int().min(1).max(24 * 60 * 60_000)
 const positiveCount = z.int().min(1).max(10_000_000)
@@ -60,14 +59,14 @@ const meshConfigSchema = z.strictObject({
     serviceTag: z.string().regex(/^_[a-z0-9-]{1,40}\._(udp|tcp)\.local$/, { error: 'must look like _name._udp.local' }).default(DEFAULT_MDNS_SERVICE_TAG),
     queryIntervalMs: positiveMs.default(DEFAULT_MDNS_QUERY_INTERVAL_MS)
   }).prefault({}),
-  pingIntervalMs: positiveMs.default(DEFAULT_PING_INTERVAL_MS),
-  pingTimeoutMs: positiveMs.default(DEFAULT_PING_TIMEOUT_MS),
+  keepAliveIntervalMs: positiveMs.default(DEFAULT_KEEP_ALIVE_INTERVAL_MS),
+  keepAliveTimeoutMs: positiveMs.default(DEFAULT_KEEP_ALIVE_TIMEOUT_MS),
   sync: z.strictObject({
     antiEntropyIntervalMs: positiveMs.default(DEFAULT_ANTI_ENTROPY_INTERVAL_MS),
-    batchMaxEvents: positiveCount.default(DEFAULT_SYNC_BATCH_MAX_EVENTS),
-    batchMaxBytes: z.int().min(MAX_EVENT_BYTES + SYNC_BATCH_OVERHEAD_BYTES, { error: `must hold at least one event of ${MAX_EVENT_BYTES} bytes` })
-      .max(16 * 1024 * 1024).default(DEFAULT_SYNC_BATCH_MAX_BYTES),
-    windowBatches: z.int().min(1).max(64).default(DEFAULT_SYNC_WINDOW_BATCHES),
+    batchMaxEvents: z.int().min(1).max(MAX_BATCH_EVENTS).default(DEFAULT_SYNC_BATCH_MAX_EVENTS),
+    batchMaxBytes: z.int().min(MIN_BATCH_BYTES, { error: `must hold at least one event of ${MAX_EVENT_BYTES} bytes` })
+      .max(MAX_BATCH_BYTES).default(DEFAULT_SYNC_BATCH_MAX_BYTES),
+    windowBatches: z.int().min(1).max(MAX_WINDOW_BATCHES).default(DEFAULT_SYNC_WINDOW_BATCHES),
     maxEventsPerSession: positiveCount.default(DEFAULT_SYNC_MAX_EVENTS_PER_SESSION),
     idleTimeoutMs: positiveMs.default(DEFAULT_SYNC_IDLE_TIMEOUT_MS)
   }).prefault({}),

@@ -3,6 +3,7 @@
  * person needs: the file, the peer, the field. Refusals of events themselves are the
  * protocol's (`EventRejectedError` in src/protocol/errors.ts); these are the mesh's own.
  */
+import type { Offence } from './offences.js'
 
 /** No swarm key where one was expected; `cr key generate` writes one. */
 export class SwarmKeyNotFoundError extends Error {
@@ -57,5 +58,37 @@ export class MeshNotRunningError extends Error {
   override readonly name = 'MeshNotRunningError'
   constructor (readonly operation: string) {
     super(`cannot ${operation}: the mesh is not running`)
+  }
+}
+
+/** A sync stream stayed silent past the idle timeout. */
+export class SyncIdleTimeoutError extends Error {
+  override readonly name = 'SyncIdleTimeoutError'
+  constructor (readonly peer: string, readonly idleMs: number) {
+    super(`sync with ${peer} was idle for ${idleMs} ms`)
+  }
+}
+
+/** The mesh is stopping: in-flight work is abandoned, not failed. */
+export class MeshStoppingError extends Error {
+  override readonly name = 'MeshStoppingError'
+  constructor () {
+    super('the mesh is stopping')
+  }
+}
+
+/** A peer sent input bad enough to end the exchange; carries the offence to score. */
+export class PeerOffenceError extends Error {
+  override readonly name = 'PeerOffenceError'
+  constructor (readonly offence: Offence) {
+    super(`${offence.peer} sent ${offence.reason} input on ${offence.channel}: ${offence.detail}`)
+  }
+}
+
+/** Nothing was heard from a peer for longer than the keep-alive timeout: it hangs or is cut off. */
+export class PeerUnresponsiveError extends Error {
+  override readonly name = 'PeerUnresponsiveError'
+  constructor (readonly peer: string, readonly silentMs: number) {
+    super(`nothing heard from ${peer} for ${Math.round(silentMs)} ms`)
   }
 }

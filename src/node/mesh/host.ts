@@ -9,7 +9,7 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
 import { identify, type Identify } from '@libp2p/identify'
-import type { ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface'
+import type { ConnectionGater, Libp2p, PeerDiscovery, PrivateKey } from '@libp2p/interface'
 import { mdns } from '@libp2p/mdns'
 import { ping, type Ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
@@ -18,7 +18,20 @@ import { createLibp2p } from 'libp2p'
 import type { MeshConfig } from './config.js'
 import { EPHEMERAL_TOPIC, LOG_TOPIC } from './protocols.js'
 
-export type PeerHost = Libp2p<{ identify: Identify, ping: Ping, pubsub: GossipSub }>
+// A type alias, not an interface: libp2p's ServiceMap needs an index signature.
+export type PeerHostServices = {
+  identify: Identify
+  ping: Ping
+  pubsub: GossipSub
+  /**
+   * mDNS, as a service rather than a libp2p peer discovery: libp2p announces only peers new
+   * to its peer store, but after a partition heals or a peer restarts we must hear about
+   * known peers again, so discovery.ts listens to every mDNS answer itself.
+   */
+  mdns?: PeerDiscovery
+}
+
+export type PeerHost = Libp2p<PeerHostServices>
 
 /**
  * Largest gossip RPC frame accepted. One frame may carry many events (replies to IWANT
@@ -39,7 +52,7 @@ export interface PeerHostInit {
 
 export async function createPeerHost (init: PeerHostInit): Promise<PeerHost> {
   const { config } = init
-  return await createLibp2p({
+  return await createLibp2p<PeerHostServices>({
     start: false,
     privateKey: init.privateKey,
     addresses: { listen: [...config.listen] },
@@ -48,13 +61,8 @@ export async function createPeerHost (init: PeerHostInit): Promise<PeerHost> {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     ...(init.connectionGater === undefined ? {} : { connectionGater: init.connectionGater }),
-    peerDiscovery: config.mdns.enabled
-      ? [mdns({ serviceTag: config.mdns.serviceTag, interval: config.mdns.queryIntervalMs })]
-      : [],
-    connectionMonitor: {
-      pingInterval: config.pingIntervalMs,
-      pingTimeout: { minTimeout: config.pingTimeoutMs }
-    },
+    // keep-alive.ts notices hung peers, for a fraction of the monitor's cost.
+    connectionMonitor: { enabled: false },
     services: {
       identify: identify(),
       ping: ping(),
@@ -67,8 +75,18 @@ export async function createPeerHost (init: PeerHostInit): Promise<PeerHost> {
         // in seq order rather than racing into gaps.
         awaitRpcHandler: true,
         awaitRpcMessageHandler: true,
-        maxInboundDataLength: GOSSIP_MAX_RPC_BYTES
-      })
+        maxInboundDataLength: GOSSIP_MAX_RPC_BYTES,
+        // Gossipsub checks a message's signature before it looks it up among those seen, and
+        // in a small full mesh every message arrives from every peer. This id (publisher and
+        // seqno, what the spec'ed id is made of) drops those copies before their signatures are
+        // checked again; only messages that passed validation are remembered under it.
+        fastMsgIdFn: (message) => `${hex(message.from)}/${hex(message.seqno)}`
+      }),
+      ...(config.mdns.enabled ? { mdns: mdns({ serviceTag: config.mdns.serviceTag, interval: config.mdns.queryIntervalMs }) } : {})
     }
   })
+}
+
+function hex (bytes: Uint8Array | undefined): string {
+  return bytes === undefined ? '' : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
 }

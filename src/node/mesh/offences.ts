@@ -15,25 +15,24 @@ export type OffenceReason = RejectionReason | 'protocol' | 'malformed-ephemeral'
 /** Where the input came from. */
 export type OffenceChannel = 'gossip' | 'sync' | 'ephemeral'
 
+/** Input no honest peer sends, on any channel. */
+const HOSTILE = { malformed: 4, oversized: 4, forged: 6, protocol: 4, 'malformed-ephemeral': 4 } as const
+
 /**
- * Points per kind. Input only a broken or hostile peer sends weighs most; input an honest
- * peer can send weighs little or nothing.
+ * Points per kind and channel. Input only a broken or hostile peer sends weighs most;
+ * input an honest peer can send weighs nothing: such input is still dropped and logged.
+ * - invalid: a peer running a newer version writes event types an older one finds invalid.
+ * - forked: a fork is its author's fault, not the fault of the peer that relayed it.
+ * - broken-chain: after an author forks, honest relays of the other branch look out of
+ *   chain; on gossip that is rare enough to count a little, on sync it is expected.
+ * - replayed: gossip of an event we already pulled (pull and push race all the time), or
+ *   a pull that raced gossip: both innocent.
  */
-export const OFFENCE_POINTS = {
-  malformed: 4,
-  oversized: 4,
-  forged: 6,
-  protocol: 4,
-  'malformed-ephemeral': 4,
-  // A peer running a newer version writes event types an older peer finds invalid.
-  invalid: 1,
-  // An author that forked its feed makes honest relays of the other branch look out of chain.
-  'broken-chain': 2,
-  // Honest peers publish each event once; a replay on gossip is at least suspicious.
-  replayed: 1,
-  // A fork is its author's fault, not the fault of the peer that relayed it.
-  forked: 0
-} as const satisfies Record<OffenceReason, number>
+export const OFFENCE_POINTS: Readonly<Record<OffenceChannel, Readonly<Record<OffenceReason, number>>>> = {
+  gossip: { ...HOSTILE, invalid: 0, 'broken-chain': 2, replayed: 0, forked: 0 },
+  sync: { ...HOSTILE, invalid: 0, 'broken-chain': 0, replayed: 0, forked: 0 },
+  ephemeral: { ...HOSTILE, invalid: 0, 'broken-chain': 0, replayed: 0, forked: 0 }
+}
 
 /** One refused input, as reported to listeners and logs. */
 export interface Offence {
@@ -72,7 +71,7 @@ export class PeerOffences {
   /** Adds the offence's points; bans the peer when its score reaches the threshold. */
   record (offence: Offence): OffenceVerdict {
     const nowMs = this.now()
-    const points = this.currentPoints(offence.peer, nowMs) + OFFENCE_POINTS[offence.reason]
+    const points = this.currentPoints(offence.peer, nowMs) + OFFENCE_POINTS[offence.channel][offence.reason]
     this.scores.set(offence.peer, { points, atMs: nowMs })
     if (this.scores.size > TRACKED_PEERS_SOFT_LIMIT) this.forget(nowMs)
     if (points < this.config.banThreshold || this.isBanned(offence.peer)) return { points, banned: false }
@@ -89,9 +88,14 @@ export class PeerOffences {
     return false
   }
 
-  /** Refuses connections to and from banned peers, both ways and at every stage we can. */
-  gater (): ConnectionGater {
-    const denied = (peerId: PeerId): boolean => this.isBanned(peerId.toString())
+  /** Refuses connections to and from banned peers, both ways; `onRefused` hears of each refusal. */
+  gater (onRefused: (peer: string) => void): ConnectionGater {
+    const denied = (peerId: PeerId): boolean => {
+      const peer = peerId.toString()
+      if (!this.isBanned(peer)) return false
+      onRefused(peer)
+      return true
+    }
     return {
       denyDialPeer: denied,
       denyInboundEncryptedConnection: denied,

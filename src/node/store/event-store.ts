@@ -11,6 +11,7 @@
 import path from 'node:path'
 import { Level } from 'level'
 import { decodeEvent, encodeCanonical, encodeEvent } from '../../protocol/encoding.js'
+import { EventRejectedError } from '../../protocol/errors.js'
 import type { EventBody, VerifiedEvent } from '../../protocol/events.js'
 import type { FeedHead } from '../../protocol/feed.js'
 import { emptyJobRecord, emptyRecords, type BlockRecord, type FarmRecords, type JobRecord, type NodeRecord, type Touched } from '../../protocol/records.js'
@@ -33,8 +34,11 @@ export type IngestResult =
   | { readonly kind: 'appended', readonly event: VerifiedEvent }
   | { readonly kind: 'gap', readonly author: string, readonly have: number, readonly got: number }
 
-/** One outcome per event of a batch: a refusal does not stop the rest. */
-export type BatchOutcome = IngestResult | { readonly kind: 'rejected', readonly error: Error }
+/**
+ * One outcome per event of a batch: a refusal of one event does not stop the rest. A
+ * failure of the store itself (a full disk, damaged bytes) is thrown instead.
+ */
+export type BatchOutcome = IngestResult | { readonly kind: 'rejected', readonly error: EventRejectedError }
 
 export type AppendListener = (event: VerifiedEvent, bytes: Uint8Array) => void
 
@@ -148,7 +152,12 @@ export class EventStore {
         try {
           admission = await this.replica.admit(bytes, heldHash)
         } catch (error) {
-          outcomes.push({ kind: 'rejected', error: error as Error })
+          if (!(error instanceof EventRejectedError)) {
+            // Memory ran ahead of the disk for this batch: reload the truth, then fail.
+            this.replica = await this.loadReplica()
+            throw error
+          }
+          outcomes.push({ kind: 'rejected', error })
           continue
         }
         if (admission.kind === 'gap') {

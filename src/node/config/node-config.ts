@@ -1,0 +1,118 @@
+/**
+ * A render node's configuration: a TOML file (documented in docs/node.example.toml),
+ * then command-line flags on top. Everything has a default except what only the studio
+ * can know (the swarm key). Farm settings here (limits, classes, schedule) seed the
+ * node's entry in the shared client table on first start; after that the table is the
+ * truth, edited with `cr node set` from any machine.
+ */
+import { readFile } from 'node:fs/promises'
+import { hostname, homedir, tmpdir } from 'node:os'
+import path from 'node:path'
+import { parse as parseToml, TomlError } from 'smol-toml'
+import { z } from 'zod'
+import { nodeSettingsFields } from '../../protocol/schemas.js'
+import { PROGRAMS } from '../../render/task.js'
+import { resolveMeshConfig, type MeshConfig } from '../mesh/config.js'
+import { InvalidMeshConfigError } from '../mesh/errors.js'
+
+export class NodeConfigError extends Error {
+  override readonly name = 'NodeConfigError'
+  constructor (readonly source: string, readonly field: string, readonly why: string, options?: ErrorOptions) {
+    super(`${source}: ${field}: ${why}`, options)
+  }
+}
+
+/** Where state lives when nothing says otherwise: the XDG data home on Unix, LOCALAPPDATA on Windows. */
+export function defaultDataDir (env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+  if (platform === 'win32') return path.win32.join(env.LOCALAPPDATA ?? path.win32.join(homedir(), 'AppData', 'Local'), 'Constellation')
+  if (platform === 'darwin') return path.posix.join(homedir(), 'Library', 'Application Support', 'Constellation')
+  return path.posix.join(env.XDG_DATA_HOME ?? path.posix.join(homedir(), '.local', 'share'), 'constellation')
+}
+
+const pathText = z.string().min(1, { error: 'must not be empty' })
+
+const { name: _name, ...farmFields } = nodeSettingsFields
+
+const nodeConfigSchema = z.strictObject({
+  /** The seed's clientName: how artists see this machine. */
+  name: z.string().min(1).max(200).default(() => hostname()),
+  dataDir: pathText.default(() => defaultDataDir()),
+  /** Contained render: frames render here first, then are copied to the target in bulk. */
+  scratchDir: pathText.default(() => path.join(tmpdir(), 'constellation-scratch')),
+  /** The studio's swarm key (`cr key generate`); defaults to swarm.key in the data dir. */
+  swarmKeyFile: pathText.optional(),
+  /** IANA zone for the working-hour schedule; the system's when unset. */
+  timeZone: z.string().min(1).optional(),
+  render: z.strictObject({
+    /** False for a controller peer (an artist's terminal) that never renders. */
+    enabled: z.boolean().default(true),
+    /** On SIGTERM: hand the block back at once, or finish it first. */
+    onShutdown: z.enum(['release', 'finish'], { error: 'must be "release" or "finish"' }).default('release'),
+    /** Renderer executables, overriding discovery: maya, nuke, blender, kick, vray. */
+    executables: z.partialRecord(z.enum(PROGRAMS, { error: `must be one of ${PROGRAMS.join(', ')}` }), pathText).default({})
+  }).prefault({}),
+  /** This node's first entry in the client table. */
+  farm: z.strictObject(farmFields).prefault({}),
+  /** Passed to the mesh (listen addresses, static peers, mDNS). */
+  mesh: z.record(z.string(), z.unknown()).default({})
+})
+
+export type NodeConfig = Omit<z.output<typeof nodeConfigSchema>, 'swarmKeyFile' | 'mesh'> & { readonly swarmKeyFile: string, readonly mesh: MeshConfig }
+export type NodeConfigInput = z.input<typeof nodeConfigSchema>
+
+/** Validates a config object (from a file, flags, or both merged), naming the first bad field. */
+export function resolveNodeConfig (input: unknown, source = 'config'): NodeConfig {
+  const parsed = nodeConfigSchema.safeParse(input)
+  if (!parsed.success) {
+    const [issue] = parsed.error.issues
+    throw new NodeConfigError(source, issue?.path.map(String).join('.') || 'config', issue?.message ?? 'rejected')
+  }
+  const { swarmKeyFile, mesh, ...config } = parsed.data
+  return {
+    ...config,
+    swarmKeyFile: swarmKeyFile ?? path.join(config.dataDir, 'swarm.key'),
+    mesh: resolveMesh(mesh, source)
+  }
+}
+
+function resolveMesh (input: Record<string, unknown>, source: string): MeshConfig {
+  try {
+    return resolveMeshConfig(input)
+  } catch (error) {
+    if (!(error instanceof InvalidMeshConfigError)) throw error
+    throw new NodeConfigError(source, `mesh.${error.field}`, error.why, { cause: error })
+  }
+}
+
+/** Reads a TOML config file; flags (already parsed) override its top-level and nested fields. */
+export async function loadNodeConfig (file: string | undefined, overrides: Record<string, unknown> = {}): Promise<NodeConfig> {
+  if (file === undefined) return resolveNodeConfig(overrides, 'flags')
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (error) {
+    throw new NodeConfigError(file, 'file', `cannot read it (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error })
+  }
+  let fromFile: Record<string, unknown>
+  try {
+    fromFile = parseToml(text)
+  } catch (error) {
+    if (!(error instanceof TomlError)) throw error
+    throw new NodeConfigError(file, `line ${error.line}`, error.message.split('\n')[0] ?? 'not TOML', { cause: error })
+  }
+  return resolveNodeConfig(mergeDeep(fromFile, overrides), file)
+}
+
+function isPlainObject (value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function mergeDeep (base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...base }
+  for (const [key, value] of Object.entries(over)) {
+    if (value === undefined) continue
+    const current = merged[key]
+    merged[key] = isPlainObject(current) && isPlainObject(value) ? mergeDeep(current, value) : value
+  }
+  return merged
+}

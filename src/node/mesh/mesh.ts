@@ -1,0 +1,256 @@
+/**
+ * The mesh: a libp2p peer that finds the studio's other peers with no address typed and
+ * replicates the log with them, losing nothing. It wires the parts in this folder to a
+ * store:
+ *
+ *   host.ts       libp2p with the swarm key, TCP, Noise, Yamux, mDNS, gossipsub
+ *   discovery.ts  dials what mDNS reports and the static `--peer` addresses
+ *   keep-alive.ts drops a hung peer's connection within two seconds
+ *   push.ts       our new events out on gossip at once; gossiped events into the log
+ *   sync.ts       pull: swap version vectors, stream exactly the missing events
+ *   scheduler.ts  when to pull (new connection, subscription, gap, behind, periodic)
+ *   ephemeral.ts  heartbeats on a second topic, never logged
+ *   offences.ts   scores bad input per peer and bans repeat offenders
+ *
+ * The node runtime creates one Mesh over its EventStore and identity, starts it, and
+ * listens to its events; liveness and hail use the ephemeral channel.
+ */
+import type { PrivateKey } from '@libp2p/interface'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
+import type { EventRef } from '../../protocol/errors.js'
+import { createLogger, type Logger } from '../log.js'
+import { resolveMeshConfig, type MeshConfig, type MeshConfigInput } from './config.js'
+import { PeerDialer, type DialFailure } from './discovery.js'
+import { Emitter } from './emitter.js'
+import { EphemeralChannel, type EphemeralMessage, type ReceivedEphemeral } from './ephemeral.js'
+import { MeshNotRunningError } from './errors.js'
+import { createPeerHost, type PeerHost } from './host.js'
+import { KeepAlive } from './keep-alive.js'
+import { OFFENCE_POINTS, PeerOffences, type Offence, type OffenceVerdict } from './offences.js'
+import { LOG_TOPIC } from './protocols.js'
+import { LogGossip } from './push.js'
+import { PullScheduler } from './scheduler.js'
+import { SyncService, type SyncLog } from './sync.js'
+
+/** What the mesh needs of the store (EventStore provides it). */
+export interface MeshLog extends SyncLog {
+  /** Called after every event is stored, ours and remote ones alike. */
+  onAppended: (listener: (event: { readonly event: EventRef }, bytes: Uint8Array) => void) => () => void
+}
+
+export interface MeshInit {
+  /** The node identity (identity.ts): peer key and event-signing key in one. */
+  readonly privateKey: PrivateKey
+  /** The swarm key file's bytes (swarm-key.ts). */
+  readonly swarmKey: Uint8Array
+  readonly log: MeshLog
+  readonly config?: MeshConfigInput
+  readonly logger?: Logger
+  /** Wall clock in ms, injected for tests. */
+  readonly now?: () => number
+}
+
+export interface MeshEvents {
+  'peer:connected': { readonly peer: string }
+  'peer:disconnected': { readonly peer: string }
+  /** A connection to or from a banned peer was refused. */
+  'peer:refused': { readonly peer: string }
+  /** Input that was dropped, with the sender and what it cost it. */
+  offence: Offence & OffenceVerdict
+  /** A dial to a discovered or static peer failed (wrong swarm key, gone, refused). */
+  'dial:failed': DialFailure
+  /** A heartbeat or other ephemeral message from a peer. */
+  ephemeral: ReceivedEphemeral
+}
+
+/** The parts that live from start to stop. */
+interface Running {
+  readonly host: PeerHost
+  readonly dialer: PeerDialer
+  readonly keepAlive: KeepAlive
+  readonly sync: SyncService
+  readonly scheduler: PullScheduler
+  readonly gossip: LogGossip
+  readonly ephemeral: EphemeralChannel
+  readonly unsubscribe: () => void
+}
+
+export class Mesh {
+  readonly peerId: string
+  readonly config: MeshConfig
+  private readonly init: MeshInit
+  private readonly logger: Logger
+  private readonly now: () => number
+  private readonly offences: PeerOffences
+  private readonly events: Emitter<MeshEvents>
+  private running: Running | undefined
+  /** Start and stop run one after the other, so overlapping calls cannot interleave. */
+  private lifecycle: Promise<void> = Promise.resolve()
+
+  constructor (init: MeshInit) {
+    this.init = init
+    this.config = resolveMeshConfig(init.config)
+    this.peerId = peerIdFromPrivateKey(init.privateKey).toString()
+    this.logger = init.logger ?? createLogger('mesh')
+    this.now = init.now ?? Date.now
+    this.offences = new PeerOffences(this.config.offences, this.now)
+    this.events = new Emitter(this.logger)
+  }
+
+  /** Starts listening, discovering and replicating. Idempotent. */
+  async start (): Promise<void> {
+    await this.serially(async () => {
+      this.running ??= await this.launch()
+    })
+  }
+
+  /** Stops everything and waits until no timer, socket or store access is left. Idempotent. */
+  async stop (): Promise<void> {
+    await this.serially(async () => {
+      const running = this.running
+      this.running = undefined
+      if (running !== undefined) await this.shutdown(running)
+    })
+  }
+
+  on<K extends keyof MeshEvents> (event: K, listener: (detail: MeshEvents[K]) => void): () => void {
+    return this.events.on(event, listener)
+  }
+
+  /** Where peers can reach us, each ending in /p2p/<our id>. */
+  addresses (): string[] {
+    return this.running?.host.getMultiaddrs().map(String) ?? []
+  }
+
+  connectedPeers (): string[] {
+    return this.running?.host.getPeers().map(String) ?? []
+  }
+
+  /** Sends a heartbeat (or other ephemeral message) to every peer; resolves with how many got it directly. */
+  async publishEphemeral (message: EphemeralMessage): Promise<number> {
+    if (this.running === undefined) throw new MeshNotRunningError('publish an ephemeral message')
+    return this.running.ephemeral.publish(message)
+  }
+
+  private async serially (task: () => Promise<void>): Promise<void> {
+    const run = this.lifecycle.then(task)
+    this.lifecycle = run.catch(() => undefined)
+    await run
+  }
+
+  private async launch (): Promise<Running> {
+    const { config, logger } = this
+    const host = await createPeerHost({
+      privateKey: this.init.privateKey,
+      swarmKey: this.init.swarmKey,
+      config,
+      connectionGater: this.offences.gater((peer) => { this.events.emit('peer:refused', { peer }) })
+    })
+    const report = (offence: Offence): void => { this.report(host, offence) }
+    const sync = new SyncService({
+      host,
+      log: this.init.log,
+      config: config.sync,
+      logger: logger.child('sync'),
+      onOffence: report,
+      onBehind: (peer) => { scheduler.request(peer, 'behind') }
+    })
+    const scheduler = new PullScheduler({
+      pull: async (peer) => sync.pull(peer),
+      connectedPeers: () => host.getPeers(),
+      antiEntropyIntervalMs: config.sync.antiEntropyIntervalMs,
+      logger: logger.child('scheduler')
+    })
+    const gossip = new LogGossip({
+      pubsub: host.services.pubsub,
+      log: this.init.log,
+      logger: logger.child('push'),
+      onOffence: report,
+      onGap: (peer) => { scheduler.request(peer, 'gap') }
+    })
+    const ephemeral = new EphemeralChannel({
+      pubsub: host.services.pubsub,
+      now: this.now,
+      logger: logger.child('ephemeral'),
+      onOffence: report,
+      onMessage: (received) => { this.events.emit('ephemeral', received) }
+    })
+    const dialer = new PeerDialer({
+      host,
+      mdns: host.services.mdns,
+      bootstrapPeers: config.bootstrapPeers,
+      bootstrapRedialMs: config.bootstrapRedialMs,
+      isBanned: (peer) => this.offences.isBanned(peer),
+      logger: logger.child('discovery'),
+      onDialFailed: (failure) => { this.events.emit('dial:failed', failure) }
+    })
+    const keepAlive = new KeepAlive({
+      host,
+      intervalMs: config.keepAliveIntervalMs,
+      timeoutMs: config.keepAliveTimeoutMs,
+      logger: logger.child('keep-alive')
+    })
+    this.watchPeers(host, scheduler)
+    try {
+      await sync.start()
+      await keepAlive.start()
+      await host.start()
+      gossip.start()
+      ephemeral.start()
+      scheduler.start()
+      dialer.start()
+    } catch (error) {
+      await host.stop()
+      throw error
+    }
+    const unsubscribe = this.init.log.onAppended(({ event }, bytes) => {
+      if (event.author === this.peerId) gossip.publish(bytes)
+    })
+    logger.info('mesh started', { peer: this.peerId, addresses: host.getMultiaddrs().map(String) })
+    return { host, dialer, keepAlive, sync, scheduler, gossip, ephemeral, unsubscribe }
+  }
+
+  /** New connections and log-topic subscriptions trigger a pull: each side then learns what the other lacks. */
+  private watchPeers (host: PeerHost, scheduler: PullScheduler): void {
+    host.addEventListener('peer:connect', ({ detail: peer }) => {
+      scheduler.request(peer, 'connected')
+      this.events.emit('peer:connected', { peer: peer.toString() })
+    })
+    host.addEventListener('peer:disconnect', ({ detail: peer }) => {
+      scheduler.forget(peer)
+      this.events.emit('peer:disconnected', { peer: peer.toString() })
+    })
+    host.services.pubsub.addEventListener('subscription-change', ({ detail }) => {
+      if (detail.subscriptions.some(({ topic, subscribe }) => subscribe && topic === LOG_TOPIC)) {
+        scheduler.request(detail.peerId, 'subscribed')
+      }
+    })
+  }
+
+  private async shutdown (running: Running): Promise<void> {
+    running.unsubscribe()
+    running.dialer.stop()
+    // The scheduler waits for its running pull, which the sync service aborts.
+    const scheduled = running.scheduler.stop()
+    await running.sync.stop()
+    await scheduled
+    await running.gossip.stop()
+    running.ephemeral.stop()
+    await running.keepAlive.stop()
+    await running.host.stop()
+    this.logger.info('mesh stopped', { peer: this.peerId })
+  }
+
+  private report (host: PeerHost, offence: Offence): void {
+    const verdict = this.offences.record(offence)
+    // Input that costs nothing (a replay racing a pull, a fork relayed) is routine: keep it out of warnings.
+    const level = OFFENCE_POINTS[offence.channel][offence.reason] > 0 ? 'warn' : 'debug'
+    this.logger[level]('dropped bad input', { ...offence, points: verdict.points })
+    this.events.emit('offence', { ...offence, ...verdict })
+    if (!verdict.banned) return
+    this.logger.warn('peer banned', { peer: offence.peer, banMs: this.config.offences.banDurationMs })
+    host.hangUp(peerIdFromString(offence.peer)).catch((error: unknown) => {
+      this.logger.debug('hang up failed', { peer: offence.peer, error })
+    })
+  }
+}
