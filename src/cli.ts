@@ -3,8 +3,11 @@
  * src/node; what it prints is for people unless `--json` asks for a script's view.
  */
 import { readFile } from 'node:fs/promises'
+import path from 'node:path'
 import { Command, CommanderError } from 'commander'
 import { loadIdentity } from './node/identity.js'
+import { defaultDataDir } from './node/config/node-config.js'
+import { writeSwarmKey } from './node/mesh/swarm-key.js'
 import { checkStore } from './node/store/check.js'
 import { EventStore, storeDirOf } from './node/store/event-store.js'
 import { signerFromKey } from './protocol/signing.js'
@@ -44,11 +47,25 @@ function addStoreCommands (program: Command): void {
     })
 }
 
+function addKeyCommands (program: Command): void {
+  const key = program.command('key').description('the studio\'s swarm key: only machines holding it can join the mesh')
+  key.command('generate')
+    .description('write a new swarm key; copy the file to every machine of the farm')
+    .argument('[file]', 'where to write it', path.join(defaultDataDir(), 'swarm.key'))
+    .option('--force', 'replace an existing key (every machine then needs the new one)')
+    .action(async (file: string, options: { force?: boolean }) => {
+      await writeSwarmKey(file, { overwrite: options.force === true })
+      console.log(`wrote a new swarm key to ${file} (readable by its owner only)`)
+      console.log('copy it to every render node and artist machine, and point their config at it (swarmKeyFile)')
+    })
+}
+
 export async function main (argv: readonly string[]): Promise<void> {
   const program = new Command('cr')
     .description('Constellation Render: a render farm with no master')
     .version(await packageVersion())
     .exitOverride()
+  addKeyCommands(program)
   addStoreCommands(program)
   try {
     await program.parseAsync(argv)
