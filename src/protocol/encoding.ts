@@ -52,6 +52,11 @@ export function encodeEvent (event: SignedEvent): Uint8Array {
   return encodeCanonical(event)
 }
 
+/** The hash of the whole signed event: what the next event of the feed names as `prev`. */
+export function linkHash (event: SignedEvent): Uint8Array {
+  return sha256(encodeEvent(event))
+}
+
 /**
  * Parses untrusted bytes into a well-formed event. Checks size, CBOR and every field;
  * does not check the signature or the chain (see signing.ts and feed.ts).

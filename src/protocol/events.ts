@@ -20,10 +20,25 @@ export type SignedEvent = z.infer<typeof signedEventSchema>
 /** The envelope without its signature: exactly what the author signs (by hash). */
 export type UnsignedEvent = Omit<SignedEvent, 'sig'>
 
-/** An event that passed every check, with its content hash. Only these reach the reducer. */
-export interface VerifiedEvent {
+/** A well-formed event with its two hashes, not yet authenticated. */
+export interface HashedEvent {
   readonly event: SignedEvent
-  /** sha256 of the canonical unsigned envelope, lower-case hex. */
+  /** sha256 of the canonical unsigned envelope, lower-case hex: the event's id. */
   readonly id: string
+  /** sha256 of the canonical unsigned envelope: what the signature covers. */
   readonly hash: Uint8Array
+  /**
+   * sha256 of the whole signed event, signature included: what the next event's `prev`
+   * names. Because the link covers the signature, a valid signature on the newest event
+   * of a run vouches for every event and signature before it in the chain.
+   */
+  readonly link: Uint8Array
+}
+
+/**
+ * An event that passed every check: by its own signature, or by the chain up to a later
+ * event whose signature verified. Only these reach the reducer.
+ */
+export interface VerifiedEvent extends HashedEvent {
+  readonly authenticated: 'signature' | 'chain'
 }

@@ -4,13 +4,14 @@
  * where a verified event falls against what a peer holds, and drafts a writer's next event.
  */
 import { BrokenChainError, ForkedFeedError, ReplayedEventError } from './errors.js'
-import type { EventBody, UnsignedEvent, VerifiedEvent } from './events.js'
+import type { EventBody, HashedEvent, UnsignedEvent } from './events.js'
 import { ENVELOPE_VERSION } from './schemas.js'
 
 /** The newest event a peer holds from one author. */
 export interface FeedHead {
   readonly seq: number
-  readonly hash: Uint8Array
+  /** Its link hash (signature included), which the next event must name as `prev`. */
+  readonly link: Uint8Array
   readonly lamport: number
 }
 
@@ -22,15 +23,15 @@ export type Placement =
   /** At or below the head: compare with the held event (see `judgeHeld`). */
   | { readonly kind: 'held' }
 
-/** Where `verified` falls in its author's feed, or why it cannot follow the head. */
-export function place (head: FeedHead | undefined, verified: VerifiedEvent): Placement {
-  const { event } = verified
+/** Where `hashed` falls in its author's feed, or why it cannot follow the head. */
+export function place (head: FeedHead | undefined, hashed: HashedEvent): Placement {
+  const { event } = hashed
   const have = head?.seq ?? 0
   if (event.seq <= have) return { kind: 'held' }
   if (event.seq > have + 1) return { kind: 'gap', have }
   const ref = { author: event.author, seq: event.seq }
   if (head !== undefined) {
-    if (event.prev === null || !equalBytes(event.prev, head.hash)) {
+    if (event.prev === null || !equalBytes(event.prev, head.link)) {
       throw new BrokenChainError(`prev does not name the hash of seq ${head.seq}`, ref)
     }
     if (event.lamport <= head.lamport) {
@@ -40,15 +41,19 @@ export function place (head: FeedHead | undefined, verified: VerifiedEvent): Pla
   return { kind: 'next' }
 }
 
-/** An event at or below the head is a replay when identical to the held one, else a fork. */
-export function judgeHeld (heldHash: Uint8Array, verified: VerifiedEvent): never {
-  const ref = { author: verified.event.author, seq: verified.event.seq }
-  if (equalBytes(heldHash, verified.hash)) throw new ReplayedEventError(ref)
+/**
+ * An event at or below the head is a replay when identical to the held one (same link,
+ * signature included); otherwise, once `verify` vouches that its author signed it, a fork.
+ */
+export function judgeHeld (heldLink: Uint8Array, hashed: HashedEvent, verify: (hashed: HashedEvent) => unknown): never {
+  const ref = { author: hashed.event.author, seq: hashed.event.seq }
+  if (equalBytes(heldLink, hashed.link)) throw new ReplayedEventError(ref)
+  verify(hashed)
   throw new ForkedFeedError(ref)
 }
 
-export function headOf (verified: VerifiedEvent): FeedHead {
-  return { seq: verified.event.seq, hash: verified.hash, lamport: verified.event.lamport }
+export function headOf (hashed: HashedEvent): FeedHead {
+  return { seq: hashed.event.seq, link: hashed.link, lamport: hashed.event.lamport }
 }
 
 /**
@@ -66,7 +71,7 @@ export function draftNext (
     v: ENVELOPE_VERSION,
     author,
     seq: (head?.seq ?? 0) + 1,
-    prev: head?.hash ?? null,
+    prev: head?.link ?? null,
     lamport: Math.max(head?.lamport ?? 0, highestLamportSeen) + 1,
     wallTime: Math.max(0, Math.floor(wallTime)),
     body

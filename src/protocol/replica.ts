@@ -5,28 +5,40 @@
  * decide and apply exactly alike.
  */
 import { decodeEvent, validateBody } from './encoding.js'
-import type { EventBody, VerifiedEvent } from './events.js'
+import { EventRejectedError } from './errors.js'
+import type { EventBody, HashedEvent, VerifiedEvent } from './events.js'
 import { draftNext, headOf, judgeHeld, place, type FeedHead } from './feed.js'
 import { applyEvent, emptyRecords, type FarmRecords, type Touched } from './records.js'
-import { signEvent, verifyEvent, type Signer } from './signing.js'
+import { hashEvent, signEvent, verifySignature, vouchedByChain, type Signer } from './signing.js'
 import { stateHash } from './state-hash.js'
 import type { VersionVector } from './version-vector.js'
 import { deriveView, type FarmView } from './view.js'
 
-/** Where an admitted remote event stands. Refusals are thrown (see errors.ts). */
+/** Where an admitted remote event stands. */
 export type Admission =
-  /** Verified and next in its feed: commit it. */
+  /** Authenticated and next in its feed: commit it. */
   | { readonly kind: 'next', readonly verified: VerifiedEvent }
   /** Events of its feed are missing before it: pull from `have + 1`. */
   | { readonly kind: 'gap', readonly author: string, readonly have: number, readonly got: number }
+
+/** One outcome per event of a batch: refusals are reported, so the rest still count. */
+export type BatchAdmission = Admission | { readonly kind: 'rejected', readonly error: EventRejectedError }
 
 export interface ReplicaSnapshot {
   readonly heads: ReadonlyMap<string, FeedHead>
   readonly records: FarmRecords
 }
 
-/** Looks up the hash of an event the store holds, for telling a replay from a fork. */
-export type HeldHashLookup = (author: string, seq: number) => Promise<Uint8Array>
+/** Looks up the link hash of an event the store holds, for telling a replay from a fork. */
+export type HeldLinkLookup = (author: string, seq: number) => Promise<Uint8Array>
+
+/** Events of one author accepted so far in a batch, waiting for the newest one's signature. */
+type Run = { readonly index: number, readonly hashed: HashedEvent }[]
+
+function rejected (error: unknown): BatchAdmission {
+  if (error instanceof EventRejectedError) return { kind: 'rejected', error }
+  throw error
+}
 
 export class Replica {
   private readonly heads: Map<string, FeedHead>
@@ -49,22 +61,50 @@ export class Replica {
     return Object.fromEntries([...this.heads].map(([author, head]) => [author, head.seq]))
   }
 
+  /** Decodes, authenticates and places one untrusted event; throws the typed refusal. */
+  async admit (bytes: Uint8Array, heldLink: HeldLinkLookup): Promise<Admission> {
+    const [admission] = await this.admitBatch([bytes], heldLink)
+    if (admission === undefined) throw new Error('admitBatch returned no outcome')
+    if (admission.kind === 'rejected') throw admission.error
+    return admission
+  }
+
   /**
-   * Decodes, verifies and places untrusted bytes. Returns the verified event ready to
-   * commit, or the gap before it; throws the typed refusal otherwise.
+   * Decodes and places a batch of untrusted events without changing the replica; commit
+   * the `next` ones in order to keep them. Each author's run of consecutive events is
+   * authenticated by the signature of its newest event, whose `prev` links vouch for the
+   * rest (signatures included): one Ed25519 check per run instead of one per event, which
+   * is what makes catching up on a long log fast. Should that signature fail, the run's
+   * events are checked one by one, so every good event before a bad one still counts.
    */
-  async admit (bytes: Uint8Array, heldHash: HeldHashLookup): Promise<Admission> {
-    const verified = verifyEvent(decodeEvent(bytes))
-    const { author, seq } = verified.event
-    const placement = place(this.heads.get(author), verified)
-    switch (placement.kind) {
-      case 'next':
-        return { kind: 'next', verified }
-      case 'gap':
-        return { kind: 'gap', author, have: placement.have, got: seq }
-      case 'held':
-        return judgeHeld(await heldHash(author, seq), verified)
+  async admitBatch (list: readonly Uint8Array[], heldLink: HeldLinkLookup): Promise<BatchAdmission[]> {
+    const results: BatchAdmission[] = []
+    const heads = new Map<string, FeedHead>()
+    const runs = new Map<string, Run>()
+    const pendingLinks = new Map<string, Uint8Array>()
+    for (const [index, bytes] of list.entries()) {
+      try {
+        const hashed = hashEvent(decodeEvent(bytes))
+        const { author, seq } = hashed.event
+        const placement = place(heads.get(author) ?? this.heads.get(author), hashed)
+        if (placement.kind === 'gap') {
+          results.push({ kind: 'gap', author, have: placement.have, got: seq })
+        } else if (placement.kind === 'held') {
+          judgeHeld(pendingLinks.get(`${author}#${seq}`) ?? await heldLink(author, seq), hashed, verifySignature)
+        } else {
+          heads.set(author, headOf(hashed))
+          pendingLinks.set(`${author}#${seq}`, hashed.link)
+          let run = runs.get(author)
+          if (run === undefined) runs.set(author, run = [])
+          run.push({ index, hashed })
+          results.push({ kind: 'next', verified: vouchedByChain(hashed) })
+        }
+      } catch (error) {
+        results.push(rejected(error))
+      }
     }
+    for (const run of runs.values()) authenticateRun(run, results)
+    return results
   }
 
   /** Signs the writer's next event with this replica's clocks; commit it to keep it. */
@@ -90,5 +130,33 @@ export class Replica {
 
   stateHash (): string {
     return this.cachedHash ??= stateHash(this.records)
+  }
+}
+
+/**
+ * Settles a run's outcomes: all of it on its newest event's signature, or else event by
+ * event up to the first forgery, after which the rest have nothing to follow.
+ */
+function authenticateRun (run: Run, results: BatchAdmission[]): void {
+  const newest = run.at(-1)
+  if (newest === undefined) return
+  try {
+    results[newest.index] = { kind: 'next', verified: verifySignature(newest.hashed) }
+    return
+  } catch (error) {
+    rejected(error)
+  }
+  let forged: HashedEvent | undefined
+  for (const { index, hashed } of run) {
+    if (forged !== undefined) {
+      results[index] = { kind: 'gap', author: hashed.event.author, have: forged.event.seq - 1, got: hashed.event.seq }
+      continue
+    }
+    try {
+      results[index] = { kind: 'next', verified: verifySignature(hashed) }
+    } catch (error) {
+      results[index] = rejected(error)
+      forged = hashed
+    }
   }
 }

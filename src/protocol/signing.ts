@@ -8,8 +8,8 @@ import { createPrivateKey, createPublicKey, sign as signBytes, verify as verifyB
 import type { PrivateKey } from '@libp2p/interface'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { ForgedEventError } from './errors.js'
-import type { SignedEvent, UnsignedEvent, VerifiedEvent } from './events.js'
-import { hashUnsigned, toHex } from './encoding.js'
+import type { HashedEvent, SignedEvent, UnsignedEvent, VerifiedEvent } from './events.js'
+import { hashUnsigned, linkHash, toHex } from './encoding.js'
 
 /** What a writer needs of its identity: a name and a way to sign. */
 export interface Signer {
@@ -37,7 +37,14 @@ export function signEvent (unsigned: UnsignedEvent, signer: Signer): VerifiedEve
     throw new TypeError(`cannot sign as ${unsigned.author} with the key of ${signer.author}`)
   }
   const hash = hashUnsigned(unsigned)
-  return { event: { ...unsigned, sig: signer.sign(hash) }, hash, id: toHex(hash) }
+  const event = { ...unsigned, sig: signer.sign(hash) }
+  return { event, hash, id: toHex(hash), link: linkHash(event), authenticated: 'signature' }
+}
+
+/** Both hashes of a decoded event; says nothing yet about who wrote it. */
+export function hashEvent (event: SignedEvent): HashedEvent {
+  const hash = hashUnsigned(event)
+  return { event, hash, id: toHex(hash), link: linkHash(event) }
 }
 
 /** Memo of authors' keys: parsing a peer id costs more than verifying a signature. */
@@ -64,11 +71,25 @@ function publicKeyOf (author: string, seq: number): KeyObject {
   return key
 }
 
-/** Checks that the author signed exactly this content; returns it with its hash. */
-export function verifyEvent (event: SignedEvent): VerifiedEvent {
-  const ref = { author: event.author, seq: event.seq }
+/** Checks that the author signed exactly this content. Throws ForgedEventError. */
+export function verifySignature (hashed: HashedEvent): VerifiedEvent {
+  const { event } = hashed
   const key = publicKeyOf(event.author, event.seq)
-  const hash = hashUnsigned(event)
-  if (!verifyBytes(null, hash, key, event.sig)) throw new ForgedEventError('signature does not match the author and content', ref)
-  return { event, hash, id: toHex(hash) }
+  if (!verifyBytes(null, hashed.hash, key, event.sig)) {
+    throw new ForgedEventError('signature does not match the author and content', { author: event.author, seq: event.seq })
+  }
+  return { ...hashed, authenticated: 'signature' }
+}
+
+/** Hashes and verifies one event on its own signature. */
+export function verifyEvent (event: SignedEvent): VerifiedEvent {
+  return verifySignature(hashEvent(event))
+}
+
+/**
+ * Accepts an event on the word of a later event of its author whose signature verified
+ * and whose `prev` links lead back to it. The caller must have checked those links.
+ */
+export function vouchedByChain (hashed: HashedEvent): VerifiedEvent {
+  return { ...hashed, authenticated: 'chain' }
 }

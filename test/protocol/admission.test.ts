@@ -35,7 +35,7 @@ async function take (receiver: Replica, held: Map<string, Uint8Array>, bytes: Ui
   })
   if (admission.kind === 'next') {
     receiver.commit(admission.verified)
-    held.set(`${admission.verified.event.author}#${admission.verified.event.seq}`, admission.verified.hash)
+    held.set(`${admission.verified.event.author}#${admission.verified.event.seq}`, admission.verified.link)
   }
   return admission
 }
@@ -139,4 +139,53 @@ test('an unknown field is refused rather than stripped, since stripping changes 
   await t.throwsAsync(take(receiver, held, encodeEvent({ ...event, extra: 1 } as SignedEvent)), { instanceOf: MalformedEventError, message: /extra|unrecognized/i })
   const body = { ...event.body, sneaky: true }
   await t.throwsAsync(take(receiver, held, encodeEvent({ ...event, body })), { instanceOf: InvalidEventError })
+})
+
+/** A feed of `count` events by Alice, in wire form. */
+function feedOf (count: number): { world: World, wire: Uint8Array[] } {
+  const world = new World(signers)
+  const job = jobSpec()
+  world.write(0, { type: 'job.submitted', job })
+  for (let index = 1; index < count; index++) world.write(0, { type: 'job.edited', jobId: job.id, changes: { priority: index % 100 } })
+  return { world, wire: world.events.map((verified) => encodeEvent(verified.event)) }
+}
+
+const noneHeld = (): Promise<Uint8Array> => Promise.reject(new Error('nothing is held'))
+
+test('a run of events is authenticated by its newest signature, which vouches for the chain', async (t) => {
+  const { wire } = feedOf(50)
+  const receiver = new Replica()
+  const admissions = await receiver.admitBatch(wire, noneHeld)
+  t.true(admissions.every((admission) => admission.kind === 'next'))
+  const ways = admissions.map((admission) => admission.kind === 'next' ? admission.verified.authenticated : 'refused')
+  t.deepEqual(ways, [...Array<string>(49).fill('chain'), 'signature'])
+})
+
+test('a tampered signature inside a run stops the run there: what came before still counts', async (t) => {
+  const { world, wire } = feedOf(10)
+  const sixth = nth(world.events, 5).event
+  const sig = Uint8Array.from(sixth.sig)
+  sig[10] = (sig[10] ?? 0) ^ 0xff
+  const tampered = [...wire.slice(0, 5), encodeEvent({ ...sixth, sig }), ...wire.slice(6)]
+  const receiver = new Replica()
+  const admissions = await receiver.admitBatch(tampered, noneHeld)
+  t.deepEqual(admissions.slice(0, 5).map((admission) => admission.kind), Array<string>(5).fill('next'))
+  const sixthOutcome = nth(admissions, 5)
+  t.true(sixthOutcome.kind === 'rejected' && sixthOutcome.error instanceof ForgedEventError)
+  // The seventh names the true sixth, whose link covered the original signature.
+  const seventh = nth(admissions, 6)
+  t.true(seventh.kind === 'rejected' && seventh.error instanceof BrokenChainError)
+  t.true(admissions.slice(7).every((admission) => admission.kind === 'gap'))
+  for (const admission of admissions) if (admission.kind === 'next') receiver.commit(admission.verified)
+  t.deepEqual(receiver.versionVector(), { [alice.author]: 5 })
+})
+
+test('a forged newest event fails alone; the run before it is checked one by one and kept', async (t) => {
+  const { world, wire } = feedOf(8)
+  const last = nth(world.events, 7).event
+  const { sig: _sig, ...unsigned } = last
+  const forged = encodeEvent({ ...signEvent({ ...unsigned, author: bob.author }, bob).event, author: alice.author })
+  const admissions = await new Replica().admitBatch([...wire.slice(0, 7), forged], noneHeld)
+  t.deepEqual(admissions.map((admission) => admission.kind), [...Array<string>(7).fill('next'), 'rejected'])
+  t.true(admissions.slice(0, 7).every((admission) => admission.kind === 'next' && admission.verified.authenticated === 'signature'))
 })

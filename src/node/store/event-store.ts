@@ -15,7 +15,7 @@ import { EventRejectedError } from '../../protocol/errors.js'
 import type { EventBody, VerifiedEvent } from '../../protocol/events.js'
 import type { FeedHead } from '../../protocol/feed.js'
 import { emptyJobRecord, emptyRecords, type BlockRecord, type FarmRecords, type JobRecord, type NodeRecord, type Touched } from '../../protocol/records.js'
-import { Replica, type Admission } from '../../protocol/replica.js'
+import { Replica } from '../../protocol/replica.js'
 import { verifyEvent, type Signer } from '../../protocol/signing.js'
 import type { VersionVector } from '../../protocol/version-vector.js'
 import type { FarmView } from '../../protocol/view.js'
@@ -141,34 +141,21 @@ export class EventStore {
   /** Takes in many remote events with one disk write; each gets its own outcome. */
   async ingestBatch (list: readonly Bytes[]): Promise<BatchOutcome[]> {
     return this.serialized(async () => {
-      const pending = new Map<string, Bytes>()
-      const heldHash = async (author: string, seq: number): Promise<Uint8Array> =>
-        this.heldHash(author, seq, pending)
-      const outcomes: BatchOutcome[] = []
+      // Admission changes nothing; only the commits below do, and the write makes them durable.
+      const admissions = await this.replica.admitBatch(list, async (author, seq) => this.heldLink(author, seq))
       const appended: [VerifiedEvent, Bytes][] = []
       const touched: Touched[] = []
-      for (const bytes of list) {
-        let admission: Admission
-        try {
-          admission = await this.replica.admit(bytes, heldHash)
-        } catch (error) {
-          if (!(error instanceof EventRejectedError)) {
-            // Memory ran ahead of the disk for this batch: reload the truth, then fail.
-            this.replica = await this.loadReplica()
-            throw error
-          }
-          outcomes.push({ kind: 'rejected', error })
-          continue
-        }
-        if (admission.kind === 'gap') {
+      const outcomes: BatchOutcome[] = []
+      for (const [index, bytes] of list.entries()) {
+        const admission = admissions[index]
+        if (admission === undefined) throw new Error(`no admission for event ${index} of the batch`)
+        if (admission.kind !== 'next') {
           outcomes.push(admission)
           continue
         }
-        const { verified } = admission
-        pending.set(seqKey(verified.event.author, verified.event.seq), bytes)
-        touched.push(this.replica.commit(verified))
-        appended.push([verified, bytes])
-        outcomes.push({ kind: 'appended', event: verified })
+        touched.push(this.replica.commit(admission.verified))
+        appended.push([admission.verified, bytes])
+        outcomes.push({ kind: 'appended', event: admission.verified })
       }
       await this.write(appended, touched)
       return outcomes
@@ -217,11 +204,11 @@ export class EventStore {
     }
   }
 
-  private async heldHash (author: string, seq: number, pending: ReadonlyMap<string, Bytes>): Promise<Uint8Array> {
+  private async heldLink (author: string, seq: number): Promise<Uint8Array> {
     const key = seqKey(author, seq)
-    const bytes = pending.get(key) ?? await this.events.get(key)
+    const bytes = await this.events.get(key)
     if (bytes === undefined) throw new CorruptStoreError(this.location, `events/${key}`, 'below the feed head but missing')
-    return this.decodeStored(key, bytes).hash
+    return this.decodeStored(key, bytes).link
   }
 
   private async write (appended: readonly [VerifiedEvent, Bytes][], touched: readonly Touched[]): Promise<void> {

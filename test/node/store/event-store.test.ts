@@ -83,7 +83,7 @@ test('a local writer continues its own feed after a restart', async (t) => {
   t.teardown(async () => reopened.close())
   const second = await reopened.append({ type: 'job.edited', jobId: job.id, changes: { halted: true } }, 2000)
   t.is(second.event.event.seq, 2)
-  t.deepEqual(second.event.event.prev, first.event.hash)
+  t.deepEqual(second.event.event.prev, first.event.link)
   t.true(second.event.event.lamport > first.event.event.lamport)
   t.is(reopened.view().jobs[0]?.status, 'HALT')
 })

@@ -1,0 +1,286 @@
+/**
+ * Liveness and Hail (seed 4.0), SWIM-style, as a pure state machine. It hears heartbeats
+ * (what each peer says it holds and whether it is idle), and when a lease holder falls
+ * silent it hails it directly: "are you rendering block B at epoch e?". The answer comes
+ * from the holder's real renderer state: "no" frees the block at once; no answer sends
+ * the same question through k other peers (indirect probes, for a link that is down but a
+ * node that is not) before the holder is declared dead. A transport disconnect (a
+ * SIGKILLed process) starts the hail at once instead of waiting out the silence.
+ *
+ * Time is passed in, randomness is injected, and every effect is returned as a command:
+ * the simulator and the real node drive it alike.
+ */
+import type { BlockRef } from './scheduling.js'
+
+/** How often a node says it is alive (and what it holds) on the ephemeral topic. */
+export const HEARTBEAT_INTERVAL_MS = 500
+/** Silence after which a holder is hailed: four beats, above gossip's burst delays (~0.9 s measured). */
+export const HEARTBEAT_TIMEOUT_MS = 2_000
+/** A direct hail is a stream request (~5 ms on a LAN); this allows for a loaded peer. */
+export const HAIL_TIMEOUT_MS = 1_000
+/** The indirect probes go out together; each is two requests end to end. */
+export const INDIRECT_HAIL_TIMEOUT_MS = 1_000
+/** How many other peers are asked to hail a holder that did not answer us (SWIM's k). */
+export const INDIRECT_HAIL_FANOUT = 3
+/** The longest a hung holder goes from its last heartbeat to declared dead. */
+export const DEAD_AFTER_SILENCE_MS = HEARTBEAT_TIMEOUT_MS + HAIL_TIMEOUT_MS + INDIRECT_HAIL_TIMEOUT_MS
+
+/** A lease as a hail names it: block `block` of job `jobId` at `epoch`. */
+export type LeaseRef = BlockRef
+
+/** What a heartbeat says about its sender. */
+export interface Beat {
+  /** The lease it holds (claimed, settling or rendering), if any. */
+  readonly lease: LeaseRef | null
+  /** It holds nothing and runs no renderer: it can take a block. */
+  readonly idle: boolean
+  /** Its working-hour schedule lets it render now. */
+  readonly mayRender: boolean
+}
+
+/**
+ * A holder's answer to a hail: what it is rendering now, and how long its own feed is. A
+ * longer feed than we hold means its log already says what became of the lease (finished,
+ * failed, released): we catch up before freeing anything.
+ */
+export interface HailAnswer {
+  readonly rendering: LeaseRef | null
+  readonly feedSeq: number
+}
+
+type Probe =
+  | { readonly stage: 'direct', readonly nonce: number, readonly lease: LeaseRef, readonly deadlineMs: number }
+  | { readonly stage: 'indirect', readonly nonce: number, readonly lease: LeaseRef, readonly via: readonly string[], readonly deadlineMs: number }
+
+/** What this node knows of one peer. A peer is hailed only while it holds a lease. */
+export type PeerState =
+  | { readonly kind: 'alive', readonly lastHeardMs: number, readonly beat: Beat | null }
+  | { readonly kind: 'suspect', readonly lastHeardMs: number, readonly beat: Beat | null, readonly probe: Probe }
+  | { readonly kind: 'dead', readonly sinceMs: number }
+
+export type LivenessInput =
+  | { readonly kind: 'tick', readonly nowMs: number }
+  | { readonly kind: 'heartbeat', readonly from: string, readonly nowMs: number, readonly beat: Beat }
+  /** The holder's own answer to a hail; `heldSeq`: how much of the holder's feed we hold. */
+  | { readonly kind: 'hail-answered', readonly from: string, readonly nowMs: number, readonly nonce: number, readonly answer: HailAnswer, readonly heldSeq: number }
+  /** A peer asks us to hail `target` for it and pass the answer back. */
+  | { readonly kind: 'indirect-hail-requested', readonly from: string, readonly nowMs: number, readonly target: string, readonly nonce: number, readonly lease: LeaseRef }
+  /** A peer passes back `target`'s answer to our indirect hail; `heldSeq` as above, of the target's feed. */
+  | { readonly kind: 'indirect-hail-answered', readonly from: string, readonly nowMs: number, readonly target: string, readonly nonce: number, readonly answer: HailAnswer, readonly heldSeq: number }
+  /** The transport lost its connection to `peer` (a killed process is seen in ~20 ms). */
+  | { readonly kind: 'peer-disconnected', readonly peer: string, readonly nowMs: number }
+  /** A controller starting up: hail every holder now, so the artist sees the truth. */
+  | { readonly kind: 'hail-all', readonly nowMs: number }
+
+export type LivenessCommand =
+  | { readonly kind: 'send-hail', readonly to: string, readonly nonce: number, readonly lease: LeaseRef }
+  | { readonly kind: 'send-indirect-hail', readonly via: readonly string[], readonly target: string, readonly nonce: number, readonly lease: LeaseRef }
+  | { readonly kind: 'send-indirect-answer', readonly to: string, readonly target: string, readonly nonce: number, readonly answer: HailAnswer }
+  /** Verdict: `peer` answered no hail, directly or through others. Its leases are free at the next epoch. */
+  | { readonly kind: 'declare-dead', readonly peer: string, readonly leases: readonly LeaseRef[] }
+  /** Verdict: `holder` answered that it is not rendering `lease`. The block is free at once. */
+  | { readonly kind: 'lease-freed', readonly holder: string, readonly lease: LeaseRef }
+
+/** A hail we send on behalf of another peer's indirect probe. */
+interface Relay {
+  readonly requester: string
+  readonly nonce: number
+  readonly target: string
+  readonly deadlineMs: number
+}
+
+/** A peer that is alive and said how it stands, for the scheduler's candidate list. */
+export interface LivePeer {
+  readonly peer: string
+  readonly beat: Beat
+}
+
+export interface LivenessInit {
+  readonly self: string
+  /** Uniform in [0, 1): picks the peers for indirect probes. */
+  readonly random: () => number
+}
+
+export function leaseKey (holder: string, lease: LeaseRef): string {
+  return `${holder}/${lease.jobId}/${lease.block}/${lease.epoch}`
+}
+
+/** Whether an answer `rendering` covers `lease`: the same block at its epoch or a later one. */
+function covers (rendering: LeaseRef | null, lease: LeaseRef): boolean {
+  return rendering !== null && rendering.jobId === lease.jobId && rendering.block === lease.block && rendering.epoch >= lease.epoch
+}
+
+export class Liveness {
+  private readonly peers = new Map<string, PeerState>()
+  private readonly relays = new Map<number, Relay>()
+  private readonly freed = new Set<string>()
+  private leases: ReadonlyMap<string, readonly LeaseRef[]> = new Map()
+  private nextNonce = 1
+  private lastTickMs: number | null = null
+  private verdictCount = 0
+
+  constructor (private readonly init: LivenessInit) {}
+
+  /** The leases the log shows, by holder: who may be hailed and about what. */
+  observeLeases (leases: ReadonlyMap<string, readonly LeaseRef[]>): void {
+    this.leases = leases
+    for (const key of this.freed) {
+      if (![...leases].some(([holder, held]) => held.some((lease) => leaseKey(holder, lease) === key))) this.freed.delete(key)
+    }
+  }
+
+  handle (input: LivenessInput): LivenessCommand[] {
+    switch (input.kind) {
+      case 'tick':
+        return this.tick(input.nowMs)
+      case 'heartbeat':
+        if (input.from === this.init.self) return []
+        this.heard(input.from, input.nowMs, input.beat)
+        return []
+      case 'hail-answered': {
+        const relay = this.relays.get(input.nonce)
+        if (relay !== undefined && relay.target === input.from) {
+          this.relays.delete(input.nonce)
+          return [...this.answered(input.from, input.nowMs, input.answer, input.heldSeq), { kind: 'send-indirect-answer', to: relay.requester, target: relay.target, nonce: relay.nonce, answer: input.answer }]
+        }
+        return this.answered(input.from, input.nowMs, input.answer, input.heldSeq)
+      }
+      case 'indirect-hail-answered':
+        return this.answered(input.target, input.nowMs, input.answer, input.heldSeq)
+      case 'indirect-hail-requested': {
+        const nonce = this.nextNonce++
+        this.relays.set(nonce, { requester: input.from, nonce: input.nonce, target: input.target, deadlineMs: input.nowMs + HAIL_TIMEOUT_MS })
+        return [{ kind: 'send-hail', to: input.target, nonce, lease: input.lease }]
+      }
+      case 'peer-disconnected': {
+        const state = this.peers.get(input.peer)
+        if (state?.kind === 'alive' && this.leasesOf(input.peer).length > 0) return this.hail(input.peer, input.nowMs)
+        // A peer that holds nothing is simply no longer a candidate; a heartbeat brings it back.
+        if (state?.kind === 'alive') this.peers.delete(input.peer)
+        return []
+      }
+      case 'hail-all':
+        return [...this.leases.keys()]
+          .filter((holder) => holder !== this.init.self && this.peers.get(holder)?.kind !== 'suspect')
+          .flatMap((holder) => this.hail(holder, input.nowMs))
+    }
+  }
+
+  /** Peers declared dead: for `decideClaim`, their leases are runnable at the next epoch. */
+  dead (): ReadonlySet<string> {
+    return new Set([...this.peers].filter(([, state]) => state.kind === 'dead').map(([peer]) => peer))
+  }
+
+  /** Whether `holder` said it is not rendering `lease`: the block is free without waiting for the log. */
+  isFreed (holder: string, lease: LeaseRef): boolean {
+    return this.freed.has(leaseKey(holder, lease))
+  }
+
+  /** Peers heard within the heartbeat timeout and not declared dead, with what they last said. */
+  live (nowMs: number): LivePeer[] {
+    const live: LivePeer[] = []
+    for (const [peer, state] of this.peers) {
+      if (state.kind === 'dead' || state.beat === null) continue
+      if (nowMs - state.lastHeardMs <= HEARTBEAT_TIMEOUT_MS) live.push({ peer, beat: state.beat })
+    }
+    return live.sort((a, b) => (a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : 0))
+  }
+
+  /** Grows whenever a verdict changes (a peer declared dead or back, a lease freed): a cheap "has anything changed". */
+  get revision (): number {
+    return this.verdictCount
+  }
+
+  state (peer: string): PeerState | undefined {
+    return this.peers.get(peer)
+  }
+
+  private leasesOf (peer: string): readonly LeaseRef[] {
+    return this.leases.get(peer) ?? []
+  }
+
+  private heard (peer: string, nowMs: number, beat: Beat | null): void {
+    const state = this.peers.get(peer)
+    const known = state === undefined || state.kind === 'dead' ? null : state.beat
+    if (state?.kind === 'dead') this.verdictCount++
+    this.peers.set(peer, { kind: 'alive', lastHeardMs: nowMs, beat: beat ?? known })
+  }
+
+  /**
+   * Any answer proves the peer alive. The leases it does not cover are free at once, unless
+   * its feed is ahead of ours: then its log explains them, and the pull that follows will.
+   */
+  private answered (peer: string, nowMs: number, answer: HailAnswer, heldSeq: number): LivenessCommand[] {
+    this.heard(peer, nowMs, null)
+    if (answer.feedSeq > heldSeq) return []
+    const commands: LivenessCommand[] = []
+    for (const lease of this.leasesOf(peer)) {
+      if (covers(answer.rendering, lease) || this.freed.has(leaseKey(peer, lease))) continue
+      this.freed.add(leaseKey(peer, lease))
+      this.verdictCount++
+      commands.push({ kind: 'lease-freed', holder: peer, lease })
+    }
+    return commands
+  }
+
+  private hail (peer: string, nowMs: number): LivenessCommand[] {
+    const [lease] = this.leasesOf(peer)
+    if (lease === undefined) return []
+    const state = this.peers.get(peer)
+    const lastHeardMs = state === undefined || state.kind === 'dead' ? nowMs : state.lastHeardMs
+    const beat = state === undefined || state.kind === 'dead' ? null : state.beat
+    const nonce = this.nextNonce++
+    this.peers.set(peer, { kind: 'suspect', lastHeardMs, beat, probe: { stage: 'direct', nonce, lease, deadlineMs: nowMs + HAIL_TIMEOUT_MS } })
+    return [{ kind: 'send-hail', to: peer, nonce, lease }]
+  }
+
+  private tick (nowMs: number): LivenessCommand[] {
+    const paused = this.lastTickMs !== null && nowMs - this.lastTickMs > HEARTBEAT_TIMEOUT_MS
+    this.lastTickMs = nowMs
+    if (paused) {
+      // We were stopped (SIGSTOP, a frozen VM): the silence was ours, not theirs. Start afresh.
+      for (const [peer, state] of this.peers) {
+        if (state.kind !== 'dead') this.peers.set(peer, { kind: 'alive', lastHeardMs: nowMs, beat: state.beat })
+      }
+      this.relays.clear()
+      return []
+    }
+    for (const [nonce, relay] of this.relays) if (nowMs >= relay.deadlineMs) this.relays.delete(nonce)
+    const commands: LivenessCommand[] = []
+    for (const holder of this.leases.keys()) {
+      if (holder === this.init.self) continue
+      const state = this.peers.get(holder)
+      // A holder never heard from (we just started, or it died before) gets a full timeout from now.
+      if (state === undefined) this.peers.set(holder, { kind: 'alive', lastHeardMs: nowMs, beat: null })
+      else if (state.kind === 'alive' && nowMs - state.lastHeardMs > HEARTBEAT_TIMEOUT_MS) commands.push(...this.hail(holder, nowMs))
+    }
+    for (const [peer, state] of this.peers) {
+      if (state.kind === 'suspect' && nowMs >= state.probe.deadlineMs) commands.push(...this.escalate(peer, state, nowMs))
+    }
+    return commands
+  }
+
+  /** No answer in time: a direct hail goes indirect; an indirect one ends in a verdict. */
+  private escalate (peer: string, state: Extract<PeerState, { kind: 'suspect' }>, nowMs: number): LivenessCommand[] {
+    const { probe } = state
+    const via = probe.stage === 'direct' ? this.pickRelays(peer, nowMs) : []
+    if (via.length > 0) {
+      this.peers.set(peer, { ...state, probe: { stage: 'indirect', nonce: probe.nonce, lease: probe.lease, via, deadlineMs: nowMs + INDIRECT_HAIL_TIMEOUT_MS } })
+      return [{ kind: 'send-indirect-hail', via, target: peer, nonce: probe.nonce, lease: probe.lease }]
+    }
+    this.peers.set(peer, { kind: 'dead', sinceMs: nowMs })
+    this.verdictCount++
+    return [{ kind: 'declare-dead', peer, leases: this.leasesOf(peer) }]
+  }
+
+  /** Up to k live peers other than the target, chosen at random. */
+  private pickRelays (target: string, nowMs: number): string[] {
+    const pool = this.live(nowMs).map(({ peer }) => peer).filter((peer) => peer !== target)
+    const chosen: string[] = []
+    while (chosen.length < INDIRECT_HAIL_FANOUT && pool.length > 0) {
+      const [peer] = pool.splice(Math.floor(this.init.random() * pool.length), 1)
+      if (peer !== undefined) chosen.push(peer)
+    }
+    return chosen
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * The render-node agent: claims, waits out the settle window, renders only while it holds
+ * the lease, stops at once when it loses it, answers hails from its real state, releases
+ * what it holds on shutdown and what it no longer renders after a restart, and takes over
+ * the blocks of holders liveness declares dead.
+ */
+import test from 'ava'
+import { HEARTBEAT_TIMEOUT_MS, DEAD_AFTER_SILENCE_MS } from '../../../src/protocol/liveness.js'
+import { blockKey, rankPeers } from '../../../src/protocol/rendezvous.js'
+import { CLAIM_SETTLE_MS, CLAIM_STAGGER_MS } from '../../../src/protocol/scheduling.js'
+import { jobSpec, makeSigners } from '../../helpers/farm-events.js'
+import { AgentHarness, appended } from './harness.js'
+
+const signers = await makeSigners(4)
+const JOB_ID = '3f1c9a52-7b1e-4c8e-9d2a-5e6f7a8b9c0d'
+
+/** Node 1's agent, with a two-block job submitted by node 0. */
+function farm (overrides: Parameters<typeof jobSpec>[0] = {}) {
+  const harness = new AgentHarness(signers, 1)
+  harness.world.write(0, { type: 'job.submitted', job: jobSpec({ id: JOB_ID, frameStart: 1, frameEnd: 4, blockSize: 2, ...overrides }) })
+  return harness
+}
+
+const frames = [{ frame: 1, ms: 400 }, { frame: 2, ms: 400 }]
+
+test('a new node announces itself, claims its block, settles, renders, finishes and takes the next', (t) => {
+  const harness = farm()
+  t.deepEqual(appended(harness.sync()), ['node.settings', 'block.claimed 0@1'])
+  t.is(harness.agent.current.kind, 'settling')
+  t.deepEqual(harness.tickTo(CLAIM_SETTLE_MS - 100).filter((command) => command.kind !== 'send-heartbeat'), [], 'nothing starts inside the settle window')
+  const started = harness.tickTo(CLAIM_SETTLE_MS)
+  t.deepEqual(appended(started), ['block.started 0@1'])
+  t.deepEqual(started.find((command) => command.kind === 'start-renderer'), { kind: 'start-renderer', target: { jobId: JOB_ID, block: 0, epoch: 1 }, frames: { start: 1, end: 2 } })
+  const next = harness.drive({ kind: 'render-finished', nowMs: 900, target: { jobId: JOB_ID, block: 0, epoch: 1 }, wallMs: 800, frames })
+  t.deepEqual(appended(next), ['block.finished 0@1', 'block.claimed 1@1'])
+  t.is(harness.view().jobs[0]?.blocks[0]?.status, 'DONE')
+})
+
+test('a claim that loses the collision withdraws before starting, and writes nothing', (t) => {
+  const harness = farm({ frameEnd: 2 })
+  const key = blockKey(JOB_ID, 0, 1)
+  const rival = [0, 2, 3].find((who) => rankPeers(key, [harness.id, harness.world.author(who)])[0] !== harness.id)
+  if (rival === undefined) return t.fail('no rival outranks node 1 for this key')
+  t.deepEqual(appended(harness.sync()), ['node.settings', 'block.claimed 0@1'])
+  harness.world.write(rival, { type: 'block.claimed', jobId: JOB_ID, block: 0, epoch: 1 })
+  harness.sync()
+  const settled = harness.tickTo(CLAIM_SETTLE_MS)
+  t.false(settled.some((command) => command.kind === 'start-renderer' || command.kind === 'append'))
+  t.is(harness.agent.current.kind, 'idle')
+})
+
+test('a renderer stops at once when a higher epoch takes the block; no fact is written for it', (t) => {
+  const harness = farm({ frameEnd: 2 })
+  harness.sync()
+  harness.tickTo(CLAIM_SETTLE_MS)
+  t.is(harness.agent.current.kind, 'rendering')
+  harness.world.write(2, { type: 'block.claimed', jobId: JOB_ID, block: 0, epoch: 2 })
+  const commands = harness.sync()
+  t.deepEqual(commands, [{ kind: 'stop-renderer', target: { jobId: JOB_ID, block: 0, epoch: 1 }, reason: 'lost the lease' }])
+  t.deepEqual(harness.drive({ kind: 'render-finished', nowMs: 900, target: { jobId: JOB_ID, block: 0, epoch: 1 }, wallMs: 800, frames }), [], 'a late outcome of a stopped render is ignored')
+})
+
+test('hails are answered from the renderer\'s real state', (t) => {
+  const harness = farm({ frameEnd: 2 })
+  const lease = { jobId: JOB_ID, block: 0, epoch: 1 }
+  t.deepEqual(harness.drive({ kind: 'hail-received', from: 'asker', nowMs: 0, nonce: 5, lease }), [{ kind: 'answer-hail', to: 'asker', nonce: 5, rendering: null }])
+  harness.sync()
+  harness.tickTo(CLAIM_SETTLE_MS)
+  t.deepEqual(harness.drive({ kind: 'hail-received', from: 'asker', nowMs: 400, nonce: 6, lease }), [{ kind: 'answer-hail', to: 'asker', nonce: 6, rendering: lease }])
+})
+
+test('graceful shutdown stops the renderer and releases the lease so others take it at once', (t) => {
+  const harness = farm({ frameEnd: 2 })
+  harness.sync()
+  harness.tickTo(CLAIM_SETTLE_MS)
+  const commands = harness.drive({ kind: 'shutdown', nowMs: 500 })
+  t.deepEqual(commands.map((command) => command.kind), ['stop-renderer', 'append'])
+  t.deepEqual(appended(commands), ['block.released 0@1'])
+  t.is(harness.view().jobs[0]?.blocks[0]?.status, 'QUEUE')
+  t.deepEqual(harness.drive({ kind: 'tick', nowMs: 600, mayRender: true }), [], 'a stopped agent does nothing')
+})
+
+test('after a restart, a lease the log shows but no renderer runs is released', (t) => {
+  const harness = farm({ frameEnd: 2 })
+  // The previous run of this node claimed and started block 0, then died.
+  harness.world.write(1, { type: 'node.settings', node: harness.id, changes: { name: 'node-1' } })
+  harness.world.write(1, { type: 'block.claimed', jobId: JOB_ID, block: 0, epoch: 1 })
+  harness.world.write(1, { type: 'block.started', jobId: JOB_ID, block: 0, epoch: 1 })
+  t.deepEqual(appended(harness.sync()), ['block.released 0@1', 'block.claimed 0@2'])
+})
+
+test('a fatal failure disables the job and the node moves on to other work', (t) => {
+  const harness = farm({ frameEnd: 2 })
+  const other = '8d0e4b1a-2c3d-4e5f-8a7b-6c5d4e3f2a1b'
+  harness.world.write(0, { type: 'job.submitted', job: jobSpec({ id: other, frameStart: 1, frameEnd: 2, blockSize: 2, priority: 10 }) })
+  harness.sync()
+  harness.tickTo(CLAIM_SETTLE_MS)
+  const target = { jobId: JOB_ID, block: 0, epoch: 1 }
+  const commands = harness.drive({ kind: 'render-failed', nowMs: 400, target, failure: 'fatal', message: 'scene not found', outputTail: ['Error: Cannot read file'] })
+  t.deepEqual(appended(commands), ['block.failed 0@1', 'block.claimed 0@1'])
+  const claim = commands.find((command) => command.kind === 'append' && command.body.type === 'block.claimed')
+  t.like(claim, { body: { jobId: other } })
+  t.false(harness.view().jobs.find((job) => job.id === JOB_ID)?.enabled)
+})
+
+test('a disabled job\'s block is stopped and released', (t) => {
+  const harness = farm({ frameEnd: 2 })
+  harness.sync()
+  harness.tickTo(CLAIM_SETTLE_MS)
+  harness.world.write(0, { type: 'job.edited', jobId: JOB_ID, changes: { enabled: false } })
+  const commands = harness.sync()
+  t.is(commands[0]?.kind, 'stop-renderer')
+  t.deepEqual(appended(commands), ['block.released 0@1'])
+})
+
+test('the block of a holder that falls silent and answers no hail is taken over at the next epoch', (t) => {
+  const harness = farm({ frameEnd: 2 })
+  const holder = harness.world.author(2)
+  harness.world.write(2, { type: 'node.settings', node: holder, changes: { name: 'node-2' } })
+  harness.world.write(2, { type: 'block.claimed', jobId: JOB_ID, block: 0, epoch: 1 })
+  harness.world.write(2, { type: 'block.started', jobId: JOB_ID, block: 0, epoch: 1 })
+  t.deepEqual(appended(harness.sync()), ['node.settings'], 'a live holder keeps its block')
+  harness.tickTo(1_000, [holder])
+  const silence = harness.tickTo(1_000 + HEARTBEAT_TIMEOUT_MS)
+  t.false(silence.some((command) => command.kind === 'send-hail'), 'silence up to the timeout is tolerated')
+  const hailing = harness.tickTo(1_000 + DEAD_AFTER_SILENCE_MS)
+  t.deepEqual(hailing.filter((command) => command.kind !== 'send-heartbeat').map((command) => command.kind).slice(0, 3), ['send-hail', 'declare-dead', 'append'])
+  t.deepEqual(appended(hailing)[0], 'block.claimed 0@2')
+})
+
+test('a holder that answers the hail keeps its block', (t) => {
+  const harness = farm({ frameEnd: 2 })
+  const holder = harness.world.author(2)
+  const lease = { jobId: JOB_ID, block: 0, epoch: 1 }
+  harness.world.write(2, { type: 'node.settings', node: holder, changes: { name: 'node-2' } })
+  harness.world.write(2, { type: 'block.claimed', ...lease })
+  harness.sync()
+  harness.tickTo(500, [holder])
+  // Its heartbeats stop reaching us for 20 s, but it answers every hail.
+  let hails = 0
+  for (let step = 0; step < 200; step++) {
+    for (const command of harness.tickTo(harness.nowMs + 100)) {
+      t.false(command.kind === 'declare-dead' || command.kind === 'append', JSON.stringify(command))
+      if (command.kind === 'send-hail') hails++
+      if (command.kind === 'send-hail') harness.drive({ kind: 'hail-answered', from: holder, nowMs: harness.nowMs, nonce: command.nonce, answer: { rendering: lease, feedSeq: 2 }, heldSeq: 2 })
+    }
+  }
+  t.true(hails >= 5)
+  t.is(harness.view().jobs[0]?.blocks[0]?.lease?.holder, holder)
+})
+
+/** Node 1 as a backup: a one-block job for which live node `rival` ranks first. */
+function backup () {
+  const harness = farm({ frameEnd: 2 })
+  const key = blockKey(JOB_ID, 0, 1)
+  const rival = [0, 2, 3].find((who) => rankPeers(key, [harness.id, harness.world.author(who)])[0] !== harness.id)
+  if (rival === undefined) throw new Error('no rival outranks node 1 for this key')
+  const rivalId = harness.world.author(rival)
+  harness.world.write(rival, { type: 'node.settings', node: rivalId, changes: { name: 'rival' } })
+  harness.tickTo(100, [rivalId])
+  harness.sync()
+  return { harness, rival, rivalId }
+}
+
+test('a backup waits out its stagger, and does not claim a block its first choice took', (t) => {
+  const { harness, rival, rivalId } = backup()
+  t.like(harness.agent.current, { kind: 'waiting', target: { jobId: JOB_ID, block: 0, epoch: 1 }, claimAtMs: 100 + CLAIM_STAGGER_MS })
+  harness.world.write(rival, { type: 'block.claimed', jobId: JOB_ID, block: 0, epoch: 1 })
+  harness.sync()
+  t.deepEqual(appended(harness.tickTo(1_000, [rivalId])), [])
+  t.is(harness.agent.current.kind, 'idle')
+})
+
+test('a backup claims once its stagger is over if the first choice stayed silent', (t) => {
+  const { harness, rivalId } = backup()
+  t.deepEqual(appended(harness.tickTo(100 + CLAIM_STAGGER_MS - 100, [rivalId])), [])
+  t.deepEqual(appended(harness.tickTo(100 + CLAIM_STAGGER_MS, [rivalId])), ['block.claimed 0@1'])
+})
+
+test('a rival claim on the block we hold is answered with our claim, directly', (t) => {
+  const harness = farm({ frameEnd: 2 })
+  harness.sync()
+  const target = { jobId: JOB_ID, block: 0, epoch: 1 }
+  t.deepEqual(harness.drive({ kind: 'claim-seen', from: 'rival', nowMs: 10, target }), [{ kind: 'send-claim', to: 'rival', target }])
+  t.deepEqual(harness.drive({ kind: 'claim-seen', from: 'rival', nowMs: 10, target: { ...target, block: 1 } }), [], 'another block is none of our business')
+})
+
+test('a holder that answers "no" frees its block at once: taken over at the next epoch', (t) => {
+  const harness = farm({ frameEnd: 2 })
+  const holder = harness.world.author(2)
+  harness.world.write(2, { type: 'node.settings', node: holder, changes: { name: 'node-2' } })
+  harness.world.write(2, { type: 'block.claimed', jobId: JOB_ID, block: 0, epoch: 1 })
+  harness.sync()
+  harness.tickTo(500, [holder])
+  const [hail] = harness.drive({ kind: 'peer-disconnected', peer: holder, nowMs: 500 })
+  if (hail?.kind !== 'send-hail') return t.fail('a dropped holder is hailed at once')
+  const commands = harness.drive({ kind: 'hail-answered', from: holder, nowMs: 510, nonce: hail.nonce, answer: { rendering: null, feedSeq: 2 }, heldSeq: 2 })
+  t.deepEqual(commands.map((command) => command.kind).slice(0, 2), ['lease-freed', 'append'])
+  t.deepEqual(appended(commands)[0], 'block.claimed 0@2')
+})

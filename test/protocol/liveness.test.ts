@@ -1,0 +1,149 @@
+/**
+ * Liveness and Hail: a silent holder is hailed directly, then through k peers, and only
+ * then declared dead; "no" frees its block at once; delayed heartbeats never kill a
+ * holder that answers.
+ */
+import test from 'ava'
+import {
+  DEAD_AFTER_SILENCE_MS, HAIL_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, INDIRECT_HAIL_FANOUT,
+  INDIRECT_HAIL_TIMEOUT_MS, Liveness, type Beat, type LeaseRef, type LivenessCommand
+} from '../../src/protocol/liveness.js'
+
+const lease: LeaseRef = { jobId: 'job-1', block: 3, epoch: 2 }
+const beat: Beat = { lease: null, idle: true, mayRender: true }
+const holderBeat: Beat = { lease, idle: false, mayRender: true }
+const peers = ['p1', 'p2', 'p3', 'p4', 'p5']
+
+/** Node `self` that has heard everyone at time 0 and sees `holder` holding `lease`. */
+function setUp (holder = 'holder') {
+  const liveness = new Liveness({ self: 'self', random: () => 0.5 })
+  liveness.observeLeases(new Map([[holder, [lease]]]))
+  liveness.handle({ kind: 'tick', nowMs: 0 })
+  for (const peer of peers) liveness.handle({ kind: 'heartbeat', from: peer, nowMs: 0, beat })
+  liveness.handle({ kind: 'heartbeat', from: holder, nowMs: 0, beat: holderBeat })
+  return liveness
+}
+
+/** Ticks every 100 ms from `fromMs` to `toMs`, keeping the other peers heard; returns the commands. */
+function runTo (liveness: Liveness, fromMs: number, toMs: number): LivenessCommand[] {
+  const commands: LivenessCommand[] = []
+  for (let nowMs = fromMs; nowMs <= toMs; nowMs += 100) {
+    if (nowMs % HEARTBEAT_INTERVAL_MS === 0) for (const peer of peers) liveness.handle({ kind: 'heartbeat', from: peer, nowMs, beat })
+    commands.push(...liveness.handle({ kind: 'tick', nowMs }))
+  }
+  return commands
+}
+
+function hailOf (commands: readonly LivenessCommand[]): Extract<LivenessCommand, { kind: 'send-hail' }> {
+  const hail = commands.find((command) => command.kind === 'send-hail')
+  if (hail?.kind !== 'send-hail') throw new Error(`no hail in ${JSON.stringify(commands)}`)
+  return hail
+}
+
+test('a hung node is declared dead well within ten seconds', (t) => {
+  t.true(DEAD_AFTER_SILENCE_MS < 10_000)
+  t.true(HEARTBEAT_TIMEOUT_MS >= 3 * HEARTBEAT_INTERVAL_MS, 'a late beat or two is not silence')
+})
+
+test('a holder that keeps beating is never hailed', (t) => {
+  const liveness = setUp()
+  const commands: LivenessCommand[] = []
+  for (let nowMs = 100; nowMs <= 20_000; nowMs += 100) {
+    if (nowMs % HEARTBEAT_INTERVAL_MS === 0) liveness.handle({ kind: 'heartbeat', from: 'holder', nowMs, beat: holderBeat })
+    commands.push(...liveness.handle({ kind: 'tick', nowMs }))
+  }
+  t.deepEqual(commands, [])
+})
+
+test('a silent holder is hailed; "yes" keeps it, with no verdict (delayed heartbeats are not death)', (t) => {
+  const liveness = setUp()
+  t.deepEqual(runTo(liveness, 100, HEARTBEAT_TIMEOUT_MS), [], 'silence up to the timeout is tolerated')
+  const hail = hailOf(runTo(liveness, HEARTBEAT_TIMEOUT_MS + 100, HEARTBEAT_TIMEOUT_MS + 100))
+  t.like(hail, { to: 'holder', lease })
+  t.is(liveness.state('holder')?.kind, 'suspect')
+  const answered = liveness.handle({ kind: 'hail-answered', from: 'holder', nowMs: 2_150, nonce: hail.nonce, answer: { rendering: lease, feedSeq: 4 }, heldSeq: 4 })
+  t.deepEqual(answered, [])
+  t.is(liveness.state('holder')?.kind, 'alive')
+  t.deepEqual(runTo(liveness, 2_200, 4_100), [], 'a full timeout again before the next hail')
+  t.is(liveness.dead().size, 0)
+})
+
+test('"no" frees the block at once, unless the holder\'s feed is ahead of ours', (t) => {
+  const liveness = setUp()
+  const hail = hailOf(runTo(liveness, 100, 2_100))
+  const behind = liveness.handle({ kind: 'hail-answered', from: 'holder', nowMs: 2_150, nonce: hail.nonce, answer: { rendering: null, feedSeq: 5 }, heldSeq: 4 })
+  t.deepEqual(behind, [], 'its log says what became of the lease: catch up first')
+  t.false(liveness.isFreed('holder', lease))
+  const again = hailOf(liveness.handle({ kind: 'hail-all', nowMs: 2_200 }))
+  const freed = liveness.handle({ kind: 'hail-answered', from: 'holder', nowMs: 2_250, nonce: again.nonce, answer: { rendering: null, feedSeq: 5 }, heldSeq: 5 })
+  t.deepEqual(freed, [{ kind: 'lease-freed', holder: 'holder', lease }])
+  t.true(liveness.isFreed('holder', lease))
+  t.is(liveness.dead().size, 0, 'it answered: it is alive, just not rendering that block')
+})
+
+test('an answer naming a later epoch of the same block covers the lease', (t) => {
+  const liveness = setUp()
+  const hail = hailOf(runTo(liveness, 100, 2_100))
+  const later = { ...lease, epoch: lease.epoch + 1 }
+  t.deepEqual(liveness.handle({ kind: 'hail-answered', from: 'holder', nowMs: 2_150, nonce: hail.nonce, answer: { rendering: later, feedSeq: 1 }, heldSeq: 1 }), [])
+})
+
+test('no answer: k other peers are asked, then the holder is declared dead; a heartbeat brings it back', (t) => {
+  const liveness = setUp()
+  const hail = hailOf(runTo(liveness, 100, 2_100))
+  const escalated = runTo(liveness, 2_200, 2_100 + HAIL_TIMEOUT_MS)
+  const indirect = escalated.find((command) => command.kind === 'send-indirect-hail')
+  if (indirect?.kind !== 'send-indirect-hail') return t.fail(JSON.stringify(escalated))
+  t.is(indirect.via.length, INDIRECT_HAIL_FANOUT)
+  t.true(indirect.via.every((via) => peers.includes(via)), 'relays are live peers, never the holder')
+  t.is(new Set(indirect.via).size, indirect.via.length)
+  t.is(indirect.nonce, hail.nonce)
+  const verdict = runTo(liveness, 3_200, 3_100 + INDIRECT_HAIL_TIMEOUT_MS)
+  t.deepEqual(verdict, [{ kind: 'declare-dead', peer: 'holder', leases: [lease] }])
+  t.deepEqual([...liveness.dead()], ['holder'])
+  t.false(liveness.live(4_200).some(({ peer }) => peer === 'holder'))
+  liveness.handle({ kind: 'heartbeat', from: 'holder', nowMs: 5_000, beat })
+  t.deepEqual([...liveness.dead()], [])
+})
+
+test('an indirect "yes" keeps the holder alive', (t) => {
+  const liveness = setUp()
+  const hail = hailOf(runTo(liveness, 100, 2_100))
+  runTo(liveness, 2_200, 3_100)
+  const answered = liveness.handle({ kind: 'indirect-hail-answered', from: 'p1', nowMs: 3_300, target: 'holder', nonce: hail.nonce, answer: { rendering: lease, feedSeq: 0 }, heldSeq: 0 })
+  t.deepEqual(answered, [])
+  t.deepEqual(runTo(liveness, 3_200, 4_200), [])
+  t.is(liveness.dead().size, 0)
+})
+
+test('a relay hails the target for the asker and passes the answer back under the asker\'s nonce', (t) => {
+  const liveness = setUp()
+  const [hail] = liveness.handle({ kind: 'indirect-hail-requested', from: 'p1', nowMs: 100, target: 'holder', nonce: 77, lease })
+  if (hail?.kind !== 'send-hail') return t.fail()
+  t.like(hail, { to: 'holder', lease })
+  const answer = { rendering: lease, feedSeq: 3 }
+  const relayed = liveness.handle({ kind: 'hail-answered', from: 'holder', nowMs: 120, nonce: hail.nonce, answer, heldSeq: 3 })
+  t.deepEqual(relayed, [{ kind: 'send-indirect-answer', to: 'p1', target: 'holder', nonce: 77, answer }])
+})
+
+test('a dropped connection hails a holder at once; a non-holder just stops being a candidate', (t) => {
+  const liveness = setUp()
+  t.like(hailOf(liveness.handle({ kind: 'peer-disconnected', peer: 'holder', nowMs: 300 })), { to: 'holder' })
+  t.deepEqual(liveness.handle({ kind: 'peer-disconnected', peer: 'p2', nowMs: 300 }), [])
+  t.false(liveness.live(300).some(({ peer }) => peer === 'p2'))
+})
+
+test('a controller starting up hails every holder', (t) => {
+  const liveness = new Liveness({ self: 'controller', random: () => 0 })
+  liveness.observeLeases(new Map([['a', [lease]], ['b', [{ ...lease, block: 4 }]], ['controller', [lease]]]))
+  const hails = liveness.handle({ kind: 'hail-all', nowMs: 0 })
+  t.deepEqual(hails.map((command) => command.kind === 'send-hail' ? command.to : command.kind), ['a', 'b'])
+})
+
+test('after its own pause a node does not blame its peers for the silence', (t) => {
+  const liveness = setUp()
+  runTo(liveness, 100, 1_000)
+  t.deepEqual(liveness.handle({ kind: 'tick', nowMs: 9_000 }), [], 'the first tick after the pause')
+  t.is(liveness.state('holder')?.kind, 'alive')
+  t.true(liveness.live(9_000).length > 0)
+})
