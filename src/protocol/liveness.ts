@@ -105,8 +105,8 @@ export function leaseKey (holder: string, lease: LeaseRef): string {
   return `${holder}/${lease.jobId}/${lease.block}/${lease.epoch}`
 }
 
-/** Whether an answer `rendering` covers `lease`: the same block at its epoch or a later one. */
-function covers (rendering: LeaseRef | null, lease: LeaseRef): boolean {
+/** Whether `rendering` covers `lease`: the same block at its epoch or a later one. */
+export function covers (rendering: LeaseRef | null, lease: LeaseRef): boolean {
   return rendering !== null && rendering.jobId === lease.jobId && rendering.block === lease.block && rendering.epoch >= lease.epoch
 }
 

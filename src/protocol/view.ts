@@ -111,7 +111,8 @@ function leaseOf (jobId: string, index: number, block: BlockRecord): Lease | nul
   if (claims.length === 0) return null
   const epoch = Math.max(...claims.map((claim) => claim.epoch))
   const claimants = claims.filter((claim) => claim.epoch === epoch).map((claim) => claim.stamp.author)
-  const [holder] = rankPeers(blockKey(jobId, index, epoch), claimants)
+  // One claimant (by far the usual case) needs no ranking, which would hash it.
+  const [holder] = claimants.length === 1 ? claimants : rankPeers(blockKey(jobId, index, epoch), claimants)
   return holder === undefined ? null : { holder, epoch }
 }
 

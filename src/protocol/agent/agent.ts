@@ -11,7 +11,7 @@
  * not render (it restarted); release what it holds on graceful shutdown.
  */
 import type { BodyOf } from '../events.js'
-import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, Liveness, leaseKey, type LeaseRef } from '../liveness.js'
+import { covers, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, Liveness, leaseKey, type LeaseRef } from '../liveness.js'
 import { CLAIM_SETTLE_MS, decideClaim, holdsLease, type BlockRef } from '../scheduling.js'
 import type { FarmView } from '../view.js'
 import { candidatesOf, leasesByHolder, withFreedLeases } from './peers.js'
@@ -29,7 +29,7 @@ export interface AgentInit {
 /** Why the agent may no longer render a block it claimed. */
 type Loss = { readonly reason: string, readonly release: boolean }
 
-export function sameBlock (a: BlockRef, b: BlockRef): boolean {
+function sameBlock (a: BlockRef, b: BlockRef): boolean {
   return a.jobId === b.jobId && a.block === b.block && a.epoch === b.epoch
 }
 
@@ -95,13 +95,12 @@ export class Agent {
       case 'indirect-hail-requested':
       case 'indirect-hail-answered':
       case 'peer-disconnected':
+      case 'hail-all':
         commands.push(...this.liveness.handle(input))
         break
       case 'claim-seen': {
         const mine = this.holding()
-        if (input.from !== this.init.self && mine !== null && mine.jobId === input.target.jobId && mine.block === input.target.block && mine.epoch >= input.target.epoch) {
-          commands.push({ kind: 'send-claim', to: input.from, target: mine })
-        }
+        if (input.from !== this.init.self && mine !== null && covers(mine, input.target)) commands.push({ kind: 'send-claim', to: input.from, target: mine })
         break
       }
       case 'shutdown':

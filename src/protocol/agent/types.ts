@@ -20,7 +20,8 @@ export type AgentInput =
   | { readonly kind: 'heartbeat-received', readonly from: string, readonly nowMs: number, readonly beat: Beat }
   /** A peer hails us: "are you rendering `lease`?" We answer from the renderer's real state. */
   | { readonly kind: 'hail-received', readonly from: string, readonly nowMs: number, readonly nonce: number, readonly lease: LeaseRef }
-  | Extract<LivenessInput, { kind: 'hail-answered' | 'indirect-hail-requested' | 'indirect-hail-answered' | 'peer-disconnected' }>
+  /** Hail answers, relay requests, dropped connections, and `hail-all` on start: passed to liveness. */
+  | Extract<LivenessInput, { kind: 'hail-answered' | 'indirect-hail-requested' | 'indirect-hail-answered' | 'peer-disconnected' | 'hail-all' }>
   /** A peer's claim reached our log. If it is on the block we hold, the claimant must hear of our claim. */
   | { readonly kind: 'claim-seen', readonly from: string, readonly nowMs: number, readonly target: BlockRef }
   /** Graceful shutdown: release what we hold so others take it at once. */

@@ -1,0 +1,369 @@
+/**
+ * One simulated peer: the real Replica and the real Agent, driven the way the real node
+ * will drive them. Its log survives a crash (LevelDB); its renderer and its agent do not.
+ * Paused (SIGSTOP), it processes nothing: messages wait in its socket buffers until the
+ * peers' keep-alive gives up on it, and its renderer (a child process) runs on.
+ */
+import { Agent } from '../../src/protocol/agent/agent.js'
+import type { AgentCommand, AgentInput } from '../../src/protocol/agent/types.js'
+import type { EventBody, VerifiedEvent } from '../../src/protocol/events.js'
+import { equalBytes, place } from '../../src/protocol/feed.js'
+import type { FrameRange } from '../../src/protocol/frames.js'
+import type { LeaseRef } from '../../src/protocol/liveness.js'
+import { Replica } from '../../src/protocol/replica.js'
+import type { BlockRef } from '../../src/protocol/scheduling.js'
+import type { Signer } from '../../src/protocol/signing.js'
+import { missingFrom } from '../../src/protocol/version-vector.js'
+import type { Endpoint, Message, Network } from './network.js'
+import type { FaultProfile } from './profiles.js'
+import type { Prng } from './prng.js'
+import type { EventQueue } from './queue.js'
+import type { Recorder } from './recorder.js'
+
+/** How often a node's loop runs. */
+export const TICK_MS = 100
+/** Anti-entropy: each node swaps version vectors with one random peer this often. */
+export const PULL_INTERVAL_MS = 1_000
+/** A stopped peer's connection is dropped after this much silence (DESIGN: ~1.3-1.6 s). */
+export const KEEP_ALIVE_TIMEOUT_MS = 1_500
+/** A killed process's connections close at once (DESIGN: ~20 ms). */
+export const DISCONNECT_DETECT_MS = 20
+/** Remote events arriving within this window are reduced into one view change. */
+export const VIEW_BATCH_MS = 10
+/** Wall clock of the virtual epoch (events carry wall time). */
+const WALL_CLOCK_ORIGIN_MS = 1_800_000_000_000
+
+/** How a job renders in this run: time per frame, and the block that fails fatally, if any. */
+export interface JobPlan {
+  readonly frameMs: number
+  readonly fatalBlock: number | null
+}
+
+export interface SimContext {
+  readonly queue: EventQueue
+  readonly network: Network
+  readonly recorder: Recorder
+  readonly profile: FaultProfile
+  readonly plans: ReadonlyMap<string, JobPlan>
+}
+
+type Status = 'up' | 'crashed' | 'paused'
+
+export class SimNode implements Endpoint {
+  readonly replica = new Replica()
+  /** The node's durable log, by author, in seq order. */
+  private readonly log = new Map<string, VerifiedEvent[]>()
+  private agent: Agent
+  status: Status = 'up'
+  private pausedAtMs = 0
+  private inbox: (() => void)[] = []
+  private renderer: { readonly target: BlockRef, readonly generation: number } | null = null
+  private generation = 0
+  private viewDirty = false
+  private nextPullMs: number
+
+  constructor (private readonly context: SimContext, readonly index: number, private readonly signer: Signer, private readonly prng: Prng) {
+    this.agent = this.freshAgent()
+    this.nextPullMs = prng.int(0, PULL_INTERVAL_MS)
+    context.network.attach(this.id, this)
+  }
+
+  get id (): string {
+    return this.signer.author
+  }
+
+  private get now (): number {
+    return this.context.queue.nowMs
+  }
+
+  private freshAgent (): Agent {
+    return new Agent({ self: this.id, name: `node-${this.index}`, random: () => this.prng.next() })
+  }
+
+  /** Starts the node's loop; the first tick comes after a random offset so nodes do not tick in lockstep. */
+  start (): void {
+    this.flushView()
+    const loop = (): void => {
+      this.tick()
+      this.context.queue.after(TICK_MS, loop)
+    }
+    this.context.queue.after(this.prng.int(1, TICK_MS), loop)
+  }
+
+  /** A controller action (submit, log record) written in this node's feed. */
+  write (body: EventBody): void {
+    if (this.status !== 'up') return
+    this.appendOwn(body)
+    this.flushView()
+  }
+
+  receive (from: string, message: Message): void {
+    if (this.status === 'crashed') return
+    if (this.status === 'paused') {
+      if (this.now - this.pausedAtMs < KEEP_ALIVE_TIMEOUT_MS) this.inbox.push(() => { this.process(from, message) })
+      return
+    }
+    this.process(from, message)
+  }
+
+  crash (): void {
+    this.killRenderer()
+    this.status = 'crashed'
+    this.inbox = []
+    this.context.network.setDown(this.id, true)
+    this.context.recorder.note(`${this.now} ${this.index} crash`)
+  }
+
+  /** Graceful shutdown: the agent releases what it holds, then the process exits. */
+  shutdown (): void {
+    this.run(this.agent.handle({ kind: 'shutdown', nowMs: this.now }))
+    this.crash()
+  }
+
+  restart (): void {
+    this.status = 'up'
+    this.context.network.setDown(this.id, false)
+    this.agent = this.freshAgent()
+    this.context.recorder.note(`${this.now} ${this.index} restart`)
+    this.flushView()
+    this.reconnect()
+  }
+
+  pause (): void {
+    this.status = 'paused'
+    this.pausedAtMs = this.now
+    this.context.recorder.note(`${this.now} ${this.index} pause`)
+  }
+
+  resume (): void {
+    this.status = 'up'
+    const inbox = this.inbox
+    this.inbox = []
+    this.context.recorder.note(`${this.now} ${this.index} resume ${inbox.length}`)
+    for (const deliver of inbox) deliver()
+    if (this.now - this.pausedAtMs >= KEEP_ALIVE_TIMEOUT_MS) this.reconnect()
+    this.flushView()
+  }
+
+  /** A new connection: both sides swap version vectors (DESIGN: pull on every new connection). */
+  reconnect (): void {
+    for (const peer of this.context.network.peersOf(this.id)) this.pullFrom(peer)
+  }
+
+  /** Asks `peer` for what we lack. */
+  pullFrom (peer: string): void {
+    this.context.network.send(this.id, peer, { kind: 'pull', vector: this.replica.versionVector() }, 'stream')
+  }
+
+  disconnected (peer: string): void {
+    if (this.status === 'up') this.feed({ kind: 'peer-disconnected', peer, nowMs: this.now })
+  }
+
+  events (): number {
+    return [...this.log.values()].reduce((sum, feed) => sum + feed.length, 0)
+  }
+
+  private tick (): void {
+    if (this.status !== 'up') return
+    this.feed({ kind: 'tick', nowMs: this.now, mayRender: true })
+    if (this.now >= this.nextPullMs) {
+      this.nextPullMs = this.now + PULL_INTERVAL_MS
+      const peers = this.context.network.peersOf(this.id)
+      if (peers.length > 0) this.pullFrom(this.prng.pick(peers))
+    }
+  }
+
+  private feed (input: AgentInput): void {
+    this.run(this.agent.handle(input))
+  }
+
+  private process (from: string, message: Message): void {
+    const nowMs = this.now
+    switch (message.kind) {
+      case 'event':
+        this.admit(from, [message.event])
+        return
+      case 'events':
+        this.admit(from, message.events)
+        return
+      case 'pull': {
+        const wanted = missingFrom(message.vector, this.replica.versionVector())
+        const events = wanted.flatMap((range) => (this.log.get(range.author) ?? []).slice(range.fromSeq - 1, range.toSeq))
+        if (events.length > 0) this.context.network.send(this.id, from, { kind: 'events', events }, 'stream')
+        return
+      }
+      case 'heartbeat':
+        this.catchUp(from, message.feedSeq)
+        this.feed({ kind: 'heartbeat-received', from, nowMs, beat: message.beat })
+        return
+      case 'hail':
+        this.feed({ kind: 'hail-received', from, nowMs, nonce: message.nonce, lease: message.lease })
+        return
+      case 'hail-answer':
+        this.catchUp(from, message.answer.feedSeq)
+        this.feed({ kind: 'hail-answered', from, nowMs, nonce: message.nonce, answer: message.answer, heldSeq: this.heldOf(from) })
+        return
+      case 'indirect-hail':
+        this.feed({ kind: 'indirect-hail-requested', from, nowMs, target: message.target, nonce: message.nonce, lease: message.lease })
+        return
+      case 'indirect-answer':
+        this.catchUp(message.target, message.answer.feedSeq)
+        this.feed({ kind: 'indirect-hail-answered', from, nowMs, target: message.target, nonce: message.nonce, answer: message.answer, heldSeq: this.heldOf(message.target) })
+    }
+  }
+
+  private heldOf (author: string): number {
+    return this.replica.head(author)?.seq ?? 0
+  }
+
+  /** `author` says its feed is `feedSeq` long; if we hold less, a push was lost: pull at once rather than wait for anti-entropy. */
+  private catchUp (author: string, feedSeq: number): void {
+    if (feedSeq > this.heldOf(author) && this.context.network.linked(this.id, author)) this.pullFrom(author)
+  }
+
+  /** Places each event in its author's feed, as the store does after verifying it. */
+  private admit (from: string, events: readonly VerifiedEvent[]): void {
+    let gap = false
+    let committed = false
+    for (const verified of events) {
+      const placement = place(this.replica.head(verified.event.author), verified)
+      if (placement.kind === 'gap') gap = true
+      if (placement.kind === 'held') {
+        const held = this.log.get(verified.event.author)?.[verified.event.seq - 1]
+        if (held !== undefined && !equalBytes(held.link, verified.link)) this.context.recorder.problems.push(`fork of ${verified.event.author}#${verified.event.seq} at node ${this.index}`)
+      }
+      if (placement.kind !== 'next') continue
+      this.commit(verified)
+      committed = true
+      const { body, author } = verified.event
+      if (body.type === 'block.claimed' && this.status === 'up') this.feed({ kind: 'claim-seen', from: author, nowMs: this.now, target: { jobId: body.jobId, block: body.block, epoch: body.epoch } })
+    }
+    if (gap) this.pullFrom(from)
+    if (committed && !this.viewDirty) {
+      this.viewDirty = true
+      // Events arriving close together make one view change, as a real node batches them.
+      this.context.queue.after(VIEW_BATCH_MS, () => { this.flushView() })
+    }
+  }
+
+  private ownClaim (target: BlockRef): VerifiedEvent | undefined {
+    return this.log.get(this.id)?.findLast(({ event: { body } }) => body.type === 'block.claimed' && body.jobId === target.jobId && body.block === target.block && body.epoch === target.epoch)
+  }
+
+  private commit (verified: VerifiedEvent): void {
+    const feed = this.log.get(verified.event.author) ?? []
+    feed.push(verified)
+    this.log.set(verified.event.author, feed)
+    this.replica.commit(verified)
+  }
+
+  private appendOwn (body: EventBody): void {
+    const verified = this.replica.draft(this.signer, WALL_CLOCK_ORIGIN_MS + this.now, body)
+    this.commit(verified)
+    this.context.recorder.note(`${this.now} ${this.index} append ${body.type} ${'jobId' in body ? `${body.jobId}/${'block' in body ? body.block : ''}/${'epoch' in body ? body.epoch : ''}` : ''}`)
+    this.context.network.gossip(this.id, { kind: 'event', event: verified })
+  }
+
+  private flushView (): void {
+    if (this.status !== 'up') return
+    this.viewDirty = false
+    this.feed({ kind: 'view-changed', nowMs: this.now, view: this.replica.view() })
+  }
+
+  private run (commands: readonly AgentCommand[]): void {
+    let appended = false
+    for (const command of commands) {
+      if (command.kind === 'append') {
+        this.appendOwn(command.body)
+        appended = true
+      } else {
+        this.carryOut(command)
+      }
+    }
+    if (appended) this.flushView()
+  }
+
+  private carryOut (command: Exclude<AgentCommand, { kind: 'append' }>): void {
+    const { network, recorder } = this.context
+    switch (command.kind) {
+      case 'start-renderer':
+        this.startRenderer(command.target, command.frames)
+        return
+      case 'stop-renderer':
+        if (command.reason === 'lost the lease') recorder.counts.lostLeaseStops++
+        this.killRenderer()
+        return
+      case 'send-claim': {
+        const claim = this.ownClaim(command.target)
+        if (claim !== undefined) network.send(this.id, command.to, { kind: 'event', event: claim }, 'stream')
+        return
+      }
+      case 'send-heartbeat':
+        network.gossip(this.id, { kind: 'heartbeat', beat: command.beat, feedSeq: this.heldOf(this.id) })
+        return
+      case 'answer-hail':
+        network.send(this.id, command.to, { kind: 'hail-answer', nonce: command.nonce, answer: { rendering: command.rendering, feedSeq: this.heldOf(this.id) } }, 'stream')
+        return
+      case 'send-hail':
+        recorder.counts.hails++
+        network.send(this.id, command.to, { kind: 'hail', nonce: command.nonce, lease: command.lease }, 'stream')
+        return
+      case 'send-indirect-hail':
+        recorder.counts.indirectHails++
+        for (const via of command.via) network.send(this.id, via, { kind: 'indirect-hail', target: command.target, nonce: command.nonce, lease: command.lease }, 'stream')
+        return
+      case 'send-indirect-answer':
+        network.send(this.id, command.to, { kind: 'indirect-answer', target: command.target, nonce: command.nonce, answer: command.answer }, 'stream')
+        return
+      case 'declare-dead':
+        recorder.declared(this.id, command.peer, this.now)
+        recorder.note(`${this.now} ${this.index} declares ${command.peer} dead`)
+        return
+      case 'lease-freed': {
+        recorder.counts.leasesFreed++
+        const rendering = recorder.rendering(command.holder)
+        if (rendering !== null && rendering.jobId === command.lease.jobId && rendering.block === command.lease.block && rendering.epoch === command.lease.epoch) {
+          recorder.problems.push(`honest: node ${this.index} freed ${leaseText(command.lease)} at ${this.now} ms while its holder was rendering it`)
+        }
+        recorder.note(`${this.now} ${this.index} freed ${leaseText(command.lease)} of ${command.holder}`)
+      }
+    }
+  }
+
+  private startRenderer (target: BlockRef, frames: FrameRange): void {
+    const { recorder, queue, profile, plans } = this.context
+    const plan = plans.get(target.jobId)
+    if (plan === undefined) throw new RangeError(`no render plan for job ${target.jobId}`)
+    const generation = ++this.generation
+    this.renderer = { target, generation }
+    recorder.renderStarted(this.id, target, this.now)
+    recorder.note(`${this.now} ${this.index} render ${leaseText(target)}`)
+    const frameMs = Math.round(plan.frameMs * (0.8 + 0.4 * this.prng.next()))
+    const fatal = plan.fatalBlock === target.block
+    const retryable = !fatal && this.prng.chance(profile.retryableFailure)
+    const count = frames.end - frames.start + 1
+    const wallMs = fatal ? Math.round(frameMs / 2) : frameMs * count
+    queue.after(wallMs, () => {
+      if (this.renderer?.generation !== generation) return
+      this.renderer = null
+      recorder.renderEnded(this.id, this.now)
+      const input: AgentInput = fatal || retryable
+        ? { kind: 'render-failed', nowMs: this.now, target, failure: fatal ? 'fatal' : 'retryable', message: fatal ? 'scene file not found' : 'renderer exited with code 1', outputTail: ['Error: simulated'] }
+        : { kind: 'render-finished', nowMs: this.now, target, wallMs, frames: Array.from({ length: count }, (_, offset) => ({ frame: frames.start + offset, ms: frameMs })) }
+      // The renderer is a child process: it ends on time even while its node is stopped, which hears of it later.
+      if (this.status === 'paused') this.inbox.push(() => { this.feed({ ...input, nowMs: this.now }) })
+      else if (this.status === 'up') this.feed(input)
+    })
+  }
+
+  private killRenderer (): void {
+    if (this.renderer === null) return
+    this.renderer = null
+    this.generation++
+    this.context.recorder.renderEnded(this.id, this.now)
+  }
+}
+
+function leaseText (lease: LeaseRef): string {
+  return `${lease.jobId.slice(0, 8)}/${lease.block}@${lease.epoch}`
+}

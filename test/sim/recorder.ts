@@ -1,0 +1,110 @@
+/**
+ * What the simulator observes as it runs, for the invariants and the figures: renderer
+ * spans (real renderer state, not the view), when nodes were unhealthy (crashed, paused)
+ * or cut off, every dead verdict, and takeover latencies. Also a trace hash: a run that
+ * replays exactly produces the same hash.
+ */
+import { createHash, type Hash } from 'node:crypto'
+import type { BlockRef } from '../../src/protocol/scheduling.js'
+
+export interface RenderSpan {
+  readonly node: string
+  readonly target: BlockRef
+  readonly startMs: number
+  endMs: number
+}
+
+export interface Interval {
+  readonly startMs: number
+  endMs: number
+}
+
+export interface Partition extends Interval {
+  readonly island: ReadonlySet<string>
+}
+
+export type TakeoverCause = 'crash' | 'hang' | 'shutdown'
+
+interface PendingTakeover {
+  readonly cause: TakeoverCause
+  readonly target: BlockRef
+  readonly sinceMs: number
+}
+
+export class Recorder {
+  readonly spans: RenderSpan[] = []
+  private readonly open = new Map<string, RenderSpan>()
+  readonly unhealthy = new Map<string, Interval[]>()
+  readonly partitions: Partition[] = []
+  readonly declares: { readonly by: string, readonly peer: string, readonly atMs: number }[] = []
+  readonly takeovers: { readonly cause: TakeoverCause, readonly ms: number }[] = []
+  /** From a crash or hang to the first dead verdict on the node. */
+  readonly detections: { readonly cause: TakeoverCause, readonly ms: number }[] = []
+  private readonly pending: PendingTakeover[] = []
+  /** The fault each unhealthy node is in, until its first dead verdict. */
+  private readonly faults = new Map<string, { readonly cause: TakeoverCause, readonly sinceMs: number }>()
+  readonly counts = { hails: 0, indirectHails: 0, leasesFreed: 0, lostLeaseStops: 0 }
+  readonly problems: string[] = []
+  private readonly trace: Hash = createHash('sha256')
+
+  note (line: string): void {
+    this.trace.update(line).update('\n')
+  }
+
+  traceHash (): string {
+    return this.trace.copy().digest('hex')
+  }
+
+  renderStarted (node: string, target: BlockRef, nowMs: number): void {
+    const span = { node, target, startMs: nowMs, endMs: Number.POSITIVE_INFINITY }
+    this.spans.push(span)
+    this.open.set(node, span)
+    for (let index = this.pending.length - 1; index >= 0; index--) {
+      const pending = this.pending[index]
+      if (pending === undefined || pending.target.jobId !== target.jobId || pending.target.block !== target.block || target.epoch <= pending.target.epoch) continue
+      this.takeovers.push({ cause: pending.cause, ms: nowMs - pending.sinceMs })
+      this.pending.splice(index, 1)
+    }
+  }
+
+  renderEnded (node: string, nowMs: number): void {
+    const span = this.open.get(node)
+    if (span === undefined) return
+    span.endMs = nowMs
+    this.open.delete(node)
+  }
+
+  rendering (node: string): BlockRef | null {
+    return this.open.get(node)?.target ?? null
+  }
+
+  /** `node` stops being healthy (crash, pause, shutdown): what it rendered awaits takeover. */
+  fault (node: string, cause: TakeoverCause, nowMs: number): void {
+    this.faults.set(node, { cause, sinceMs: nowMs })
+    const target = this.rendering(node)
+    if (target !== null) this.pending.push({ cause, target, sinceMs: nowMs })
+    const periods = this.unhealthy.get(node) ?? []
+    periods.push({ startMs: nowMs, endMs: Number.POSITIVE_INFINITY })
+    this.unhealthy.set(node, periods)
+  }
+
+  declared (by: string, peer: string, nowMs: number): void {
+    this.declares.push({ by, peer, atMs: nowMs })
+    const fault = this.faults.get(peer)
+    if (fault === undefined) return
+    this.detections.push({ cause: fault.cause, ms: nowMs - fault.sinceMs })
+    this.faults.delete(peer)
+  }
+
+  recovered (node: string, nowMs: number): void {
+    this.faults.delete(node)
+    const last = this.unhealthy.get(node)?.at(-1)
+    if (last !== undefined && last.endMs === Number.POSITIVE_INFINITY) last.endMs = nowMs
+  }
+
+  /** Takeovers still pending when the block finished some other way (the holder came back) do not count. */
+  finishRun (nowMs: number): void {
+    for (const span of this.open.values()) span.endMs = nowMs
+    this.pending.length = 0
+  }
+}
