@@ -37,6 +37,12 @@ const heartbeatSchema = z.strictObject({
   }).nullable(),
   /** Progress of the held block, 0-100, when the renderer reports it. */
   progressPct: z.number().min(0).max(100).nullable(),
+  /** It holds nothing and runs no renderer. */
+  idle: z.boolean(),
+  /** Its working-hour schedule lets it render now. */
+  mayRender: z.boolean(),
+  /** How long its own feed is: a peer holding less pulls at once instead of waiting. */
+  feedSeq: z.int().min(0),
   /** The sender's wall clock when it sent this. */
   sentAtMs: z.int().min(0)
 })

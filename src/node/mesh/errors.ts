@@ -53,6 +53,22 @@ export class InvalidEphemeralMessageError extends Error {
   }
 }
 
+export class InvalidDirectMessageError extends Error {
+  override readonly name = 'InvalidDirectMessageError'
+  readonly reason = 'malformed-direct'
+  constructor (readonly why: string) {
+    super(`invalid direct message: ${why}`)
+  }
+}
+
+/** A direct message could not be delivered: the peer is gone, unreachable or too slow. */
+export class DirectSendError extends Error {
+  override readonly name = 'DirectSendError'
+  constructor (readonly peer: string, readonly messageType: string, cause: unknown) {
+    super(`could not send ${messageType} to ${peer}: ${(cause as Error | undefined)?.message ?? String(cause)}`, { cause })
+  }
+}
+
 /** An operation that needs a running mesh was called before start or after stop. */
 export class MeshNotRunningError extends Error {
   override readonly name = 'MeshNotRunningError'

@@ -21,6 +21,7 @@ import type { EventRef } from '../../protocol/errors.js'
 import { createLogger, type Logger } from '../log.js'
 import { resolveMeshConfig, type MeshConfig, type MeshConfigInput } from './config.js'
 import { PeerDialer, type DialFailure } from './discovery.js'
+import { DirectChannel, type DirectMessage, type ReceivedDirect } from './direct.js'
 import { Emitter } from './emitter.js'
 import { EphemeralChannel, type EphemeralMessage, type ReceivedEphemeral } from './ephemeral.js'
 import { MeshNotRunningError } from './errors.js'
@@ -61,6 +62,8 @@ export interface MeshEvents {
   'dial:failed': DialFailure
   /** A heartbeat or other ephemeral message from a peer. */
   ephemeral: ReceivedEphemeral
+  /** A message sent to us alone: hail, hail answers, a holder's claim. */
+  direct: ReceivedDirect
 }
 
 /** The parts that live from start to stop. */
@@ -72,6 +75,7 @@ interface Running {
   readonly scheduler: PullScheduler
   readonly gossip: LogGossip
   readonly ephemeral: EphemeralChannel
+  readonly direct: DirectChannel
   readonly unsubscribe: () => void
 }
 
@@ -132,6 +136,17 @@ export class Mesh {
     return this.running.ephemeral.publish(message)
   }
 
+  /** Sends one message to one peer, dialling it if need be; throws DirectSendError when undeliverable. */
+  async sendDirect (peer: string, message: DirectMessage): Promise<void> {
+    if (this.running === undefined) throw new MeshNotRunningError('send a direct message')
+    await this.running.direct.send(peer, message)
+  }
+
+  /** Pulls from `peer` now: it told us (in a heartbeat or an answer) that it holds events we lack. */
+  pullFrom (peer: string): void {
+    this.running?.scheduler.request(peerIdFromString(peer), 'behind')
+  }
+
   private async serially (task: () => Promise<void>): Promise<void> {
     const run = this.lifecycle.then(task)
     this.lifecycle = run.catch(() => undefined)
@@ -175,6 +190,13 @@ export class Mesh {
       onOffence: report,
       onMessage: (received) => { this.events.emit('ephemeral', received) }
     })
+    const direct = new DirectChannel({
+      host,
+      now: this.now,
+      logger: logger.child('direct'),
+      onOffence: report,
+      onMessage: (received) => { this.events.emit('direct', received) }
+    })
     const dialer = new PeerDialer({
       host,
       mdns: host.services.mdns,
@@ -193,6 +215,7 @@ export class Mesh {
     this.watchPeers(host, scheduler)
     try {
       await sync.start()
+      await direct.start()
       await keepAlive.start()
       await host.start()
       gossip.start()
@@ -207,7 +230,7 @@ export class Mesh {
       if (event.author === this.peerId) gossip.publish(bytes)
     })
     logger.info('mesh started', { peer: this.peerId, addresses: host.getMultiaddrs().map(String) })
-    return { host, dialer, keepAlive, sync, scheduler, gossip, ephemeral, unsubscribe }
+    return { host, dialer, keepAlive, sync, scheduler, gossip, ephemeral, direct, unsubscribe }
   }
 
   /** New connections and log-topic subscriptions trigger a pull: each side then learns what the other lacks. */
@@ -236,6 +259,7 @@ export class Mesh {
     await scheduled
     await running.gossip.stop()
     running.ephemeral.stop()
+    await running.direct.stop()
     await running.keepAlive.stop()
     await running.host.stop()
     this.logger.info('mesh stopped', { peer: this.peerId })

@@ -10,13 +10,13 @@ import type { RejectionReason } from '../../protocol/errors.js'
 import type { MeshConfig } from './config.js'
 
 /** Why input was refused: the log's reasons plus the mesh's own. */
-export type OffenceReason = RejectionReason | 'protocol' | 'malformed-ephemeral'
+export type OffenceReason = RejectionReason | 'protocol' | 'malformed-ephemeral' | 'malformed-direct'
 
 /** Where the input came from. */
-export type OffenceChannel = 'gossip' | 'sync' | 'ephemeral'
+export type OffenceChannel = 'gossip' | 'sync' | 'ephemeral' | 'direct'
 
 /** Input no honest peer sends, on any channel. */
-const HOSTILE = { malformed: 4, oversized: 4, forged: 6, protocol: 4, 'malformed-ephemeral': 4 } as const
+const HOSTILE = { malformed: 4, oversized: 4, forged: 6, protocol: 4, 'malformed-ephemeral': 4, 'malformed-direct': 4 } as const
 
 /**
  * Points per kind and channel. Input only a broken or hostile peer sends weighs most;
@@ -31,7 +31,8 @@ const HOSTILE = { malformed: 4, oversized: 4, forged: 6, protocol: 4, 'malformed
 export const OFFENCE_POINTS: Readonly<Record<OffenceChannel, Readonly<Record<OffenceReason, number>>>> = {
   gossip: { ...HOSTILE, invalid: 0, 'broken-chain': 2, replayed: 0, forked: 0 },
   sync: { ...HOSTILE, invalid: 0, 'broken-chain': 0, replayed: 0, forked: 0 },
-  ephemeral: { ...HOSTILE, invalid: 0, 'broken-chain': 0, replayed: 0, forked: 0 }
+  ephemeral: { ...HOSTILE, invalid: 0, 'broken-chain': 0, replayed: 0, forked: 0 },
+  direct: { ...HOSTILE, invalid: 0, 'broken-chain': 0, replayed: 0, forked: 0 }
 }
 
 /** One refused input, as reported to listeners and logs. */

@@ -58,7 +58,7 @@ test('a version vector with too many authors is refused', (t) => {
 
 test('a heartbeat round-trips; bad ones are refused on the way out and on the way in', (t) => {
   const heartbeat: EphemeralMessage = {
-    type: 'heartbeat', status: 'RENDERING', lease: { jobId: randomUUID(), block: 3, epoch: 2 }, progressPct: 12.5, sentAtMs: 1_700_000_000_000
+    type: 'heartbeat', status: 'RENDERING', lease: { jobId: randomUUID(), block: 3, epoch: 2 }, progressPct: 12.5, idle: false, mayRender: true, feedSeq: 40, sentAtMs: 1_700_000_000_000
   }
   const bytes = encodeEphemeral(heartbeat)
   t.deepEqual(decodeEphemeral(bytes), heartbeat)
