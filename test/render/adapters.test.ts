@@ -171,7 +171,7 @@ test('procedural: the farm\'s own node runs the built-in renderer script', (t) =
   const args = plan.invocations[0]?.args ?? []
   t.is(plan.invocations[0]?.file, process.execPath)
   t.regex(args.find((a) => a.includes('renderer.')) ?? '', /procedural[\\/]renderer\.(ts|js)$/)
-  t.deepEqual(args.slice(-10), ['--scene', '/s/scene.json', '--out', LINUX_OUT, '--name', 'test', '--frames', '1,2', '--threads', '8'])
+  t.deepEqual(args.slice(-9), ['--scene', '/s/scene.json', '--out', LINUX_OUT, '--name', 'test', '--frames', '1,2', '--threads=8'])
 })
 
 test('adapters refuse options their renderer cannot honour', (t) => {

@@ -39,3 +39,12 @@ test('a scene file it cannot read is a fatal scene error; an unknown field too',
   const result = await renderBlock(makeTask({ software: 'procedural', scenePath: bad, targetDir: path.join(dir, 'target') }), { scratchRoot: path.join(dir, 'scratch') })
   t.like(result, { kind: 'failed', failure: 'fatal', reason: 'scene-unreadable' })
 })
+
+test('unlimited threads (-1) reach the built-in renderer as a value, not as an option', async (t) => {
+  const dir = await tempDir(t)
+  const scene = path.join(dir, 'scene.json')
+  await writeProceduralScene(scene, { width: 8, height: 8 })
+  const task = makeTask({ software: 'procedural', scenePath: scene, targetDir: path.join(dir, 'out'), frames: { start: 1, end: 1 }, imageFormat: 'png', limits: { threads: -1, memoryMb: -1 } })
+  const result = await renderBlock(task, { scratchRoot: path.join(dir, 'scratch') })
+  t.is(result.kind, 'finished', JSON.stringify(result))
+})

@@ -26,7 +26,8 @@ function planProcedural(task: RenderTask, context: PlanContext): RenderPlan {
         '--out', context.outputDir,
         '--name', task.imageName,
         '--frames', context.frames.join(','),
-        '--threads', String(task.limits.threads)
+        // Joined with '=', so -1 (unlimited) is not read as another option.
+        `--threads=${task.limits.threads}`
       ],
       frames: context.frames
     }],
