@@ -18,6 +18,7 @@
 import type { PrivateKey } from '@libp2p/interface'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import type { EventRef } from '../../protocol/errors.js'
+import type { VersionVector } from '../../protocol/version-vector.js'
 import { createLogger, type Logger } from '../log.js'
 import { resolveMeshConfig, type MeshConfig, type MeshConfigInput } from './config.js'
 import { PeerDialer, type DialFailure } from './discovery.js'
@@ -31,7 +32,7 @@ import { OFFENCE_POINTS, PeerOffences, type Offence, type OffenceVerdict } from 
 import { LOG_TOPIC } from './protocols.js'
 import { LogGossip } from './push.js'
 import { PullScheduler } from './scheduler.js'
-import { SyncService, type SyncLog } from './sync.js'
+import { SyncService, type PullResult, type SyncLog } from './sync.js'
 
 /** What the mesh needs of the store (EventStore provides it). */
 export interface MeshLog extends SyncLog {
@@ -142,9 +143,21 @@ export class Mesh {
     await this.running.direct.send(peer, message)
   }
 
-  /** Pulls from `peer` now: it told us (in a heartbeat or an answer) that it holds events we lack. */
-  pullFrom (peer: string): void {
+  /** Queues a pull from `peer`: it told us (in a heartbeat or an answer) that it holds events we lack. */
+  requestPull (peer: string): void {
     this.running?.scheduler.request(peerIdFromString(peer), 'behind')
+  }
+
+  /**
+   * Pulls from `peer` now, outside the schedule, and says what it held when the pull began.
+   * A short-lived controller uses it to catch up before it reads, and to learn that a peer
+   * has stored what it wrote: the pull also tells a peer that lacks our events to fetch them.
+   */
+  async pullFrom (peer: string): Promise<PullResult & { readonly peerVector: VersionVector }> {
+    if (this.running === undefined) throw new MeshNotRunningError('pull from a peer')
+    let peerVector: VersionVector = {}
+    const result = await this.running.sync.pull(peerIdFromString(peer), (vector) => { peerVector = vector })
+    return { ...result, peerVector }
   }
 
   private async serially (task: () => Promise<void>): Promise<void> {

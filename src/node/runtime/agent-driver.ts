@@ -1,0 +1,268 @@
+/**
+ * Drives the pure render agent (src/protocol/agent) with the real world: a clock that
+ * ticks, the LevelDB store, the libp2p mesh and a real renderer. Every input goes through
+ * one queue, so the agent sees them one at a time and its commands run in order, as in
+ * the simulator (test/sim/node.ts), which this mirrors.
+ */
+import { Agent } from '../../protocol/agent/agent.js'
+import type { AgentCommand, AgentInput } from '../../protocol/agent/types.js'
+import type { VerifiedEvent } from '../../protocol/events.js'
+import type { HailAnswer } from '../../protocol/liveness.js'
+import { effectiveLimits, scheduleVerdict, type LocalTime, type ScheduleVerdict } from '../../protocol/schedule.js'
+import type { BlockRef } from '../../protocol/scheduling.js'
+import { clientStatus } from '../../protocol/view.js'
+import type { ExecutableOverrides } from '../../render/task.js'
+import type { Logger } from '../log.js'
+import type { ReceivedDirect } from '../mesh/direct.js'
+import type { Mesh } from '../mesh/mesh.js'
+import type { EventStore } from '../store/event-store.js'
+import { renderTaskFor } from './render-task.js'
+import type { RenderOutcome, RendererSlot } from './renderer-slot.js'
+
+/** How often the agent's clock ticks. */
+export const TICK_MS = 100
+/** Remote events arriving within this window make one view change. */
+export const VIEW_BATCH_MS = 10
+
+export interface AgentDriverInit {
+  readonly store: EventStore
+  readonly mesh: Pick<Mesh, 'on' | 'publishEphemeral' | 'sendDirect' | 'requestPull'>
+  readonly renderer: RendererSlot
+  readonly name: string
+  /** False for a node that must never render (a controller). */
+  readonly renders: boolean
+  readonly executables: ExecutableOverrides
+  readonly now: () => number
+  readonly localTime: (epochMs: number) => LocalTime
+  readonly logger: Logger
+}
+
+function blockKey (target: BlockRef): string {
+  return `${target.jobId}/${target.block}/${target.epoch}`
+}
+
+export class AgentDriver {
+  private readonly agent: Agent
+  private readonly self: string
+  private queue: Promise<void> = Promise.resolve()
+  private readonly unsubscribes: (() => void)[] = []
+  private ticker: NodeJS.Timeout | undefined
+  private viewTimer: NodeJS.Timeout | undefined
+  /** Our own claims in wire form, so a colliding claimant can be sent ours directly. */
+  private readonly claims = new Map<string, Uint8Array>()
+  private stopped = false
+  /** Shutting down after the running block: keep the lease alive, take nothing new. */
+  private finishing = false
+
+  constructor (private readonly init: AgentDriverInit) {
+    this.self = init.store.author
+    this.agent = new Agent({ self: this.self, name: init.name, random: Math.random })
+  }
+
+  /** What the node is doing, for its status line. */
+  get phase (): Agent['current'] {
+    return this.agent.current
+  }
+
+  start (): void {
+    const { store, mesh } = this.init
+    this.unsubscribes.push(
+      store.onAppended((verified) => { this.appended(verified) }),
+      mesh.on('ephemeral', ({ from, receivedAtMs, message }) => {
+        this.catchUp(from, message.feedSeq)
+        this.enqueue({ kind: 'heartbeat-received', from, nowMs: receivedAtMs, beat: { lease: message.lease, idle: message.idle, mayRender: message.mayRender } })
+      }),
+      mesh.on('direct', (received) => { this.direct(received) }),
+      mesh.on('peer:disconnected', ({ peer }) => { this.enqueue({ kind: 'peer-disconnected', peer, nowMs: this.init.now() }) })
+    )
+    this.enqueue({ kind: 'view-changed', nowMs: this.init.now(), view: store.view() })
+    this.ticker = setInterval(() => { this.enqueue({ kind: 'tick', nowMs: this.init.now(), mayRender: this.verdict().mayRender }) }, TICK_MS)
+  }
+
+  /**
+   * Stops taking work. Graceful: release what we hold (the agent writes the release) so
+   * others take it at once; with `finishFirst`, let the running block finish before that.
+   */
+  async stop (options: { readonly finishFirst: boolean }): Promise<void> {
+    if (this.stopped) return
+    if (options.finishFirst) {
+      // Keep ticking (heartbeats keep the lease) while the block finishes; claim nothing new.
+      this.finishing = true
+      await this.init.renderer.settled()
+      await this.queue
+    }
+    this.stopped = true
+    clearInterval(this.ticker)
+    clearTimeout(this.viewTimer)
+    for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe()
+    await this.process({ kind: 'shutdown', nowMs: this.init.now() })
+    await this.queue
+    await this.init.renderer.stop('node shutting down')
+  }
+
+  private verdict (): ScheduleVerdict {
+    const me = this.init.store.view().nodes.find((node) => node.id === this.self)
+    const verdict = scheduleVerdict(me?.schedule ?? [], this.init.localTime(this.init.now()))
+    const mayRender = this.init.renders && !this.finishing && verdict.mayRender
+    return { ...verdict, mayRender }
+  }
+
+  private enqueue (input: AgentInput): void {
+    if (this.stopped) return
+    void this.process(input)
+  }
+
+  /** Runs `input` through the agent after everything queued before it, then carries out its commands. */
+  private async process (input: AgentInput): Promise<void> {
+    const run = this.queue.then(async () => {
+      await this.carryOut(this.agent.handle(input))
+    })
+    this.queue = run.catch((error: unknown) => { this.init.logger.error('agent step failed', { input: input.kind, error }) })
+    await this.queue
+  }
+
+  private async carryOut (commands: readonly AgentCommand[]): Promise<void> {
+    let appended = false
+    for (const command of commands) {
+      if (command.kind === 'append') {
+        const { event, bytes } = await this.init.store.append(command.body, this.init.now())
+        if (command.body.type === 'block.claimed') this.claims.set(blockKey(command.body), bytes)
+        this.init.logger.debug('appended', { type: event.event.body.type, seq: event.event.seq })
+        appended = true
+      } else {
+        this.command(command)
+      }
+    }
+    // The agent decides on a view that includes its own writes, as in the simulator.
+    if (appended) await this.carryOut(this.agent.handle({ kind: 'view-changed', nowMs: this.init.now(), view: this.init.store.view() }))
+  }
+
+  private command (command: Exclude<AgentCommand, { kind: 'append' }>): void {
+    const { mesh, logger } = this.init
+    switch (command.kind) {
+      case 'start-renderer':
+        this.startRenderer(command.target, command.frames)
+        return
+      case 'stop-renderer':
+        logger.info('stopping the renderer', { block: blockKey(command.target), reason: command.reason })
+        void this.init.renderer.stop(command.reason)
+        return
+      case 'send-heartbeat': {
+        const current = this.init.renderer.current()
+        const me = this.init.store.view().nodes.find((node) => node.id === this.self)
+        const status = me === undefined ? (command.beat.lease === null ? 'STANDBY' : 'RENDERING') : clientStatus(me, true)
+        mesh.publishEphemeral({
+          type: 'heartbeat',
+          status: command.beat.lease === null ? status : 'RENDERING',
+          lease: command.beat.lease,
+          progressPct: current?.progressPct ?? null,
+          idle: command.beat.idle,
+          mayRender: command.beat.mayRender,
+          feedSeq: this.held(this.self),
+          sentAtMs: this.init.now()
+        }).catch((error: unknown) => { logger.debug('heartbeat not sent', { error }) })
+        return
+      }
+      case 'send-claim': {
+        const event = this.claims.get(blockKey(command.target))
+        if (event !== undefined) this.send(command.to, { type: 'claim', event })
+        return
+      }
+      case 'answer-hail':
+        this.send(command.to, { type: 'hail-answer', nonce: command.nonce, answer: this.answer(command.rendering) })
+        return
+      case 'send-hail':
+        this.send(command.to, { type: 'hail', nonce: command.nonce, lease: command.lease })
+        return
+      case 'send-indirect-hail':
+        for (const via of command.via) this.send(via, { type: 'indirect-hail', nonce: command.nonce, target: command.target, lease: command.lease })
+        return
+      case 'send-indirect-answer':
+        this.send(command.to, { type: 'indirect-answer', nonce: command.nonce, target: command.target, answer: command.answer })
+        return
+      case 'declare-dead':
+        logger.warn('peer declared dead by hail', { peer: command.peer, leases: command.leases.map(blockKey) })
+        return
+      case 'lease-freed':
+        logger.info('lease freed: its holder is not rendering it', { holder: command.holder, lease: blockKey(command.lease) })
+    }
+  }
+
+  private answer (rendering: HailAnswer['rendering']): HailAnswer {
+    return { rendering, feedSeq: this.held(this.self) }
+  }
+
+  private send (to: string, message: Parameters<Mesh['sendDirect']>[1]): void {
+    // Undelivered hail is what liveness times out on; nothing else to do here.
+    this.init.mesh.sendDirect(to, message).catch((error: unknown) => { this.init.logger.debug('direct message not delivered', { to, type: message.type, error }) })
+  }
+
+  private startRenderer (target: BlockRef, frames: { readonly start: number, readonly end: number }): void {
+    const view = this.init.store.view()
+    const job = view.jobs.find((candidate) => candidate.id === target.jobId)
+    const me = view.nodes.find((node) => node.id === this.self)
+    if (job === undefined || me === undefined) {
+      this.enqueue({ kind: 'render-failed', nowMs: this.init.now(), target, failure: 'retryable', message: 'job or node settings not in the view yet', outputTail: [] })
+      return
+    }
+    const limits = effectiveLimits(me, this.verdict())
+    this.init.logger.info('rendering', { job: job.shortId, block: target.block, epoch: target.epoch, frames: `${frames.start}-${frames.end}`, threads: limits.threads, memoryMb: limits.memoryMb })
+    this.init.renderer.start(target, renderTaskFor(job, target, frames, limits, this.init.executables), (outcome) => { this.ended(target, outcome) })
+  }
+
+  private ended (target: BlockRef, outcome: RenderOutcome): void {
+    const nowMs = this.init.now()
+    if (outcome.kind === 'finished') {
+      this.init.logger.info('block finished', { block: blockKey(target), frames: outcome.frames.length, wallMs: outcome.wallMs })
+      this.enqueue({ kind: 'render-finished', nowMs, target, wallMs: outcome.wallMs, frames: outcome.frames })
+      return
+    }
+    this.init.logger.warn('block failed', { block: blockKey(target), failure: outcome.failure, reason: outcome.reason, message: outcome.message })
+    this.enqueue({ kind: 'render-failed', nowMs, target, failure: outcome.failure, message: outcome.message, outputTail: outcome.outputTail })
+  }
+
+  private appended (verified: VerifiedEvent): void {
+    const { author, body } = verified.event
+    if (author === this.self) return
+    if (body.type === 'block.claimed') {
+      this.enqueue({ kind: 'claim-seen', from: author, nowMs: this.init.now(), target: { jobId: body.jobId, block: body.block, epoch: body.epoch } })
+    }
+    if (this.viewTimer !== undefined || this.stopped) return
+    this.viewTimer = setTimeout(() => {
+      this.viewTimer = undefined
+      this.enqueue({ kind: 'view-changed', nowMs: this.init.now(), view: this.init.store.view() })
+    }, VIEW_BATCH_MS)
+  }
+
+  private direct ({ from, receivedAtMs: nowMs, message }: ReceivedDirect): void {
+    switch (message.type) {
+      case 'hail':
+        this.enqueue({ kind: 'hail-received', from, nowMs, nonce: message.nonce, lease: message.lease })
+        return
+      case 'hail-answer':
+        this.catchUp(from, message.answer.feedSeq)
+        this.enqueue({ kind: 'hail-answered', from, nowMs, nonce: message.nonce, answer: message.answer, heldSeq: this.held(from) })
+        return
+      case 'indirect-hail':
+        this.enqueue({ kind: 'indirect-hail-requested', from, nowMs, target: message.target, nonce: message.nonce, lease: message.lease })
+        return
+      case 'indirect-answer':
+        this.catchUp(message.target, message.answer.feedSeq)
+        this.enqueue({ kind: 'indirect-hail-answered', from, nowMs, target: message.target, nonce: message.nonce, answer: message.answer, heldSeq: this.held(message.target) })
+        return
+      case 'claim':
+        this.init.store.ingest(message.event).then((result) => {
+          if (result.kind === 'gap') this.init.mesh.requestPull(from)
+        }, (error: unknown) => { this.init.logger.debug('direct claim not taken in', { from, error }) })
+    }
+  }
+
+  private held (author: string): number {
+    return this.init.store.versionVector()[author] ?? 0
+  }
+
+  /** `author` says its feed is `feedSeq` long; if we hold less, a push was lost: pull now. */
+  private catchUp (author: string, feedSeq: number): void {
+    if (feedSeq > this.held(author)) this.init.mesh.requestPull(author)
+  }
+}

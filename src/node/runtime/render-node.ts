@@ -1,0 +1,104 @@
+/**
+ * A render node: the identity, the store, the mesh and the agent driver of one machine,
+ * started and stopped together. `cr node` runs one; tests and the demo run several.
+ * On first start the node writes its farm settings from the config into the shared
+ * client table; after that the table is the truth (edited with `cr node set`).
+ */
+import { loadOrCreateIdentity } from '../identity.js'
+import { localTimeIn } from '../local-time.js'
+import { createLogger, type Logger } from '../log.js'
+import type { NodeConfig } from '../config/node-config.js'
+import { Mesh } from '../mesh/mesh.js'
+import { readSwarmKey } from '../mesh/swarm-key.js'
+import { EventStore, storeDirOf } from '../store/event-store.js'
+import type { NodeChanges } from '../../protocol/events.js'
+import type { NodeRecord } from '../../protocol/records.js'
+import { signerFromKey } from '../../protocol/signing.js'
+import { removeStaleScratch } from '../../render/index.js'
+import { AgentDriver } from './agent-driver.js'
+import { RendererSlot } from './renderer-slot.js'
+
+/** Time for the last gossip (a release) to leave before the mesh closes. */
+const RELEASE_FLUSH_MS = 200
+
+export interface RenderNodeOptions {
+  readonly logger?: Logger
+  /** Wall clock in ms; tests move it to reach a working-hour window. */
+  readonly now?: () => number
+}
+
+/** Settings from the config that the client table does not have yet. */
+function unsetSettings (config: NodeConfig, record: NodeRecord | undefined): NodeChanges | null {
+  const changes: Record<string, unknown> = {}
+  if (record?.name == null) changes.name = config.name
+  for (const [field, value] of Object.entries(config.farm)) {
+    if (record?.[field as keyof NodeRecord] == null) changes[field] = value
+  }
+  return Object.keys(changes).length === 0 ? null : changes
+}
+
+export class RenderNode {
+  private stopping: Promise<void> | undefined
+
+  private constructor (
+    readonly config: NodeConfig,
+    readonly store: EventStore,
+    readonly mesh: Mesh,
+    private readonly driver: AgentDriver,
+    private readonly logger: Logger
+  ) {}
+
+  get peerId (): string {
+    return this.store.author
+  }
+
+  /** Opens the data dir, joins the mesh and starts taking work. */
+  static async start (config: NodeConfig, options: RenderNodeOptions = {}): Promise<RenderNode> {
+    const logger = options.logger ?? createLogger('node')
+    const now = options.now ?? Date.now
+    const localTime = localTimeIn(config.timeZone)
+    const privateKey = await loadOrCreateIdentity(config.dataDir)
+    const swarmKey = await readSwarmKey(config.swarmKeyFile)
+    const store = await EventStore.open(storeDirOf(config.dataDir), signerFromKey(privateKey))
+    try {
+      await removeStaleScratch(config.scratchDir)
+      const settings = unsetSettings(config, store.records().nodes[store.author])
+      if (settings !== null) await store.append({ type: 'node.settings', node: store.author, changes: settings }, now())
+      const mesh = new Mesh({ privateKey, swarmKey, log: store, config: config.mesh, logger: logger.child('mesh'), now })
+      const renderer = new RendererSlot({ scratchRoot: config.scratchDir, logger: logger.child('render') })
+      const driver = new AgentDriver({
+        store, mesh, renderer, now, localTime,
+        name: config.name,
+        renders: config.render.enabled,
+        executables: config.render.executables,
+        logger: logger.child('agent')
+      })
+      await mesh.start()
+      driver.start()
+      logger.info('node started', { name: config.name, peer: store.author, addresses: mesh.addresses() })
+      return new RenderNode(config, store, mesh, driver, logger)
+    } catch (error) {
+      await store.close()
+      throw error
+    }
+  }
+
+  /**
+   * Stops the node. Graceful by default: the held block is released (or, with the
+   * config's `onShutdown = "finish"`, finished first) and the release reaches the mesh
+   * before the node leaves, so another node takes the block at once.
+   */
+  async stop (): Promise<void> {
+    this.stopping ??= this.shutdown()
+    await this.stopping
+  }
+
+  private async shutdown (): Promise<void> {
+    await this.driver.stop({ finishFirst: this.config.render.onShutdown === 'finish' })
+    // Give gossip a moment to carry the release out before the connections close.
+    await new Promise((resolve) => setTimeout(resolve, RELEASE_FLUSH_MS))
+    await this.mesh.stop()
+    await this.store.close()
+    this.logger.info('node stopped', { name: this.config.name })
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * A farm of real render-node processes for end-to-end tests, plus an in-process observer
+ * peer (its own store and mesh) that submits jobs and watches the shared view, as an
+ * artist's controller would. One temp dir, swarm key and mDNS tag per farm. Must run
+ * inside the test network namespace.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { randomUUID } from 'node:crypto'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { silentLogger } from '../../src/node/log.js'
+import { Mesh } from '../../src/node/mesh/mesh.js'
+import { readSwarmKey, writeSwarmKey } from '../../src/node/mesh/swarm-key.js'
+import { EventStore } from '../../src/node/store/event-store.js'
+import type { EventBody, JobSpec } from '../../src/protocol/events.js'
+import { signerFromKey } from '../../src/protocol/signing.js'
+import type { FarmView } from '../../src/protocol/view.js'
+
+const RUN_NODE = fileURLToPath(new URL('../fixtures/node/run-node.ts', import.meta.url))
+/** A guard against hanging forever, not a deadline under test. */
+const HANG_GUARD_MS = 90_000
+const STDERR_TAIL_LINES = 60
+
+export class NodeProcess {
+  readonly stderrTail: string[] = []
+  readonly exited: Promise<void>
+
+  constructor (readonly name: string, readonly peerId: string, readonly child: ChildProcess) {
+    this.exited = once(child, 'exit').then(() => undefined)
+    if (child.stderr !== null) {
+      createInterface({ input: child.stderr }).on('line', (line) => {
+        this.stderrTail.push(line)
+        if (this.stderrTail.length > STDERR_TAIL_LINES) this.stderrTail.shift()
+      })
+    }
+  }
+
+  signal (signal: NodeJS.Signals): void {
+    this.child.kill(signal)
+  }
+
+  /** Log lines this node wrote with `msg` (JSON lines on stderr). */
+  logged (msg: string): boolean {
+    return this.stderrTail.some((line) => line.includes(`"msg":"${msg}"`))
+  }
+}
+
+export class RenderFarm {
+  readonly nodes: NodeProcess[] = []
+  private observerParts: { store: EventStore, mesh: Mesh } | undefined
+
+  private constructor (readonly dir: string, readonly swarmKeyFile: string, readonly mdnsTag: string) {}
+
+  static async create (): Promise<RenderFarm> {
+    const dir = await mkdtemp(path.join(tmpdir(), 'cr-farm-'))
+    const swarmKeyFile = path.join(dir, 'swarm.key')
+    await writeSwarmKey(swarmKeyFile)
+    return new RenderFarm(dir, swarmKeyFile, `_cr-${randomUUID().slice(0, 8)}._udp.local`)
+  }
+
+  private meshConfig () {
+    return { listen: ['/ip4/127.0.0.1/tcp/0'], mdns: { serviceTag: this.mdnsTag, queryIntervalMs: 500 } }
+  }
+
+  /** Starts a node process with `farm` settings and extra config, and waits until it is ready. */
+  async startNode (name: string, extra: Record<string, unknown> = {}): Promise<NodeProcess> {
+    const config = {
+      name,
+      dataDir: path.join(this.dir, name),
+      scratchDir: path.join(this.dir, name, 'scratch'),
+      swarmKeyFile: this.swarmKeyFile,
+      mesh: this.meshConfig(),
+      ...extra
+    }
+    const file = path.join(this.dir, `${name}.json`)
+    await writeFile(file, JSON.stringify(config))
+    const child = spawn(process.execPath, ['--import', 'tsx', RUN_NODE, file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CR_LOG_LEVEL: 'info' } })
+    const lines = createInterface({ input: child.stdout })
+    const ready = new Promise<string>((resolve, reject) => {
+      lines.on('line', (line) => { if (line.startsWith('ready ')) resolve(line.slice('ready '.length)) })
+      child.once('exit', (code) => { reject(new Error(`node ${name} exited with ${String(code)} before it was ready`)) })
+    })
+    const node = new NodeProcess(name, await ready, child)
+    this.nodes.push(node)
+    return node
+  }
+
+  /** The observer peer, started on first use. */
+  async observer (): Promise<{ store: EventStore, mesh: Mesh }> {
+    if (this.observerParts !== undefined) return this.observerParts
+    const privateKey = await generateKeyPair('Ed25519')
+    const store = await EventStore.open(path.join(this.dir, 'observer'), signerFromKey(privateKey))
+    const mesh = new Mesh({ privateKey, swarmKey: await readSwarmKey(this.swarmKeyFile), log: store, logger: silentLogger(), config: this.meshConfig() })
+    await mesh.start()
+    this.observerParts = { store, mesh }
+    return this.observerParts
+  }
+
+  /** Writes an event as the observer, once at least one node is connected to hear it. */
+  async write (body: EventBody): Promise<void> {
+    const { store, mesh } = await this.observer()
+    await this.until(() => mesh.connectedPeers().length > 0 ? true : undefined, 'a node to connect')
+    await store.append(body, Date.now())
+  }
+
+  async submit (job: JobSpec): Promise<void> {
+    await this.write({ type: 'job.submitted', job })
+  }
+
+  /** Polls the observer's view until `check` returns a value; fails with the nodes' logs after the hang guard. */
+  async until<T> (check: (view: FarmView) => T | undefined, what: string): Promise<T> {
+    const { store } = await this.observer()
+    const started = Date.now()
+    for (;;) {
+      const found = check(store.view())
+      if (found !== undefined) return found
+      if (Date.now() - started > HANG_GUARD_MS) {
+        throw new Error(`no ${what} after ${HANG_GUARD_MS} ms\n${this.nodes.map((node) => `--- ${node.name}\n${node.stderrTail.slice(-15).join('\n')}`).join('\n')}`)
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+  }
+
+  async destroy (): Promise<void> {
+    for (const node of this.nodes) node.signal('SIGKILL')
+    await Promise.all(this.nodes.map(async (node) => node.exited))
+    if (this.observerParts !== undefined) {
+      await this.observerParts.mesh.stop()
+      await this.observerParts.store.close()
+    }
+    await rm(this.dir, { recursive: true, force: true })
+  }
+}
