@@ -3,48 +3,22 @@
  * through the adapter with contained render. CI installs Blender (.ci/run); without it these
  * tests say so and pass.
  */
-import { execFileSync } from 'node:child_process'
-import { readdir, readFile, writeFile } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import test from 'ava'
 import type { ExecutionContext } from 'ava'
 import { PNG } from 'pngjs'
+import { writeBlenderSampleScene } from '../../src/render/blender-scene.js'
 import { findExecutable } from '../../src/render/discovery.js'
 import { renderBlock } from '../../src/render/render-block.js'
 import { filesUnder, makeTask, tempDir } from '../fixtures/render/helpers.js'
 
 const blender = await findExecutable('blender', undefined).catch(() => undefined)
 
-const MAKE_SCENE = `
-import bpy, sys
-out = sys.argv[sys.argv.index('--') + 1]
-bpy.ops.wm.read_factory_settings(use_empty=False)
-scene = bpy.context.scene
-scene.render.engine = 'CYCLES'
-scene.cycles.device = 'CPU'
-scene.cycles.samples = int(sys.argv[sys.argv.index('--') + 2])
-# Debian's Blender is built without OpenImageDenoise.
-scene.cycles.use_denoising = False
-scene.render.resolution_x = 160
-scene.render.resolution_y = 90
-scene.render.resolution_percentage = 100
-scene.frame_start = 1
-scene.frame_end = 4
-cube = bpy.data.objects['Cube']
-cube.rotation_euler = (0, 0, 0)
-cube.keyframe_insert('rotation_euler', frame=1)
-cube.rotation_euler = (0, 0, 3.14)
-cube.keyframe_insert('rotation_euler', frame=4)
-bpy.ops.wm.save_as_mainfile(filepath=out)
-`
-
 /** A 160x90 Cycles scene of frames 1-4 with the given samples per pixel. */
 async function makeScene(t: ExecutionContext, executable: string, samples: number): Promise<string> {
-  const dir = await tempDir(t)
-  const script = path.join(dir, 'make_scene.py')
-  await writeFile(script, MAKE_SCENE)
-  const scene = path.join(dir, 'scene.blend')
-  execFileSync(executable, ['-b', '--factory-startup', '--python-exit-code', '3', '--python', script, '--', scene, String(samples)], { stdio: 'ignore', env: { ...process.env, TMPDIR: dir } })
+  const scene = path.join(await tempDir(t), 'scene.blend')
+  await writeBlenderSampleScene(executable, scene, { samples })
   return scene
 }
 
