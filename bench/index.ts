@@ -5,8 +5,10 @@
 import { runMeshBench } from './mesh.js'
 import { runRenderBench } from './render.js'
 import { runSpineBench } from './spine.js'
+import { runTakeoverBench } from './takeover.js'
 
 const small = process.argv.includes('--small')
 await runSpineBench({ large: !small })
 await runRenderBench()
 await runMeshBench()
+await runTakeoverBench({ trials: small ? 5 : 20 })

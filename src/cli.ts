@@ -11,9 +11,14 @@ import { writeSwarmKey } from './node/mesh/swarm-key.js'
 import { checkStore } from './node/store/check.js'
 import { EventStore, storeDirOf } from './node/store/event-store.js'
 import { signerFromKey } from './protocol/signing.js'
-
-/** Exit codes scripts can rely on. */
-export const EXIT = { ok: 0, failure: 1, usage: 2, inconsistent: 3 } as const
+import { EXIT, exitCodeOf } from './cli/exit.js'
+import { addJobsCommands } from './cli/jobs.js'
+import { addLogsCommand } from './cli/logs.js'
+import { addNodeSettingsCommands, addNodesCommand } from './cli/nodes.js'
+import { addSubmitCommand } from './cli/submit.js'
+import { addDemoCommand } from './cli/demo.js'
+import { addRunNodeCommand } from './cli/run-node.js'
+import { addServiceCommands } from './cli/service.js'
 
 async function packageVersion (): Promise<string> {
   const manifest = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -67,14 +72,20 @@ export async function main (argv: readonly string[]): Promise<void> {
     .exitOverride()
   addKeyCommands(program)
   addStoreCommands(program)
+  addSubmitCommand(program)
+  addJobsCommands(program)
+  addNodesCommand(program)
+  const node = program.command('node').description('run this machine as a render node, or edit a node\'s entry in the client table')
+  addRunNodeCommand(node)
+  addNodeSettingsCommands(node)
+  addLogsCommand(program)
+  addServiceCommands(program)
+  addDemoCommand(program)
   try {
     await program.parseAsync(argv)
   } catch (error) {
-    if (error instanceof CommanderError) {
-      process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage
-      return
-    }
-    console.error(`cr: ${(error as Error).message}`)
-    process.exitCode = EXIT.failure
+    process.exitCode = exitCodeOf(error)
+    // Commander has printed its own usage errors and help.
+    if (!(error instanceof CommanderError)) console.error(`cr: ${(error as Error).message}`)
   }
 }

@@ -15,6 +15,12 @@ import type { BlockView, FarmView, JobView, NodeView } from './view.js'
 export const FAILURES_BEFORE_AVOIDING_JOB = 2
 /** Extra wait per rank for a backup claimant: long enough for the first choice's claim to spread. */
 export const CLAIM_STAGGER_MS = 250
+/**
+ * A node handed a block waits a random moment up to this before claiming it, so nodes that
+ * fell idle together decide on views that have caught up with each other's last events:
+ * equal views hand out distinct blocks, stale ones collide.
+ */
+export const CLAIM_JITTER_MS = 200
 /** After claiming, a node waits this long for colliding claims before starting its renderer. */
 export const CLAIM_SETTLE_MS = 300
 

@@ -1,5 +1,5 @@
 /**
- * A farm of real render-node processes for end-to-end tests, plus an in-process observer
+ * A farm of real render-node processes (`cr node`) for end-to-end tests, plus an in-process observer
  * peer (its own store and mesh) that submits jobs and watches the shared view, as an
  * artist's controller would. One temp dir, swarm key and mDNS tag per farm. Must run
  * inside the test network namespace.
@@ -13,6 +13,7 @@ import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { generateKeyPair } from '@libp2p/crypto/keys'
+import { stringify as stringifyToml } from 'smol-toml'
 import { silentLogger } from '../../src/node/log.js'
 import { Mesh } from '../../src/node/mesh/mesh.js'
 import { readSwarmKey, writeSwarmKey } from '../../src/node/mesh/swarm-key.js'
@@ -21,7 +22,9 @@ import type { EventBody, JobSpec } from '../../src/protocol/events.js'
 import { signerFromKey } from '../../src/protocol/signing.js'
 import type { FarmView } from '../../src/protocol/view.js'
 
-const RUN_NODE = fileURLToPath(new URL('../fixtures/node/run-node.ts', import.meta.url))
+/** The real `cr` entry point: the farm runs `cr node --config <file>` as a studio would. */
+const CR = fileURLToPath(new URL('../../bin/cr.js', import.meta.url))
+const READY = / is rendering for the farm as (\S+)$/
 /** A guard against hanging forever, not a deadline under test. */
 const HANG_GUARD_MS = 90_000
 const STDERR_TAIL_LINES = 60
@@ -77,12 +80,15 @@ export class RenderFarm {
       mesh: this.meshConfig(),
       ...extra
     }
-    const file = path.join(this.dir, `${name}.json`)
-    await writeFile(file, JSON.stringify(config))
-    const child = spawn(process.execPath, ['--import', 'tsx', RUN_NODE, file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CR_LOG_LEVEL: 'info' } })
+    const file = path.join(this.dir, `${name}.toml`)
+    await writeFile(file, stringifyToml(config))
+    const child = spawn(process.execPath, [CR, 'node', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CR_LOG_LEVEL: 'info' } })
     const lines = createInterface({ input: child.stdout })
     const ready = new Promise<string>((resolve, reject) => {
-      lines.on('line', (line) => { if (line.startsWith('ready ')) resolve(line.slice('ready '.length)) })
+      lines.on('line', (line) => {
+        const peerId = READY.exec(line)?.[1]
+        if (peerId !== undefined) resolve(peerId)
+      })
       child.once('exit', (code) => { reject(new Error(`node ${name} exited with ${String(code)} before it was ready`)) })
     })
     const node = new NodeProcess(name, await ready, child)

@@ -31,7 +31,7 @@ test('the documented example config loads as written', async (t) => {
 test('flags override the file, nested fields included; the rest keeps its defaults', async (t) => {
   const file = await configFile(t, 'name = "render01"\n[farm]\nthreadLimit = 8\n')
   const config = await loadNodeConfig(file, { dataDir: '/srv/cr', farm: { memoryLimitMb: 2048 }, mesh: { listen: ['/ip4/127.0.0.1/tcp/0'] } })
-  t.like(config, { name: 'render01', dataDir: '/srv/cr', swarmKeyFile: '/srv/cr/swarm.key', farm: { threadLimit: 8, memoryLimitMb: 2048 } })
+  t.like(config, { name: 'render01', dataDir: '/srv/cr', swarmKeyFile: path.join(defaultDataDir(), 'swarm.key'), farm: { threadLimit: 8, memoryLimitMb: 2048 } })
   t.deepEqual(config.mesh.listen, ['/ip4/127.0.0.1/tcp/0'])
   t.true(config.mesh.mdns.enabled)
 })
@@ -57,7 +57,7 @@ test('mistakes name the file and the field', async (t) => {
 
 test('without a file, every default is sensible', (t) => {
   const config = resolveNodeConfig({})
-  t.is(config.dataDir, defaultDataDir())
+  t.is(config.dataDir, path.join(defaultDataDir(), 'node'))
   t.true(config.render.enabled)
   t.deepEqual(config.farm, {})
 })

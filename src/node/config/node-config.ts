@@ -36,10 +36,11 @@ const { name: _name, ...farmFields } = nodeSettingsFields
 const nodeConfigSchema = z.strictObject({
   /** The seed's clientName: how artists see this machine. */
   name: z.string().min(1).max(200).default(() => hostname()),
-  dataDir: pathText.default(() => defaultDataDir()),
+  /** The node's own identity and log; apart from the artist's `cr` commands on the same machine. */
+  dataDir: pathText.default(() => path.join(defaultDataDir(), 'node')),
   /** Contained render: frames render here first, then are copied to the target in bulk. */
   scratchDir: pathText.default(() => path.join(tmpdir(), 'constellation-scratch')),
-  /** The studio's swarm key (`cr key generate`); defaults to swarm.key in the data dir. */
+  /** The studio's swarm key (`cr key generate`); by default where `cr key generate` writes it. */
   swarmKeyFile: pathText.optional(),
   /** IANA zone for the working-hour schedule; the system's when unset. */
   timeZone: z.string().min(1).optional(),
@@ -70,7 +71,7 @@ export function resolveNodeConfig (input: unknown, source = 'config'): NodeConfi
   const { swarmKeyFile, mesh, ...config } = parsed.data
   return {
     ...config,
-    swarmKeyFile: swarmKeyFile ?? path.join(config.dataDir, 'swarm.key'),
+    swarmKeyFile: swarmKeyFile ?? path.join(defaultDataDir(), 'swarm.key'),
     mesh: resolveMesh(mesh, source)
   }
 }

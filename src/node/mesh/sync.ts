@@ -76,15 +76,18 @@ export class SyncService {
     await Promise.all(sessions.map(async ([, finished]) => finished))
   }
 
-  /** Pulls what `peer` holds and we lack. Offences are reported before this rejects. */
-  async pull (peer: PeerId): Promise<PullResult> {
+  /**
+   * Pulls what `peer` holds and we lack. Offences are reported before this rejects.
+   * `onHave` hears the peer's version vector as it stood when the session began.
+   */
+  async pull (peer: PeerId, onHave?: (vector: VersionVector) => void): Promise<PullResult> {
     const { config } = this.init
     const stream = await this.init.host.dialProtocol(peer, SYNC_PROTOCOL)
     return this.run(stream, peer.toString(), {
       maxFrameBytes: Math.max(MAX_CONTROL_FRAME_BYTES, config.batchMaxBytes),
       // Bounded by the credit window: a have frame plus `window` batches in flight.
       maxBufferBytes: MAX_CONTROL_FRAME_BYTES + config.windowBatches * config.batchMaxBytes
-    }, async (session) => this.runPull(session))
+    }, async (session) => this.runPull(session, onHave))
   }
 
   /** A failure rejects to libp2p, which aborts the stream; the session has reported it already. */
@@ -95,7 +98,7 @@ export class SyncService {
     }, async (session) => this.runServe(session, peer))
   }
 
-  private async runPull (session: FramedSession): Promise<PullResult> {
+  private async runPull (session: FramedSession, onHave: ((vector: VersionVector) => void) | undefined): Promise<PullResult> {
     const { config, log } = this.init
     const ours = log.versionVector()
     await session.write({
@@ -108,6 +111,7 @@ export class SyncService {
     })
     const have = decodeToPuller(await session.read(), session.peer)
     if (have.t !== 'have') throw new SyncProtocolError(session.peer, `expected have, got ${have.t}`)
+    onHave?.(have.vv)
     const expected = Math.min(countEvents(missingFrom(ours, have.vv)), config.maxEventsPerSession)
     const stuck = new Set<string>()
     let received = 0

@@ -12,7 +12,7 @@
  */
 import type { BodyOf } from '../events.js'
 import { covers, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, Liveness, leaseKey, type LeaseRef } from '../liveness.js'
-import { CLAIM_SETTLE_MS, decideClaim, holdsLease, type BlockRef } from '../scheduling.js'
+import { CLAIM_JITTER_MS, CLAIM_SETTLE_MS, decideClaim, holdsLease, type BlockRef } from '../scheduling.js'
 import type { FarmView } from '../view.js'
 import { candidatesOf, leasesByHolder, withFreedLeases } from './peers.js'
 import { EMPTY_VIEW, type AgentCommand, type AgentInput, type AgentPhase } from './types.js'
@@ -214,13 +214,14 @@ export class Agent {
     }
     const { target } = decision
     const same = phase.kind === 'waiting' && sameBlock(phase.target, target)
-    if (decision.delayMs === 0 || (same && due)) {
+    const delayMs = decision.delayMs === 0 ? Math.floor(this.init.random() * CLAIM_JITTER_MS) : decision.delayMs
+    if (delayMs === 0 || (same && due)) {
       this.phase = { kind: 'settling', target, startAtMs: this.nowMs + CLAIM_SETTLE_MS }
       // Tell peers at once that we are no longer idle, so their hand-outs skip us.
       this.nextHeartbeatMs = this.nowMs
       return [{ kind: 'append', body: { type: 'block.claimed', ...target } }]
     }
-    this.phase = { kind: 'waiting', target, claimAtMs: same ? phase.claimAtMs : this.nowMs + decision.delayMs }
+    this.phase = { kind: 'waiting', target, claimAtMs: same ? phase.claimAtMs : this.nowMs + delayMs }
     return []
   }
 }

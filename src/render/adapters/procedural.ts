@@ -9,7 +9,8 @@ import type { RenderTask } from '../task.js'
 import { BLENDER_ADAPTER } from './blender.js'
 import type { PlanContext, RenderPlan, RendererAdapter } from './types.js'
 
-const fromSources = import.meta.url.endsWith('.ts')
+// The path, not the URL: tsx's tsImport adds a query to the URL of every module it loads.
+const fromSources = new URL(import.meta.url).pathname.endsWith('.ts')
 const RENDERER_SCRIPT = fileURLToPath(new URL(`../procedural/renderer.${fromSources ? 'ts' : 'js'}`, import.meta.url))
 const NODE_ARGS = fromSources ? ['--import', import.meta.resolve('tsx')] : []
 

@@ -7,7 +7,7 @@
 import test from 'ava'
 import { HEARTBEAT_TIMEOUT_MS, DEAD_AFTER_SILENCE_MS } from '../../../src/protocol/liveness.js'
 import { blockKey, rankPeers } from '../../../src/protocol/rendezvous.js'
-import { CLAIM_SETTLE_MS, CLAIM_STAGGER_MS } from '../../../src/protocol/scheduling.js'
+import { CLAIM_JITTER_MS, CLAIM_SETTLE_MS, CLAIM_STAGGER_MS } from '../../../src/protocol/scheduling.js'
 import { jobSpec, makeSigners } from '../../helpers/farm-events.js'
 import { AgentHarness, appended } from './harness.js'
 
@@ -15,8 +15,8 @@ const signers = await makeSigners(4)
 const JOB_ID = '3f1c9a52-7b1e-4c8e-9d2a-5e6f7a8b9c0d'
 
 /** Node 1's agent, with a two-block job submitted by node 0. */
-function farm (overrides: Parameters<typeof jobSpec>[0] = {}) {
-  const harness = new AgentHarness(signers, 1)
+function farm (overrides: Parameters<typeof jobSpec>[0] = {}, random?: () => number) {
+  const harness = new AgentHarness(signers, 1, random)
   harness.world.write(0, { type: 'job.submitted', job: jobSpec({ id: JOB_ID, frameStart: 1, frameEnd: 4, blockSize: 2, ...overrides }) })
   return harness
 }
@@ -34,6 +34,14 @@ test('a new node announces itself, claims its block, settles, renders, finishes 
   const next = harness.drive({ kind: 'render-finished', nowMs: 900, target: { jobId: JOB_ID, block: 0, epoch: 1 }, wallMs: 800, frames })
   t.deepEqual(appended(next), ['block.finished 0@1', 'block.claimed 1@1'])
   t.is(harness.view().jobs[0]?.blocks[0]?.status, 'DONE')
+})
+
+test('a node handed a block claims it after a random moment, on the view it has by then', (t) => {
+  const harness = farm({}, () => 0.5)
+  t.deepEqual(appended(harness.sync()), ['node.settings'])
+  t.is(harness.agent.current.kind, 'waiting')
+  t.deepEqual(appended(harness.tickTo(CLAIM_JITTER_MS / 2 - 100)), [])
+  t.deepEqual(appended(harness.tickTo(CLAIM_JITTER_MS / 2)), ['block.claimed 0@1'])
 })
 
 test('a claim that loses the collision withdraws before starting, and writes nothing', (t) => {

@@ -14,9 +14,10 @@ export class AgentHarness {
   readonly agent: Agent
   nowMs = 0
 
-  constructor (signers: readonly Signer[], readonly me: number) {
+  /** `random` 0 by default: no claim jitter, so tests see a decision's claim at once. */
+  constructor (signers: readonly Signer[], readonly me: number, random: () => number = () => 0) {
     this.world = new World(signers)
-    this.agent = new Agent({ self: this.world.author(me), name: `node-${me}`, random: () => 0.5 })
+    this.agent = new Agent({ self: this.world.author(me), name: `node-${me}`, random })
   }
 
   get id (): string {

@@ -1,0 +1,94 @@
+/**
+ * No master, measured on real processes (printed, never asserted): how long a block
+ * stays dark after its holder is killed (SIGKILL) or hangs (SIGSTOP) until another node
+ * renders it, over many trials; and how often idle nodes' claims collide. Each trial is a
+ * fresh farm of render-node processes on loopback, rendering with the built-in renderer.
+ * Must run inside the private network namespace: `npm run bench` does.
+ */
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { writeProceduralScene } from '../src/render/index.js'
+import type { Lease } from '../src/protocol/view.js'
+import { jobSpec } from '../test/helpers/farm-events.js'
+import { RenderFarm } from '../test/helpers/render-farm.js'
+import { formatMs, percentile, printTable } from './report.js'
+
+type Fault = 'SIGKILL' | 'SIGSTOP'
+
+/** Ten renderer processes share two cores: enough blocks for a rate, few enough to finish. */
+const COLLISION_BLOCKS = 60
+
+/** One trial: a 3-node farm, one block; fault its holder; ms until another node starts the block. */
+async function trial (fault: Fault): Promise<number> {
+  const farm = await RenderFarm.create()
+  try {
+    const scene = path.join(farm.dir, 'scene.json')
+    await writeProceduralScene(scene, { width: 8, height: 8, frameDelayMs: 4000 })
+    const nodes = await Promise.all(['a', 'b', 'c'].map(async (name) => farm.startNode(name)))
+    const job = jobSpec({ software: 'procedural', scenePath: scene, targetPath: path.join(farm.dir, 'frames'), frameStart: 1, frameEnd: 2, blockSize: 2, imageName: 'bench', imageFormat: 'png' })
+    await farm.submit(job)
+    const leaseOf = (view: Parameters<Parameters<RenderFarm['until']>[0]>[0]): Lease | null => {
+      const block = view.jobs.find((candidate) => candidate.id === job.id)?.blocks[0]
+      return block?.status === 'RENDERING' ? block.lease : null
+    }
+    const lease = await farm.until((view) => leaseOf(view) ?? undefined, 'a node rendering')
+    const holder = nodes.find((node) => node.peerId === lease.holder)
+    if (holder === undefined) throw new Error('holder unknown')
+    const faultAt = Date.now()
+    holder.signal(fault)
+    await farm.until((view) => {
+      const now = leaseOf(view)
+      return now !== null && now.epoch > lease.epoch ? now : undefined
+    }, 'the block rendering elsewhere')
+    const darkMs = Date.now() - faultAt
+    if (fault === 'SIGSTOP') holder.signal('SIGCONT')
+    return darkMs
+  } finally {
+    await farm.destroy()
+  }
+}
+
+/** Ten idle nodes and a job of many one-frame blocks: claims per block beyond the first. */
+async function collisions (nodeCount: number, blocks: number): Promise<{ extra: number, blocks: number }> {
+  const farm = await RenderFarm.create()
+  try {
+    const scene = path.join(farm.dir, 'scene.json')
+    await writeProceduralScene(scene, { width: 4, height: 4, frameDelayMs: 0 })
+    await Promise.all(Array.from({ length: nodeCount }, async (_, index) => farm.startNode(`n${index}`)))
+    const job = jobSpec({ software: 'procedural', scenePath: scene, targetPath: path.join(farm.dir, 'frames'), frameStart: 1, frameEnd: blocks, blockSize: 1, imageName: 'c', imageFormat: 'png' })
+    await farm.submit(job)
+    await farm.until((view) => view.jobs.find((candidate) => candidate.id === job.id && candidate.status === 'DONE'), 'the job done')
+    const { store } = await farm.observer()
+    const claims = new Map<string, number>()
+    for await (const { event } of store.allEvents()) {
+      if (event.body.type !== 'block.claimed' || event.body.jobId !== job.id) continue
+      const key = `${event.body.block}/${event.body.epoch}`
+      claims.set(key, (claims.get(key) ?? 0) + 1)
+    }
+    return { extra: [...claims.values()].reduce((sum, count) => sum + count - 1, 0), blocks }
+  } finally {
+    await farm.destroy()
+  }
+}
+
+export async function runTakeoverBench (options: { readonly trials?: number } = {}): Promise<void> {
+  const trials = options.trials ?? 20
+  const rows: [string, string, string?][] = []
+  for (const fault of ['SIGKILL', 'SIGSTOP'] as const) {
+    const times: number[] = []
+    for (let index = 0; index < trials; index++) times.push(await trial(fault))
+    const target = fault === 'SIGKILL' ? 'target p99 < 5 s' : 'target < 10 s'
+    rows.push([`${fault} to block rendering elsewhere, p50`, formatMs(percentile(times, 0.5)), `${trials} trials`])
+    rows.push([`${fault} to block rendering elsewhere, p99`, formatMs(percentile(times, 0.99)), target])
+  }
+  printTable('No master: a faulty holder\'s block rendering again elsewhere (3 node processes on loopback)', rows)
+  const { extra, blocks } = await collisions(10, COLLISION_BLOCKS)
+  printTable('No master: claims of 10 idle node processes', [
+    ['claim collisions', `${((1000 * extra) / blocks).toFixed(1)} /1000 blocks`, `${extra} extra claims over ${blocks} one-frame blocks; target < 10`]
+  ])
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const trialsArg = process.argv.indexOf('--trials')
+  await runTakeoverBench(trialsArg === -1 ? {} : { trials: Number(process.argv[trialsArg + 1]) })
+}

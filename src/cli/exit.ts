@@ -1,0 +1,38 @@
+/**
+ * Exit codes scripts can rely on, and which failure gets which. Every command ends
+ * through `exitCodeOf`, so one kind of failure exits alike whichever command met it.
+ */
+import { CommanderError } from 'commander'
+import { JobFileError, NoPeerReachableError, SceneNotFoundError } from '../node/controller/errors.js'
+import { InvalidMeshConfigError } from '../node/mesh/errors.js'
+import { InvalidEventError } from '../protocol/errors.js'
+
+export const EXIT = {
+  ok: 0,
+  /** Anything that failed, including a job or node that does not exist. */
+  failure: 1,
+  /** Bad flags or invalid input (a job field, a scene that is not there): nothing was written. */
+  usage: 2,
+  /** `cr store check`: the materialized state differs from a replay. */
+  inconsistent: 3,
+  /** A write that no peer stored (or no peer to write to). */
+  noPeer: 4
+} as const
+
+/** A flag or argument the command cannot use, named as the person typed it. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError'
+  constructor (readonly flag: string, readonly why: string) {
+    super(`${flag}: ${why}`)
+  }
+}
+
+const USAGE_ERRORS = [UsageError, InvalidEventError, JobFileError, SceneNotFoundError, InvalidMeshConfigError]
+
+export function exitCodeOf (error: unknown): number {
+  if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage
+  if (error instanceof NoPeerReachableError) return EXIT.noPeer
+  if (USAGE_ERRORS.some((kind) => error instanceof kind)) return EXIT.usage
+  // Unknown or ambiguous jobs and nodes land here too: they are failures, not bad syntax.
+  return EXIT.failure
+}

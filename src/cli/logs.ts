@@ -1,0 +1,100 @@
+/**
+ * `cr logs` (Log Report, the seed's constellationLogTable): what happened to jobs and on
+ * nodes, with the renderer's output under the row it belongs to. `--follow` keeps the
+ * controller on the mesh and prints each new row as it arrives, until Ctrl+C.
+ */
+import type { Command } from 'commander'
+import type { Controller } from '../node/controller/controller.js'
+import { findJob, findNode } from '../node/controller/resolve.js'
+import type { LogEntry } from '../protocol/logs.js'
+import { inSession, withConnectionOptions, type ConnectionOptions } from './connection.js'
+import { localTime, shortIdOf } from './format.js'
+import { nodeName } from './nodes.js'
+
+interface LogsOptions extends ConnectionOptions {
+  readonly job?: string
+  readonly node?: string
+  readonly follow?: boolean
+  readonly json?: boolean
+}
+
+export function addLogsCommand (program: Command): void {
+  withConnectionOptions(program.command('logs'))
+    .description('the log report: what happened to jobs and on nodes, with the renderer\'s output')
+    .option('--job <job>', 'only this job (id, short id or unique prefix)')
+    .option('--node <node>', 'only rows written by this node (name or peer id)')
+    .option('-f, --follow', 'keep printing new rows as they arrive, until Ctrl+C')
+    .option('--json', 'print one JSON object per row and line')
+    .action(async (options: LogsOptions) => {
+      await inSession(options, 'read', async ({ controller }) => {
+        const view = controller.view()
+        const filter = {
+          ...(options.job === undefined ? {} : { jobId: findJob(view, options.job).id }),
+          ...(options.node === undefined ? {} : { node: findNode(view, options.node).id })
+        }
+        const print = (entry: LogEntry): void => { console.log(options.json === true ? JSON.stringify(rowOf(controller, entry)) : lineOf(controller, entry)) }
+        if (options.follow !== true) {
+          for (const entry of await controller.logs(filter)) print(entry)
+          return
+        }
+        // Subscribe first, so no row falls between the report and the stream; skip what was printed.
+        const printed = new Set<string>()
+        const stop = controller.followLogs(filter, (entry) => {
+          if (!printed.has(entry.id)) print(entry)
+        })
+        for (const entry of await controller.logs(filter)) {
+          printed.add(entry.id)
+          print(entry)
+        }
+        await untilInterrupted()
+        stop()
+      })
+    })
+}
+
+/** Resolves on Ctrl+C or SIGTERM, which then end the command normally (exit 0). */
+async function untilInterrupted (): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      process.off('SIGINT', done)
+      process.off('SIGTERM', done)
+      resolve()
+    }
+    process.once('SIGINT', done)
+    process.once('SIGTERM', done)
+  })
+}
+
+/** A row of the seed's log table as scripts get it. */
+interface LogRow {
+  readonly id: string
+  /** The name the row gives, else the writer's name in the client table as it is now. */
+  readonly clientName: string
+  readonly node: string
+  readonly jobId: string | null
+  readonly jobShortId: string | null
+  readonly block: number | null
+  readonly description: string
+  readonly registeredAt: number
+  readonly outputTail: readonly string[]
+}
+
+function rowOf (controller: Controller, entry: LogEntry): LogRow {
+  return {
+    id: entry.id,
+    clientName: entry.clientName ?? nodeName(controller.view(), entry.node),
+    node: entry.node,
+    jobId: entry.jobId,
+    jobShortId: entry.jobId === null ? null : shortIdOf(entry.jobId),
+    block: entry.block,
+    description: entry.description,
+    registeredAt: entry.registeredAt,
+    outputTail: entry.outputTail
+  }
+}
+
+function lineOf (controller: Controller, entry: LogEntry): string {
+  const row = rowOf(controller, entry)
+  const head = `${localTime(row.registeredAt)}  ${row.clientName.padEnd(12)}  ${(row.jobShortId ?? '-').padEnd(8)}  ${row.description}`
+  return [head, ...row.outputTail.map((line) => `    | ${line}`)].join('\n')
+}

@@ -1,0 +1,152 @@
+/**
+ * `cr nodes` (the seed's client table, with liveness from heartbeats and connections) and
+ * `cr node set|block|unblock`, which edit a node's entry from any machine: its name,
+ * limits, classifications and working-hour schedule, as the client table allows.
+ */
+import type { Command } from 'commander'
+import { findNode } from '../node/controller/resolve.js'
+import type { Schedule } from '../protocol/schedule.js'
+import { WEEKDAYS, type Weekday } from '../protocol/schedule.js'
+import { clientStatus, type FarmView, type NodeView } from '../protocol/view.js'
+import { CLASSIFICATIONS, UNLIMITED } from '../protocol/vocabulary.js'
+import { inSession, withConnectionOptions, type ConnectionOptions } from './connection.js'
+import { UsageError } from './exit.js'
+import { limit, table } from './format.js'
+import { numeric } from './parse.js'
+
+interface SetOptions extends ConnectionOptions {
+  readonly name?: string
+  readonly memory?: string
+  readonly threads?: string
+  readonly workMemory?: string
+  readonly workThreads?: string
+  readonly classes?: string
+  readonly schedule?: string
+}
+
+/** A node's name in the view, or the id's tail the view uses for nodes never named. */
+export function nodeName (view: FarmView, peer: string): string {
+  return view.nodes.find((node) => node.id === peer)?.name ?? peer.slice(-8)
+}
+
+export function addNodesCommand (program: Command): void {
+  withConnectionOptions(program.command('nodes'))
+    .description('list the render nodes (the seed\'s client table): status, current job, limits, classes, schedule')
+    .option('--json', 'print the nodes as JSON')
+    .action(async (options: ConnectionOptions & { readonly json?: boolean }) => {
+      const rows = await inSession(options, 'read', ({ controller }) => {
+        const view = controller.view()
+        const live = controller.livePeers()
+        return view.nodes.map((node) => ({ ...node, status: clientStatus(node, live.has(node.id)), currentJob: currentJob(view, node) }))
+      })
+      if (options.json === true) {
+        console.log(JSON.stringify(rows))
+        return
+      }
+      console.log(table(
+        ['NAME', 'STATUS', 'JOB', 'BLOCKED', 'MEMORY', 'THREADS', 'WORK MEMORY', 'WORK THREADS', 'CLASSES', 'SCHEDULE', 'PEER'],
+        rows.map((node) => [
+          node.name, node.status, node.currentJob ?? '-', node.blocked ? 'BLOCKED' : 'no',
+          limit(node.memoryLimitMb, ' MB'), limit(node.threadLimit), limit(node.workMemoryLimitMb, ' MB'), limit(node.workThreadLimit),
+          classesText(node.classifications), scheduleText(node.schedule), node.id.slice(-8)
+        ])
+      ))
+    })
+}
+
+/** Adds set, block and unblock to the `node` command (which also runs a render node). */
+export function addNodeSettingsCommands (node: Command): void {
+  withConnectionOptions(node.command('set'))
+    .description('edit a node\'s entry in the client table, from any machine')
+    .argument('<node>', 'its name or peer id')
+    .option('--name <name>', 'rename it')
+    .option('--memory <mb>', 'memory limit in MB (-1 or "unlimited")')
+    .option('--threads <n>', 'thread limit (-1 or "unlimited")')
+    .option('--work-memory <mb>', 'memory limit inside work-hours windows')
+    .option('--work-threads <n>', 'thread limit inside work-hours windows')
+    .option('--classes <letters>', 'job classes it takes, e.g. A,B or "all"')
+    .option('--schedule <windows>', 'weekly schedule, e.g. "mon-fri 09:00-18:00 work-hours; sat,sun 00:00-24:00 no-render", or "none"')
+    .action(async (ref: string, options: SetOptions) => {
+      const changes = {
+        name: options.name,
+        memoryLimitMb: limitValue(options.memory),
+        threadLimit: limitValue(options.threads),
+        workMemoryLimitMb: limitValue(options.workMemory),
+        workThreadLimit: limitValue(options.workThreads),
+        classifications: options.classes === undefined ? undefined : parseClasses(options.classes),
+        schedule: options.schedule === undefined ? undefined : parseSchedule(options.schedule)
+      }
+      const given = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined))
+      if (Object.keys(given).length === 0) throw new UsageError('cr node set', 'give at least one of --name --memory --threads --work-memory --work-threads --classes --schedule')
+      await changeNode(options, ref, 'updated', given)
+    })
+  for (const [name, blocked] of [['block', true], ['unblock', false]] as const) {
+    withConnectionOptions(node.command(name))
+      .description(blocked ? 'keep a node from taking new blocks' : 'let a blocked node take blocks again')
+      .argument('<node>', 'its name or peer id')
+      .action(async (ref: string, options: ConnectionOptions) => {
+        await changeNode(options, ref, `${name}ed`, { blocked })
+      })
+  }
+}
+
+/** Values are checked by the protocol when written; a bad one exits 2 naming the field. */
+async function changeNode (options: ConnectionOptions, ref: string, what: string, changes: Record<string, unknown>): Promise<void> {
+  const node = await inSession(options, 'write', async ({ controller, write }) => {
+    const found = findNode(controller.view(), ref)
+    await write({ type: 'node.settings', node: found.id, changes })
+    return found
+  })
+  console.log(`${what} node ${node.name} (${node.id})`)
+}
+
+function currentJob (view: FarmView, node: NodeView): string | null {
+  const [held] = node.holding
+  if (held === undefined) return null
+  const job = view.jobs.find((candidate) => candidate.id === held.jobId)
+  return `${job?.shortId ?? held.jobId} block ${held.block}`
+}
+
+function limitValue (text: string | undefined): number | string | undefined {
+  return text?.trim().toLowerCase() === 'unlimited' ? UNLIMITED : numeric(text)
+}
+
+function parseClasses (text: string): string[] {
+  if (text.trim().toLowerCase() === 'all') return [...CLASSIFICATIONS]
+  // Letters with or without separators: A,B or AB.
+  return Array.from(text.matchAll(/[^\s,]/g), ([letter]) => letter.toUpperCase())
+}
+
+function classesText (classes: readonly string[]): string {
+  return classes.length === CLASSIFICATIONS.length ? 'all' : classes.join('')
+}
+
+const WINDOW = /^(\S+)\s+(\d{1,2}:\d{2})-(\d{1,2}:\d{2})\s+(\S+)$/
+
+/** `mon-fri 09:00-18:00 work-hours; sat,sun 00:00-24:00 no-render`, or `none` for an empty schedule. */
+function parseSchedule (text: string): Schedule {
+  if (text.trim().toLowerCase() === 'none') return []
+  return text.split(';').map((part) => part.trim()).filter((part) => part !== '').map((part) => {
+    const match = WINDOW.exec(part)
+    if (match === null) throw new UsageError('--schedule', `a window is DAYS START-END MODE, e.g. "mon-fri 09:00-18:00 work-hours"; got ${JSON.stringify(part)}`)
+    const [, days = '', start = '', end = '', mode = ''] = match
+    // Days and mode are checked by the protocol when the change is written.
+    return { days: parseDays(days), start, end, mode } as Schedule[number]
+  })
+}
+
+function parseDays (text: string): Weekday[] {
+  return text.toLowerCase().split(',').flatMap((item) => {
+    const [from, to] = item.split('-')
+    const first = WEEKDAYS.indexOf(from as Weekday)
+    const last = to === undefined ? first : WEEKDAYS.indexOf(to as Weekday)
+    if (first < 0 || last < 0) throw new UsageError('--schedule', `unknown day in ${JSON.stringify(item)}; days are ${WEEKDAYS.join(', ')}`)
+    // A range may wrap past Saturday (fri-mon).
+    return Array.from({ length: ((last - first + WEEKDAYS.length) % WEEKDAYS.length) + 1 }, (_, step) => WEEKDAYS[(first + step) % WEEKDAYS.length] as Weekday)
+  })
+}
+
+function scheduleText (schedule: Schedule): string {
+  if (schedule.length === 0) return 'always'
+  return schedule.map((window) => `${window.days.join(',')} ${window.start}-${window.end} ${window.mode}`).join('; ')
+}

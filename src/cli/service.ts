@@ -1,0 +1,70 @@
+/**
+ * `cr service install|uninstall|status` (seed: Service Client): the node as a system
+ * service that keeps rendering while nobody is logged in.
+ */
+import { execa } from 'execa'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { Command } from 'commander'
+import { loadNodeConfig } from '../node/config/node-config.js'
+import { serviceManagerFor, type CommandRunner, type ServicePlatform } from '../node/service/manager.js'
+import { UsageError } from './exit.js'
+
+/** bin/cr.js, two folders up from this file in src/cli and in dist/cli alike. */
+const CR_PATH = fileURLToPath(new URL('../../bin/cr.js', import.meta.url))
+/** How long the OS waits for a node that releases its block, or finishes it. */
+const STOP_TIMEOUT_RELEASE_S = 30
+const STOP_TIMEOUT_FINISH_S = 6 * 60 * 60
+
+const run: CommandRunner = async (file, args) => {
+  const result = await execa(file, args, { reject: false, all: true })
+  return { exitCode: result.exitCode ?? 1, stdout: result.all }
+}
+
+function platform (): ServicePlatform {
+  if (process.platform === 'linux' || process.platform === 'darwin' || process.platform === 'win32') return process.platform
+  throw new UsageError('cr service', `no service manager known for ${process.platform}; run \`cr node\` under your own supervisor`)
+}
+
+async function managerFor (configFile: string) {
+  const config = await loadNodeConfig(configFile)
+  return { config, manager: serviceManagerFor(platform(), { root: path.parse(process.cwd()).root, run }, config.dataDir) }
+}
+
+export function addServiceCommands (program: Command): void {
+  const service = program.command('service').description('run the node as a system service (systemd, launchd, or WinSW on Windows)')
+  service.command('install')
+    .description('write the service definition, enable it and start it (as root / Administrator)')
+    .requiredOption('-c, --config <file>', 'the node\'s TOML config, by absolute path')
+    .option('--user <account>', 'the account the service runs as')
+    .action(async (flags: { config: string, user?: string }) => {
+      const configFile = path.resolve(flags.config)
+      const { config, manager } = await managerFor(configFile)
+      const report = await manager.install({
+        nodePath: process.execPath,
+        crPath: CR_PATH,
+        configFile,
+        workingDirectory: config.dataDir,
+        stopTimeoutSec: config.render.onShutdown === 'finish' ? STOP_TIMEOUT_FINISH_S : STOP_TIMEOUT_RELEASE_S,
+        ...(flags.user === undefined ? {} : { user: flags.user })
+      })
+      for (const line of report) console.log(line)
+    })
+  service.command('uninstall')
+    .description('stop and remove the service')
+    .requiredOption('-c, --config <file>', 'the node\'s TOML config')
+    .action(async (flags: { config: string }) => {
+      const { manager } = await managerFor(path.resolve(flags.config))
+      await manager.uninstall()
+      console.log(`removed ${manager.definitionFile}`)
+    })
+  service.command('status')
+    .description('whether the service is installed and running')
+    .requiredOption('-c, --config <file>', 'the node\'s TOML config')
+    .option('--json', 'print the status as JSON')
+    .action(async (flags: { config: string, json?: boolean }) => {
+      const { manager } = await managerFor(path.resolve(flags.config))
+      const status = await manager.status()
+      console.log(flags.json === true ? JSON.stringify(status) : `${status.installed ? 'installed' : 'not installed'}, ${status.running ? 'running' : 'not running'} (${status.detail})`)
+    })
+}

@@ -1,0 +1,146 @@
+/**
+ * `cr submit`: a job from flags, a job file, or a file with flags on top. The job is
+ * checked in full (each field as the protocol checks it, the scene on this machine)
+ * before anything is opened or written, so bad input costs nothing and exits 2.
+ */
+import { userInfo } from 'node:os'
+import type { Command } from 'commander'
+import { assertSceneExists, buildJobSpec, readJobFile } from '../node/controller/job-input.js'
+import { InvalidEventError } from '../protocol/errors.js'
+import { splitWords } from '../render/adapters/command.js'
+import { UnsupportedOptionError } from '../render/errors.js'
+import { inSession, withConnectionOptions, type ConnectionOptions } from './connection.js'
+import { UsageError } from './exit.js'
+import { shortIdOf } from './format.js'
+import { numeric } from './parse.js'
+
+interface SubmitOptions extends ConnectionOptions {
+  readonly file?: string
+  readonly name?: string
+  readonly project?: string
+  readonly user?: string
+  readonly software?: string
+  readonly scene?: string
+  readonly target?: string
+  readonly frames?: string
+  readonly blockSize?: string
+  readonly priority?: string
+  readonly class?: string
+  readonly layer?: string
+  readonly camera?: string
+  readonly imageName?: string
+  readonly format?: string
+  readonly maxRetries?: string
+  readonly disabled?: boolean
+  readonly command?: string
+  readonly allowMissingScene?: boolean
+  readonly json?: boolean
+}
+
+/** The flag that sets each job field, to name it when the field is refused. */
+const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
+  name: '--name',
+  project: '--project',
+  user: '--user',
+  software: '--software',
+  scenePath: '--scene',
+  targetPath: '--target',
+  frameStart: '--frames',
+  frameEnd: '--frames',
+  blockSize: '--block-size',
+  priority: '--priority',
+  classification: '--class',
+  layer: '--layer',
+  camera: '--camera',
+  imageName: '--image-name',
+  imageFormat: '--format',
+  maxRetries: '--max-retries',
+  enabled: '--disabled',
+  commandTemplate: '--command'
+}
+
+export function addSubmitCommand (program: Command): void {
+  withConnectionOptions(program.command('submit'))
+    .description('submit a job from flags or a job file (flags override the file); prints its short and full id')
+    .option('--file <job.toml|job.json>', 'a job file keyed by field name (name, project, software, scenePath, frameStart, ...)')
+    .option('--name <name>', 'the job\'s name')
+    .option('--project <project>', 'project')
+    .option('--user <user>', 'who submits it (default: this OS user)')
+    .option('--software <software>', 'renderer: maya-mray, maya-vray, maya-arnold, maya-hardware, maya-software, nuke, blender, arnold-kick, vray-standalone, procedural, command')
+    .option('--scene <path>', 'the scene file, as render nodes see it')
+    .option('--target <dir>', 'where finished frames go')
+    .option('--frames <start-end>', 'frame range, e.g. 1-100 or 7')
+    .option('--block-size <frames>', 'frames per block (default 1)')
+    .option('--priority <0-99>', 'higher renders first (default 50)')
+    .option('--class <A-Z>', 'classification: only nodes accepting it render the job (default A)')
+    .option('--layer <layer>', 'render layer')
+    .option('--camera <camera>', 'renderable camera')
+    .option('--image-name <name>', 'output image name')
+    .option('--format <ext>', 'output image format, e.g. png or exr')
+    .option('--max-retries <n>', 'failures of a block before it is given up (default 3)')
+    .option('--disabled', 'submit it disabled: no node takes it until `cr job enable`')
+    .option('--command <template>', 'for software "command": the program and arguments, with {scene} {start} {end} ... placeholders')
+    .option('--allow-missing-scene', 'submit even though the scene is not on this machine (only the render nodes can see it)')
+    .option('--json', 'print the submitted job as JSON')
+    .action(async (options: SubmitOptions) => {
+      const job = await jobFrom(options)
+      if (options.allowMissingScene !== true) await assertSceneExists(job)
+      await inSession(options, 'write', async ({ write }) => {
+        await write({ type: 'job.submitted', job })
+      })
+      if (options.json === true) console.log(JSON.stringify(job))
+      else console.log(`submitted ${job.name}: job ${shortIdOf(job.id)} (${job.id})`)
+    })
+}
+
+async function jobFrom (options: SubmitOptions): Promise<ReturnType<typeof buildJobSpec>> {
+  const fromFile = options.file === undefined ? {} : await readJobFile(options.file)
+  const fromFlags = {
+    name: options.name,
+    project: options.project,
+    user: options.user,
+    software: options.software,
+    scenePath: options.scene,
+    targetPath: options.target,
+    ...framesOf(options.frames),
+    blockSize: numeric(options.blockSize),
+    priority: numeric(options.priority),
+    classification: options.class,
+    layer: options.layer,
+    camera: options.camera,
+    imageName: options.imageName,
+    imageFormat: options.format,
+    maxRetries: numeric(options.maxRetries),
+    enabled: options.disabled === true ? false : undefined,
+    commandTemplate: options.command === undefined ? undefined : commandWords(options.command)
+  }
+  const flagged = Object.fromEntries(Object.entries(fromFlags).filter(([, value]) => value !== undefined))
+  try {
+    return buildJobSpec({ ...fromFile, ...flagged }, { user: userInfo().username })
+  } catch (error) {
+    // Name the flag too when a flag set the field.
+    const flag = error instanceof InvalidEventError ? FLAG_OF_FIELD[error.field] : undefined
+    if (flag === undefined || !(error instanceof InvalidEventError) || !(error.field in flagged)) throw error
+    throw new InvalidEventError(`${error.field} (${flag})`, error.why)
+  }
+}
+
+const FRAME_RANGE = /^(-?\d+)(?:-(-?\d+))?$/
+
+function framesOf (text: string | undefined): { frameStart?: number, frameEnd?: number } {
+  if (text === undefined) return {}
+  const match = FRAME_RANGE.exec(text.trim())
+  if (match === null) throw new UsageError('--frames', `must be START-END such as 1-100, or one frame; got ${JSON.stringify(text)}`)
+  const start = Number(match[1])
+  return { frameStart: start, frameEnd: match[2] === undefined ? start : Number(match[2]) }
+}
+
+/** The template split as the command renderer will split it, so what is checked is what runs. */
+function commandWords (template: string): string[] {
+  try {
+    return splitWords(template)
+  } catch (error) {
+    if (!(error instanceof UnsupportedOptionError)) throw error
+    throw new UsageError('--command', error.message)
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * The demo (`npm start`, `cr demo`): a farm of three render nodes on this machine's
+ * loopback, with a sample job rendered frame by frame while the terminal shows who took
+ * which block. Blender renders it when installed; otherwise the built-in procedural
+ * renderer does, so a fresh checkout shows the whole product with nothing else installed.
+ * The nodes find each other by static loopback addresses (mDNS off), so the demo sends
+ * nothing beyond this machine.
+ */
+import { randomUUID } from 'node:crypto'
+import { mkdtemp, readdir } from 'node:fs/promises'
+import { tmpdir, userInfo } from 'node:os'
+import path from 'node:path'
+import { resolveNodeConfig } from '../node/config/node-config.js'
+import { createLogger } from '../node/log.js'
+import { writeSwarmKey } from '../node/mesh/swarm-key.js'
+import { RenderNode } from '../node/runtime/render-node.js'
+import type { JobSpec } from '../protocol/events.js'
+import type { Software } from '../protocol/vocabulary.js'
+import type { JobView } from '../protocol/view.js'
+import { writeBlenderSampleScene } from '../render/blender-scene.js'
+import { findExecutable } from '../render/discovery.js'
+import { writeProceduralScene } from '../render/procedural/scene.js'
+
+export const DEMO_NODES = ['render01', 'render02', 'render03'] as const
+export const DEMO_FRAMES = 24
+export const DEMO_BLOCK_SIZE = 4
+/** The built-in renderer's artificial time per frame, so the farm's sharing is visible. */
+const PROCEDURAL_FRAME_DELAY_MS = 250
+const POLL_MS = 100
+
+export interface DemoOptions {
+  /** Where the farm lives (default: a new temporary folder). */
+  readonly dir?: string
+  /** Force a renderer instead of Blender-when-installed. */
+  readonly renderer?: 'blender' | 'procedural'
+  readonly print: (line: string) => void
+}
+
+export interface DemoResult {
+  readonly dir: string
+  readonly targetDir: string
+  readonly frames: number
+  readonly software: Software
+  readonly job: JobView
+}
+
+async function sampleScene (dir: string, forced: DemoOptions['renderer']): Promise<{ software: Software, scenePath: string }> {
+  const blender = forced === 'procedural' ? undefined : await findExecutable('blender', undefined).catch(() => undefined)
+  if (blender !== undefined) {
+    const scenePath = path.join(dir, 'scene.blend')
+    await writeBlenderSampleScene(blender, scenePath, { frameEnd: DEMO_FRAMES })
+    return { software: 'blender', scenePath }
+  }
+  if (forced === 'blender') throw new Error('Blender is not installed (apt-get install blender), so the demo cannot use it')
+  const scenePath = path.join(dir, 'scene.json')
+  await writeProceduralScene(scenePath, { width: 320, height: 180, frameDelayMs: PROCEDURAL_FRAME_DELAY_MS })
+  return { software: 'procedural', scenePath }
+}
+
+/** Starts the nodes one after another, each bootstrapping from those before it. */
+async function startNodes (dir: string, swarmKeyFile: string): Promise<RenderNode[]> {
+  const nodes: RenderNode[] = []
+  for (const name of DEMO_NODES) {
+    const config = resolveNodeConfig({
+      name,
+      dataDir: path.join(dir, name),
+      scratchDir: path.join(dir, name, 'scratch'),
+      swarmKeyFile,
+      mesh: { listen: ['/ip4/127.0.0.1/tcp/0'], mdns: { enabled: false }, bootstrapPeers: nodes.flatMap((node) => node.mesh.addresses()) }
+    }, 'demo')
+    nodes.push(await RenderNode.start(config, { logger: createLogger(name, { level: 'warn' }) }))
+  }
+  return nodes
+}
+
+function seconds (ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`
+}
+
+export async function runDemo (options: DemoOptions): Promise<DemoResult> {
+  const { print } = options
+  const dir = options.dir ?? await mkdtemp(path.join(tmpdir(), 'constellation-demo-'))
+  const swarmKeyFile = path.join(dir, 'swarm.key')
+  await writeSwarmKey(swarmKeyFile)
+  const { software, scenePath } = await sampleScene(dir, options.renderer)
+  print(`Constellation Render demo in ${dir}`)
+  print(`starting ${DEMO_NODES.length} render nodes on loopback (${software === 'blender' ? 'Blender' : 'the built-in procedural renderer'})`)
+  const started = Date.now()
+  const nodes = await startNodes(dir, swarmKeyFile)
+  const [first] = nodes
+  if (first === undefined) throw new Error('no demo node started')
+  try {
+    const names = new Map(nodes.map((node) => [node.peerId, node.config.name]))
+    const targetDir = path.join(dir, 'frames')
+    const job: JobSpec = {
+      id: randomUUID(), name: 'demo_turntable', project: 'demo', user: userInfo().username, software, scenePath, targetPath: targetDir,
+      frameStart: 1, frameEnd: DEMO_FRAMES, blockSize: DEMO_BLOCK_SIZE, layer: null, camera: null, imageName: 'turntable', imageFormat: 'png',
+      commandTemplate: null, priority: 50, classification: 'A', maxRetries: 3, enabled: true
+    }
+    const stopWatching = first.store.onAppended(({ event }) => {
+      const { body } = event
+      if (!body.type.startsWith('block.') || !('epoch' in body) || body.jobId !== job.id) return
+      const who = names.get(event.author) ?? event.author.slice(-8)
+      const at = seconds(Date.now() - started)
+      const frames = `frames ${job.frameStart + body.block * DEMO_BLOCK_SIZE}-${Math.min(job.frameEnd, job.frameStart + (body.block + 1) * DEMO_BLOCK_SIZE - 1)}`
+      if (body.type === 'block.started') print(`${at.padStart(7)}  ${who} renders block ${body.block} (${frames})`)
+      if (body.type === 'block.finished') print(`${at.padStart(7)}  ${who} finished block ${body.block} in ${seconds(body.wallMs)}`)
+      if (body.type === 'block.failed') print(`${at.padStart(7)}  ${who} failed block ${body.block}: ${body.message}`)
+    })
+    await first.store.append({ type: 'job.submitted', job }, Date.now())
+    print(`submitted ${job.name}: frames ${job.frameStart}-${job.frameEnd} in blocks of ${DEMO_BLOCK_SIZE}`)
+    let done: JobView | undefined
+    while (done === undefined) {
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS))
+      const seen = first.store.view().jobs.find((candidate) => candidate.id === job.id)
+      if (seen?.status === 'ERROR') throw new Error(`the demo job failed: ${seen.error ?? seen.blocks.find((block) => block.lastFailure !== null)?.lastFailure?.message ?? 'see the log'}`)
+      if (seen?.status === 'DONE') done = seen
+    }
+    stopWatching()
+    const frames = (await readdir(targetDir)).filter((file) => file.endsWith('.png')).length
+    print('')
+    print(`done in ${seconds(Date.now() - started)}: ${frames} frames in ${targetDir}`)
+    print(`average render time ${seconds(done.renderTime.averageFrameMs ?? 0)} per frame`)
+    for (const node of first.store.view().nodes) {
+      if (node.renderTime.frames > 0) print(`  ${node.name}: ${node.renderTime.frames} frames, ${seconds(node.renderTime.averageFrameMs ?? 0)} per frame`)
+    }
+    return { dir, targetDir, frames, software, job: done }
+  } finally {
+    await Promise.all(nodes.map(async (node) => node.stop()))
+  }
+}

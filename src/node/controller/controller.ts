@@ -1,0 +1,309 @@
+/**
+ * A controller: a short-lived, non-rendering peer for `cr submit`, `cr jobs` and the rest.
+ * An artist's machine needs no daemon: each command opens the artist's data directory
+ * (identity, event store, swarm key), joins the mesh, catches up from a peer so it reads
+ * the farm's truth, writes what it must and waits until another peer has stored it, then
+ * leaves. What it writes stays in its feed either way and replicates whenever this data
+ * directory next meets a peer.
+ *
+ * Library code: it reports through callbacks and typed errors and never prints.
+ */
+import { HEARTBEAT_TIMEOUT_MS } from '../../protocol/liveness.js'
+import { logEntryOf, type LogEntry } from '../../protocol/logs.js'
+import type { EventBody, VerifiedEvent } from '../../protocol/events.js'
+import { signerFromKey } from '../../protocol/signing.js'
+import { compareStamps } from '../../protocol/stamp.js'
+import type { FarmView } from '../../protocol/view.js'
+import { loadOrCreateIdentity } from '../identity.js'
+import { createLogger, type Logger } from '../log.js'
+import { resolveMeshConfig, type MeshConfig, type MeshConfigInput } from '../mesh/config.js'
+import { Mesh } from '../mesh/mesh.js'
+import { readSwarmKey } from '../mesh/swarm-key.js'
+import { EventStore, storeDirOf } from '../store/event-store.js'
+import { ControllerClosedError, DataDirInUseError, NoPeerReachableError } from './errors.js'
+
+/** How often a write asks its peers again whether they hold it yet. */
+export const WRITE_CONFIRM_POLL_MS = 100
+/** A controller lives for seconds, not days: it asks mDNS and pulls often, to meet peers and news soon. */
+const CONTROLLER_MDNS_QUERY_INTERVAL_MS = 1_000
+const CONTROLLER_ANTI_ENTROPY_INTERVAL_MS = 2_000
+/** How often a wait for peers reports progress when nothing happens. */
+const PROGRESS_TICK_MS = 1_000
+
+/** A wait with nothing to wait for: `within` then just sleeps. */
+const never = new Promise<never>(() => undefined)
+
+export interface ControllerInit {
+  readonly dataDir: string
+  readonly swarmKeyFile: string
+  readonly mesh?: MeshConfigInput
+  readonly logger?: Logger
+  /** Wall clock in ms, injected for tests. */
+  readonly now?: () => number
+}
+
+/** What a long wait is doing, for a progress line. */
+export type ControllerProgress =
+  | { readonly phase: 'looking-for-peers', readonly elapsedMs: number }
+  | { readonly phase: 'catching-up', readonly peers: number, readonly appended: number }
+  | { readonly phase: 'awaiting-storage', readonly elapsedMs: number, readonly peers: number }
+
+export interface WaitOptions {
+  readonly timeoutMs: number
+  readonly onProgress?: (progress: ControllerProgress) => void
+}
+
+export interface CatchUpResult {
+  /** Peers we pulled from; empty when none was reachable and reads show only our local copy. */
+  readonly peers: readonly string[]
+  readonly appended: number
+}
+
+export interface LogFilter {
+  readonly jobId?: string
+  /** A node's peer id. */
+  readonly node?: string
+}
+
+export interface Stopwatch {
+  readonly elapsedMs: () => number
+  readonly remainingMs: () => number
+}
+
+interface Opened {
+  readonly store: EventStore
+  readonly mesh: Mesh
+  readonly heardAtMs: Map<string, number>
+}
+
+export class Controller {
+  private readonly init: ControllerInit
+  private readonly meshConfig: MeshConfig
+  private readonly now: () => number
+  private opened: Opened | undefined
+  private lifecycle: Promise<void> = Promise.resolve()
+
+  /** Checks the mesh settings at once (InvalidMeshConfigError), before anything is created on disk. */
+  constructor (init: ControllerInit) {
+    this.init = init
+    this.now = init.now ?? Date.now
+    const mesh = init.mesh ?? {}
+    this.meshConfig = resolveMeshConfig({
+      ...mesh,
+      mdns: { queryIntervalMs: CONTROLLER_MDNS_QUERY_INTERVAL_MS, ...mesh.mdns },
+      sync: { antiEntropyIntervalMs: CONTROLLER_ANTI_ENTROPY_INTERVAL_MS, ...mesh.sync }
+    })
+  }
+
+  get dataDir (): string {
+    return this.init.dataDir
+  }
+
+  /** Reads the swarm key (before creating anything), then the identity and store, and joins the mesh. Idempotent. */
+  async open (): Promise<void> {
+    await this.serially(async () => {
+      this.opened ??= await this.launch()
+    })
+  }
+
+  /** Leaves the mesh and closes the store. Idempotent. */
+  async close (): Promise<void> {
+    await this.serially(async () => {
+      const opened = this.opened
+      this.opened = undefined
+      if (opened === undefined) return
+      await opened.mesh.stop()
+      await opened.store.close()
+    })
+  }
+
+  /** This controller's peer id: the author of what it writes. */
+  get peerId (): string {
+    return this.running().mesh.peerId
+  }
+
+  /**
+   * Waits for a peer, then pulls from every peer connected by then until each has nothing
+   * more to send. Resolves with no peers when none answered in time: reads then show the
+   * local copy, which the caller should say.
+   */
+  async catchUp (options: WaitOptions): Promise<CatchUpResult> {
+    const { mesh } = this.running()
+    const clock = this.stopwatch(options.timeoutMs)
+    const failed = new Set<string>()
+    for (;;) {
+      const peers = await this.peersBesides(failed, clock, options)
+      if (peers.length === 0) return { peers: [], appended: 0 }
+      let appended = 0
+      options.onProgress?.({ phase: 'catching-up', peers: peers.length, appended })
+      const pulled = await Promise.all(peers.map(async (peer) => {
+        try {
+          for (let more = true; more;) {
+            const result = await mesh.pullFrom(peer)
+            appended += result.appended
+            more = result.more
+            options.onProgress?.({ phase: 'catching-up', peers: peers.length, appended })
+          }
+          return peer
+        } catch {
+          // The peer left or refused mid-pull; another one may still answer.
+          failed.add(peer)
+          return undefined
+        }
+      }))
+      const reached = pulled.filter((peer) => peer !== undefined)
+      if (reached.length > 0) return { peers: reached, appended }
+    }
+  }
+
+  /**
+   * Appends `body` to our feed and resolves once another peer holds it. Throws
+   * NoPeerReachableError after the timeout; the event stays in our feed regardless.
+   */
+  async write (body: EventBody, options: WaitOptions): Promise<VerifiedEvent> {
+    const { store, mesh } = this.running()
+    const { event: written } = await store.append(body, this.now())
+    const { author, seq } = written.event
+    const clock = this.stopwatch(options.timeoutMs)
+    for (;;) {
+      const peers = mesh.connectedPeers()
+      options.onProgress?.({ phase: 'awaiting-storage', elapsedMs: clock.elapsedMs(), peers: peers.length })
+      // Each pull also tells a peer that lacks the event to fetch it, should gossip have missed it.
+      const stored = await this.within(clock, Promise.all(peers.map(async (peer) => {
+        try {
+          return ((await mesh.pullFrom(peer)).peerVector[author] ?? 0) >= seq
+        } catch {
+          return false
+        }
+      })))
+      if (stored?.includes(true) === true) return written
+      if (clock.remainingMs() <= 0) throw new NoPeerReachableError(this.dataDir, options.timeoutMs, true)
+      await this.within(clock, never, WRITE_CONFIRM_POLL_MS)
+    }
+  }
+
+  view (): FarmView {
+    return this.running().store.view()
+  }
+
+  /**
+   * Peers known to be up: connected to us, or heard in a heartbeat lately. Controllers are
+   * peers too, so this is a superset of the live render nodes.
+   */
+  livePeers (): ReadonlySet<string> {
+    const { mesh, heardAtMs } = this.running()
+    const recent = [...heardAtMs].filter(([, atMs]) => this.now() - atMs <= HEARTBEAT_TIMEOUT_MS).map(([peer]) => peer)
+    return new Set([...mesh.connectedPeers(), ...recent])
+  }
+
+  /** The log report's rows (seed: constellationLogTable) that match, oldest first. */
+  async logs (filter: LogFilter = {}): Promise<LogEntry[]> {
+    const entries: LogEntry[] = []
+    for await (const verified of this.running().store.allEvents()) {
+      const entry = logEntryOf(verified)
+      if (entry !== null && matches(entry, filter)) entries.push(entry)
+    }
+    return entries.sort((a, b) => compareStamps(a.stamp, b.stamp))
+  }
+
+  /** Calls `listener` with each matching row as its event arrives, until the returned function is called. */
+  followLogs (filter: LogFilter, listener: (entry: LogEntry) => void): () => void {
+    return this.running().store.onAppended((verified) => {
+      const entry = logEntryOf(verified)
+      if (entry !== null && matches(entry, filter)) listener(entry)
+    })
+  }
+
+  private async launch (): Promise<Opened> {
+    const { dataDir } = this.init
+    const swarmKey = await readSwarmKey(this.init.swarmKeyFile)
+    const privateKey = await loadOrCreateIdentity(dataDir)
+    const store = await openStore(dataDir, signerFromKey(privateKey))
+    const mesh = new Mesh({
+      privateKey,
+      swarmKey,
+      log: store,
+      config: this.meshConfig,
+      logger: this.init.logger ?? createLogger('controller'),
+      now: this.now
+    })
+    const heardAtMs = new Map<string, number>()
+    // Any ephemeral message (a heartbeat, so far) shows its sender is up.
+    mesh.on('ephemeral', ({ from, receivedAtMs }) => { heardAtMs.set(from, receivedAtMs) })
+    try {
+      await mesh.start()
+    } catch (error) {
+      await store.close()
+      throw error
+    }
+    return { store, mesh, heardAtMs }
+  }
+
+  /** Connected peers not in `exclude`, waiting for one to connect while time remains. */
+  private async peersBesides (exclude: ReadonlySet<string>, clock: Stopwatch, options: WaitOptions): Promise<string[]> {
+    const { mesh } = this.running()
+    const candidates = (): string[] => mesh.connectedPeers().filter((peer) => !exclude.has(peer))
+    while (candidates().length === 0 && clock.remainingMs() > 0) {
+      options.onProgress?.({ phase: 'looking-for-peers', elapsedMs: clock.elapsedMs() })
+      let stopListening = (): void => undefined
+      const connected = new Promise<void>((resolve) => { stopListening = mesh.on('peer:connected', () => { resolve() }) })
+      // Wake now and then without a connection, so the progress line keeps counting.
+      await this.within(clock, connected, PROGRESS_TICK_MS)
+      stopListening()
+    }
+    return candidates()
+  }
+
+  private stopwatch (timeoutMs: number): Stopwatch {
+    const startedAt = this.now()
+    return {
+      elapsedMs: () => this.now() - startedAt,
+      remainingMs: () => startedAt + timeoutMs - this.now()
+    }
+  }
+
+  /** `work`'s value, or undefined once the clock runs out or `capMs` passes first. No timer outlives it. */
+  private async within<T> (clock: Stopwatch, work: Promise<T>, capMs = Number.POSITIVE_INFINITY): Promise<T | undefined> {
+    let timer: NodeJS.Timeout | undefined
+    const expired = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => { resolve(undefined) }, Math.max(0, Math.min(capMs, clock.remainingMs())))
+    })
+    try {
+      return await Promise.race([work, expired])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  private running (): Opened {
+    if (this.opened === undefined) throw new ControllerClosedError()
+    return this.opened
+  }
+
+  private async serially (task: () => Promise<void>): Promise<void> {
+    const run = this.lifecycle.then(task)
+    this.lifecycle = run.catch(() => undefined)
+    await run
+  }
+}
+
+function matches (entry: LogEntry, filter: LogFilter): boolean {
+  return (filter.jobId === undefined || entry.jobId === filter.jobId) && (filter.node === undefined || entry.node === filter.node)
+}
+
+async function openStore (dataDir: string, signer: ReturnType<typeof signerFromKey>): Promise<EventStore> {
+  try {
+    return await EventStore.open(storeDirOf(dataDir), signer)
+  } catch (error) {
+    if (isLocked(error)) throw new DataDirInUseError(dataDir, { cause: error })
+    throw error
+  }
+}
+
+/** LevelDB refuses a second opener with LEVEL_LOCKED, wrapped in a not-open error. */
+function isLocked (error: unknown): boolean {
+  for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'LEVEL_LOCKED') return true
+  }
+  return false
+}

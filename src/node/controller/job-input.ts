@@ -1,0 +1,87 @@
+/**
+ * A job as an artist describes it, from flags or a job file (TOML or JSON, keyed by the
+ * job's field names), made into a full JobSpec: defaults for what may be left out, a new
+ * id, then the protocol's own validation, so a refusal names the field exactly as the
+ * log would. The scene is checked on this machine, which is where the artist works.
+ */
+import { randomUUID } from 'node:crypto'
+import { access, readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { parse as parseToml, TomlError } from 'smol-toml'
+import { validateJobSpec } from '../../protocol/encoding.js'
+import { InvalidEventError } from '../../protocol/errors.js'
+import type { JobSpec } from '../../protocol/events.js'
+import { jobSpecSchema } from '../../protocol/schemas.js'
+import { DEFAULT_BLOCK_SIZE, DEFAULT_MAX_RETRIES, DEFAULT_PRIORITY } from '../../protocol/vocabulary.js'
+import { JobFileError, SceneNotFoundError } from './errors.js'
+
+/** What a submission may leave out. The submitting user comes from the caller. */
+const OPTIONAL_FIELDS = {
+  blockSize: DEFAULT_BLOCK_SIZE,
+  priority: DEFAULT_PRIORITY,
+  classification: 'A',
+  maxRetries: DEFAULT_MAX_RETRIES,
+  enabled: true,
+  layer: null,
+  camera: null,
+  imageName: null,
+  imageFormat: null,
+  commandTemplate: null
+} as const
+
+const JOB_FIELDS: ReadonlySet<string> = new Set(Object.keys(jobSpecSchema.shape))
+
+/**
+ * A validated job from loose fields: undefined fields take their default, a fresh id is
+ * drawn unless one is given. Throws InvalidEventError naming the first bad or unknown field.
+ */
+export function buildJobSpec (fields: Readonly<Record<string, unknown>>, defaults: { readonly user: string }): JobSpec {
+  for (const key of Object.keys(fields)) {
+    if (!JOB_FIELDS.has(key)) throw new InvalidEventError(key, `not a job field; expected one of ${[...JOB_FIELDS].join(', ')}`)
+  }
+  const given = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined))
+  return validateJobSpec({ ...OPTIONAL_FIELDS, user: defaults.user, id: randomUUID(), ...given })
+}
+
+/** Reads a job file's fields: `.toml` or `.json`. Throws JobFileError when it is neither readable nor parseable. */
+export async function readJobFile (file: string): Promise<Record<string, unknown>> {
+  const format = path.extname(file).toLowerCase()
+  if (format !== '.toml' && format !== '.json') throw new JobFileError(file, 'must end in .toml or .json')
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (error) {
+    throw new JobFileError(file, `cannot read it (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error })
+  }
+  const parsed = format === '.toml' ? parseTomlFile(file, text) : parseJsonFile(file, text)
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new JobFileError(file, 'must hold one job (a table of fields)')
+  return parsed as Record<string, unknown>
+}
+
+function parseTomlFile (file: string, text: string): unknown {
+  try {
+    return parseToml(text)
+  } catch (error) {
+    if (!(error instanceof TomlError)) throw error
+    throw new JobFileError(file, `not TOML at line ${error.line}: ${error.message.split('\n')[0] ?? ''}`, { cause: error })
+  }
+}
+
+function parseJsonFile (file: string, text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error
+    throw new JobFileError(file, `not JSON: ${error.message}`, { cause: error })
+  }
+}
+
+/** Throws SceneNotFoundError unless the job's scene exists here. */
+export async function assertSceneExists (job: Pick<JobSpec, 'scenePath'>): Promise<void> {
+  try {
+    await access(job.scenePath)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+    throw new SceneNotFoundError(job.scenePath)
+  }
+}
