@@ -5,6 +5,7 @@
  * fresh farm of render-node processes on loopback, rendering with the built-in renderer.
  * Must run inside the private network namespace: `npm run bench` does.
  */
+import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { writeProceduralScene } from '../src/render/index.js'
@@ -17,6 +18,7 @@ type Fault = 'SIGKILL' | 'SIGSTOP'
 
 /** Ten renderer processes share two cores: enough blocks for a rate, few enough to finish. */
 const COLLISION_BLOCKS = 60
+const BUSY_BLOCKS = 12
 
 /** One trial: a 3-node farm, one block; fault its holder; ms until another node starts the block. */
 async function trial (fault: Fault): Promise<number> {
@@ -71,6 +73,40 @@ async function collisions (nodeCount: number, blocks: number): Promise<{ extra: 
   }
 }
 
+/**
+ * False takeovers: three healthy nodes render while two busy loops saturate both cores;
+ * a block claimed again at a higher epoch although its holder neither failed nor released
+ * it was taken from a live node.
+ */
+async function falseTakeovers (blocks: number): Promise<{ takeovers: number, blocks: number }> {
+  const hogs = Array.from({ length: 2 }, () => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }))
+  const farm = await RenderFarm.create()
+  try {
+    const scene = path.join(farm.dir, 'scene.json')
+    await writeProceduralScene(scene, { width: 8, height: 8, frameDelayMs: 1500 })
+    await Promise.all(['a', 'b', 'c'].map(async (name) => farm.startNode(name)))
+    const job = jobSpec({ software: 'procedural', scenePath: scene, targetPath: path.join(farm.dir, 'frames'), frameStart: 1, frameEnd: blocks * 2, blockSize: 2, imageName: 'busy', imageFormat: 'png' })
+    await farm.submit(job)
+    await farm.until((view) => view.jobs.find((candidate) => candidate.id === job.id && candidate.status === 'DONE'), 'the job done')
+    const { store } = await farm.observer()
+    const ended = new Set<string>()
+    const claimed = new Set<string>()
+    for await (const { event: { body } } of store.allEvents()) {
+      if (!('epoch' in body) || body.jobId !== job.id) continue
+      if (body.type === 'block.failed' || body.type === 'block.released') ended.add(`${body.block}/${body.epoch}`)
+      if (body.type === 'block.claimed') claimed.add(`${body.block}/${body.epoch}`)
+    }
+    const takeovers = [...claimed].filter((key) => {
+      const [block = '', epoch = '0'] = key.split('/')
+      return Number(epoch) > 1 && !ended.has(`${block}/${Number(epoch) - 1}`)
+    }).length
+    return { takeovers, blocks }
+  } finally {
+    for (const hog of hogs) hog.kill('SIGKILL')
+    await farm.destroy()
+  }
+}
+
 export async function runTakeoverBench (options: { readonly trials?: number } = {}): Promise<void> {
   const trials = options.trials ?? 20
   const rows: [string, string, string?][] = []
@@ -83,8 +119,10 @@ export async function runTakeoverBench (options: { readonly trials?: number } = 
   }
   printTable('No master: a faulty holder\'s block rendering again elsewhere (3 node processes on loopback)', rows)
   const { extra, blocks } = await collisions(10, COLLISION_BLOCKS)
-  printTable('No master: claims of 10 idle node processes', [
-    ['claim collisions', `${((1000 * extra) / blocks).toFixed(1)} /1000 blocks`, `${extra} extra claims over ${blocks} one-frame blocks; target < 10`]
+  const busy = await falseTakeovers(BUSY_BLOCKS)
+  printTable('No master: claims and false takeovers', [
+    ['claim collisions, 10 idle node processes', `${((1000 * extra) / blocks).toFixed(1)} /1000 blocks`, `${extra} extra claims over ${blocks} one-frame blocks; target < 10`],
+    ['false takeovers, both cores saturated', String(busy.takeovers), `over ${busy.blocks} blocks of 3 s on 3 nodes; target 0`]
   ])
 }
 
