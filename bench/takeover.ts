@@ -18,6 +18,8 @@ type Fault = 'SIGKILL' | 'SIGSTOP'
 
 /** Ten renderer processes share two cores: enough blocks for a rate, few enough to finish. */
 const COLLISION_BLOCKS = 60
+/** Long enough for every node to have heard every other's heartbeats. */
+const SETTLED_FARM_MS = 3_000
 const BUSY_BLOCKS = 12
 
 /** One trial: a 3-node farm, one block; fault its holder; ms until another node starts the block. */
@@ -50,13 +52,16 @@ async function trial (fault: Fault): Promise<number> {
   }
 }
 
-/** Ten idle nodes and a job of many one-frame blocks: claims per block beyond the first. */
+/** Ten idle nodes of a settled farm and a job of many one-frame blocks: claims per block beyond the first. */
 async function collisions (nodeCount: number, blocks: number): Promise<{ extra: number, blocks: number }> {
   const farm = await RenderFarm.create()
   try {
     const scene = path.join(farm.dir, 'scene.json')
-    await writeProceduralScene(scene, { width: 4, height: 4, frameDelayMs: 0 })
+    await writeProceduralScene(scene, { width: 4, height: 4, frameDelayMs: 500 })
     await Promise.all(Array.from({ length: nodeCount }, async (_, index) => farm.startNode(`n${index}`)))
+    // A farm that has been up a while: every node in the client table, heartbeats heard all round.
+    await farm.until((view) => view.nodes.length >= nodeCount ? true : undefined, 'every node in the client table')
+    await new Promise((resolve) => setTimeout(resolve, SETTLED_FARM_MS))
     const job = jobSpec({ software: 'procedural', scenePath: scene, targetPath: path.join(farm.dir, 'frames'), frameStart: 1, frameEnd: blocks, blockSize: 1, imageName: 'c', imageFormat: 'png' })
     await farm.submit(job)
     await farm.until((view) => view.jobs.find((candidate) => candidate.id === job.id && candidate.status === 'DONE'), 'the job done')
