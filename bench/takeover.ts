@@ -9,7 +9,6 @@ import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { writeProceduralScene } from '../src/render/index.js'
-import type { Lease } from '../src/protocol/view.js'
 import { jobSpec } from '../test/helpers/farm-events.js'
 import { RenderFarm } from '../test/helpers/render-farm.js'
 import { formatMs, percentile, printTable } from './report.js'
@@ -22,27 +21,16 @@ const COLLISION_BLOCKS = 60
 const SETTLED_FARM_MS = 3_000
 const BUSY_BLOCKS = 12
 
-/** One trial: a 3-node farm, one block; fault its holder; ms until another node starts the block. */
+/** One trial: a 3-node farm, one block; fault its holder; ms until another node renders the block. */
 async function trial (fault: Fault): Promise<number> {
   const farm = await RenderFarm.create()
   try {
-    const scene = path.join(farm.dir, 'scene.json')
-    await writeProceduralScene(scene, { width: 8, height: 8, frameDelayMs: 4000 })
-    const nodes = await Promise.all(['a', 'b', 'c'].map(async (name) => farm.startNode(name)))
-    const job = jobSpec({ software: 'procedural', scenePath: scene, targetPath: path.join(farm.dir, 'frames'), frameStart: 1, frameEnd: 2, blockSize: 2, imageName: 'bench', imageFormat: 'png' })
-    await farm.submit(job)
-    const leaseOf = (view: Parameters<Parameters<RenderFarm['until']>[0]>[0]): Lease | null => {
-      const block = view.jobs.find((candidate) => candidate.id === job.id)?.blocks[0]
-      return block?.status === 'RENDERING' ? block.lease : null
-    }
-    const lease = await farm.until((view) => leaseOf(view) ?? undefined, 'a node rendering')
-    const holder = nodes.find((node) => node.peerId === lease.holder)
-    if (holder === undefined) throw new Error('holder unknown')
+    const { lease, holder, blockOf } = await farm.renderOneBlock(['a', 'b', 'c'], { frameDelayMs: 4000, frames: 2 })
     const faultAt = Date.now()
     holder.signal(fault)
     await farm.until((view) => {
-      const now = leaseOf(view)
-      return now !== null && now.epoch > lease.epoch ? now : undefined
+      const now = blockOf(view)
+      return now?.status === 'RENDERING' && now.lease !== null && now.lease.epoch > lease.epoch ? now.lease : undefined
     }, 'the block rendering elsewhere')
     const darkMs = Date.now() - faultAt
     if (fault === 'SIGSTOP') holder.signal('SIGCONT')

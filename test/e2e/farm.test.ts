@@ -38,14 +38,7 @@ test.serial('three nodes render a 24-frame job in blocks of 4: every frame lands
 test.serial('a holder killed mid-render (SIGKILL) loses its block to another node, which renders it again', async (t) => {
   const farm = await RenderFarm.create()
   t.teardown(async () => farm.destroy())
-  const scene = path.join(farm.dir, 'scene.json')
-  await writeProceduralScene(scene, { width: 16, height: 9, frameDelayMs: 1500 })
-  const nodes = await Promise.all(['a', 'b', 'c'].map(async (name) => farm.startNode(name)))
-  const job = jobSpec({ software: 'procedural', scenePath: scene, targetPath: path.join(farm.dir, 'frames'), frameStart: 1, frameEnd: 4, blockSize: 4, imageName: 'kill', imageFormat: 'png' })
-  await farm.submit(job)
-  const lease = await farm.until((view) => view.jobs.find((candidate) => candidate.id === job.id)?.blocks[0]?.status === 'RENDERING' ? view.jobs.find((candidate) => candidate.id === job.id)?.blocks[0]?.lease ?? undefined : undefined, 'a node rendering the block')
-  const holder = nodes.find((node) => node.peerId === lease.holder)
-  if (holder === undefined) throw new Error('holder is not one of the nodes')
+  const { job, holder } = await farm.renderOneBlock(['a', 'b', 'c'], { frameDelayMs: 1500, frames: 4 })
   holder.signal('SIGKILL')
   const done = await farm.until((view) => view.jobs.find((candidate): candidate is JobView => candidate.id === job.id && candidate.status === 'DONE'), 'the block rendered again')
   t.not(done.blocks[0]?.finishedBy, holder.peerId)
@@ -55,19 +48,11 @@ test.serial('a holder killed mid-render (SIGKILL) loses its block to another nod
 test.serial('a hung holder (SIGSTOP) is hailed, declared dead and taken over; woken, it stops at once', async (t) => {
   const farm = await RenderFarm.create()
   t.teardown(async () => farm.destroy())
-  const scene = path.join(farm.dir, 'scene.json')
-  await writeProceduralScene(scene, { width: 16, height: 9, frameDelayMs: 2000 })
-  const nodes = await Promise.all(['a', 'b', 'c'].map(async (name) => farm.startNode(name)))
-  const job = jobSpec({ software: 'procedural', scenePath: scene, targetPath: path.join(farm.dir, 'frames'), frameStart: 1, frameEnd: 4, blockSize: 4, imageName: 'hang', imageFormat: 'png' })
-  await farm.submit(job)
-  const blockOf = (view: Parameters<Parameters<RenderFarm['until']>[0]>[0]) => view.jobs.find((candidate) => candidate.id === job.id)?.blocks[0]
-  const lease = await farm.until((view) => blockOf(view)?.status === 'RENDERING' ? blockOf(view)?.lease ?? undefined : undefined, 'a node rendering the block')
-  const holder = nodes.find((node) => node.peerId === lease.holder)
-  if (holder === undefined) throw new Error('holder is not one of the nodes')
+  const { job, lease, holder, blockOf } = await farm.renderOneBlock(['a', 'b', 'c'], { frameDelayMs: 2000, frames: 4 })
   holder.signal('SIGSTOP')
   const takeover = await farm.until((view) => {
-    const block = blockOf(view)
-    return block?.lease !== null && block?.lease !== undefined && block.lease.epoch > lease.epoch ? block.lease : undefined
+    const now = blockOf(view)?.lease
+    return now !== null && now !== undefined && now.epoch > lease.epoch ? now : undefined
   }, 'a takeover at a higher epoch')
   t.not(takeover.holder, holder.peerId)
   holder.signal('SIGCONT')
@@ -80,20 +65,12 @@ test.serial('a hung holder (SIGSTOP) is hailed, declared dead and taken over; wo
 test.serial('SIGTERM on a rendering node releases its block, and another node takes it at once', async (t) => {
   const farm = await RenderFarm.create()
   t.teardown(async () => farm.destroy())
-  const scene = path.join(farm.dir, 'scene.json')
-  await writeProceduralScene(scene, { width: 16, height: 9, frameDelayMs: 1500 })
-  const nodes = await Promise.all(['a', 'b'].map(async (name) => farm.startNode(name)))
-  const job = jobSpec({ software: 'procedural', scenePath: scene, targetPath: path.join(farm.dir, 'frames'), frameStart: 1, frameEnd: 2, blockSize: 2, imageName: 'term', imageFormat: 'png' })
-  await farm.submit(job)
-  const blockOf = (view: Parameters<Parameters<RenderFarm['until']>[0]>[0]) => view.jobs.find((candidate) => candidate.id === job.id)?.blocks[0]
-  const lease = await farm.until((view) => blockOf(view)?.status === 'RENDERING' ? blockOf(view)?.lease ?? undefined : undefined, 'a node rendering the block')
-  const holder = nodes.find((node) => node.peerId === lease.holder)
-  if (holder === undefined) throw new Error('holder is not one of the nodes')
+  const { lease, holder, blockOf } = await farm.renderOneBlock(['a', 'b'], { frameDelayMs: 1500, frames: 2 })
   holder.signal('SIGTERM')
   await holder.exited
   const next = await farm.until((view) => {
-    const block = blockOf(view)
-    return block?.lease !== null && block?.lease !== undefined && block.lease.holder !== holder.peerId ? block.lease : undefined
+    const now = blockOf(view)?.lease
+    return now !== null && now !== undefined && now.holder !== holder.peerId ? now : undefined
   }, 'another node holding the block')
   t.is(next.epoch, lease.epoch + 1)
   const { store } = await farm.observer()

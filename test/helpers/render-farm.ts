@@ -20,7 +20,9 @@ import { readSwarmKey, writeSwarmKey } from '../../src/node/mesh/swarm-key.js'
 import { EventStore } from '../../src/node/store/event-store.js'
 import type { EventBody, JobSpec } from '../../src/protocol/events.js'
 import { signerFromKey } from '../../src/protocol/signing.js'
-import type { FarmView } from '../../src/protocol/view.js'
+import type { BlockView, FarmView, Lease } from '../../src/protocol/view.js'
+import { writeProceduralScene } from '../../src/render/index.js'
+import { jobSpec } from './farm-events.js'
 
 /** The real `cr` entry point: the farm runs `cr node --config <file>` as a studio would. */
 const CR = fileURLToPath(new URL('../../bin/cr.js', import.meta.url))
@@ -51,6 +53,15 @@ export class NodeProcess {
   logged (msg: string): boolean {
     return this.stderrTail.some((line) => line.includes(`"msg":"${msg}"`))
   }
+}
+
+export interface OneBlock {
+  readonly nodes: readonly NodeProcess[]
+  readonly job: JobSpec
+  /** The lease of the node rendering the block when it was first seen rendering. */
+  readonly lease: Lease
+  readonly holder: NodeProcess
+  readonly blockOf: (view: FarmView) => BlockView | undefined
 }
 
 export class RenderFarm {
@@ -116,6 +127,24 @@ export class RenderFarm {
 
   async submit (job: JobSpec): Promise<void> {
     await this.write({ type: 'job.submitted', job })
+  }
+
+  /**
+   * Starts nodes `names`, submits a one-block job of the built-in renderer (each frame
+   * taking `frameDelayMs`) and waits until one of them renders it: the scene of the
+   * takeover tests and benchmarks, ready for the holder to be harmed.
+   */
+  async renderOneBlock (names: readonly string[], options: { readonly frameDelayMs: number, readonly frames: number }): Promise<OneBlock> {
+    const scene = path.join(this.dir, 'scene.json')
+    await writeProceduralScene(scene, { width: 16, height: 9, frameDelayMs: options.frameDelayMs })
+    const nodes = await Promise.all(names.map(async (name) => this.startNode(name)))
+    const job = jobSpec({ software: 'procedural', scenePath: scene, targetPath: path.join(this.dir, 'frames'), frameStart: 1, frameEnd: options.frames, blockSize: options.frames, imageName: 'block', imageFormat: 'png' })
+    await this.submit(job)
+    const blockOf = (view: FarmView): BlockView | undefined => view.jobs.find((candidate) => candidate.id === job.id)?.blocks[0]
+    const lease = await this.until((view) => blockOf(view)?.status === 'RENDERING' ? blockOf(view)?.lease ?? undefined : undefined, 'a node rendering the block')
+    const holder = nodes.find((node) => node.peerId === lease.holder)
+    if (holder === undefined) throw new Error(`the holder ${lease.holder} is not one of the farm's nodes`)
+    return { nodes, job, lease, holder, blockOf }
   }
 
   /** Polls the observer's view until `check` returns a value; fails with the nodes' logs after the hang guard. */
