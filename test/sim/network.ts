@@ -5,7 +5,8 @@
  * does with it is the receiver's business (node.ts).
  */
 import type { VerifiedEvent } from '../../src/protocol/events.js'
-import type { Beat, HailAnswer, LeaseRef } from '../../src/protocol/liveness.js'
+import type { HailMessage } from '../../src/protocol/agent/hail-messages.js'
+import type { Beat } from '../../src/protocol/liveness.js'
 import type { VersionVector } from '../../src/protocol/version-vector.js'
 import type { NetworkProfile } from './profiles.js'
 import type { Prng } from './prng.js'
@@ -19,10 +20,8 @@ export type Message =
   | { readonly kind: 'events', readonly events: readonly VerifiedEvent[] }
   /** Ephemeral: the sender's heartbeat, with its own feed's length so a lost push is noticed. */
   | { readonly kind: 'heartbeat', readonly beat: Beat, readonly feedSeq: number }
-  | { readonly kind: 'hail', readonly nonce: number, readonly lease: LeaseRef }
-  | { readonly kind: 'hail-answer', readonly nonce: number, readonly answer: HailAnswer }
-  | { readonly kind: 'indirect-hail', readonly target: string, readonly nonce: number, readonly lease: LeaseRef }
-  | { readonly kind: 'indirect-answer', readonly target: string, readonly nonce: number, readonly answer: HailAnswer }
+  /** Hail and its answers, as the real node sends them on its direct channel. */
+  | { readonly kind: 'hail', readonly message: HailMessage }
 
 /** Gossip (pubsub) suffers bursts; streams (pull, hail) are direct requests. */
 export type Channel = 'gossip' | 'stream'

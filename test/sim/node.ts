@@ -5,6 +5,7 @@
  * peers' keep-alive gives up on it, and its renderer (a child process) runs on.
  */
 import { Agent } from '../../src/protocol/agent/agent.js'
+import { hailMessagesOf, receivedHail } from '../../src/protocol/agent/hail-messages.js'
 import type { AgentCommand, AgentInput } from '../../src/protocol/agent/types.js'
 import type { EventBody, VerifiedEvent } from '../../src/protocol/events.js'
 import { equalBytes, place } from '../../src/protocol/feed.js'
@@ -196,19 +197,11 @@ export class SimNode implements Endpoint {
         this.catchUp(from, message.feedSeq)
         this.feed({ kind: 'heartbeat-received', from, nowMs, beat: message.beat })
         return
-      case 'hail':
-        this.feed({ kind: 'hail-received', from, nowMs, nonce: message.nonce, lease: message.lease })
-        return
-      case 'hail-answer':
-        this.catchUp(from, message.answer.feedSeq)
-        this.feed({ kind: 'hail-answered', from, nowMs, nonce: message.nonce, answer: message.answer, heldSeq: this.heldOf(from) })
-        return
-      case 'indirect-hail':
-        this.feed({ kind: 'indirect-hail-requested', from, nowMs, target: message.target, nonce: message.nonce, lease: message.lease })
-        return
-      case 'indirect-answer':
-        this.catchUp(message.target, message.answer.feedSeq)
-        this.feed({ kind: 'indirect-hail-answered', from, nowMs, target: message.target, nonce: message.nonce, answer: message.answer, heldSeq: this.heldOf(message.target) })
+      case 'hail': {
+        const { input, feed } = receivedHail(from, nowMs, message.message, (author) => this.heldOf(author))
+        if (feed !== null) this.catchUp(feed.author, feed.feedSeq)
+        this.feed(input)
+      }
     }
   }
 
@@ -302,18 +295,12 @@ export class SimNode implements Endpoint {
         network.gossip(this.id, { kind: 'heartbeat', beat: command.beat, feedSeq: this.heldOf(this.id) })
         return
       case 'answer-hail':
-        network.send(this.id, command.to, { kind: 'hail-answer', nonce: command.nonce, answer: { rendering: command.rendering, feedSeq: this.heldOf(this.id) } }, 'stream')
-        return
       case 'send-hail':
-        recorder.counts.hails++
-        network.send(this.id, command.to, { kind: 'hail', nonce: command.nonce, lease: command.lease }, 'stream')
-        return
       case 'send-indirect-hail':
-        recorder.counts.indirectHails++
-        for (const via of command.via) network.send(this.id, via, { kind: 'indirect-hail', target: command.target, nonce: command.nonce, lease: command.lease }, 'stream')
-        return
       case 'send-indirect-answer':
-        network.send(this.id, command.to, { kind: 'indirect-answer', target: command.target, nonce: command.nonce, answer: command.answer }, 'stream')
+        if (command.kind === 'send-hail') recorder.counts.hails++
+        if (command.kind === 'send-indirect-hail') recorder.counts.indirectHails++
+        for (const { to, message } of hailMessagesOf(command, this.heldOf(this.id))) network.send(this.id, to, { kind: 'hail', message }, 'stream')
         return
       case 'declare-dead':
         recorder.declared(this.id, command.peer, this.now)

@@ -7,7 +7,7 @@
 import { Agent } from '../../protocol/agent/agent.js'
 import type { AgentCommand, AgentInput } from '../../protocol/agent/types.js'
 import type { VerifiedEvent } from '../../protocol/events.js'
-import type { HailAnswer } from '../../protocol/liveness.js'
+import { hailMessagesOf, isHailCommand, receivedHail } from '../../protocol/agent/hail-messages.js'
 import { effectiveLimits, scheduleVerdict, type LocalTime, type ScheduleVerdict } from '../../protocol/schedule.js'
 import type { BlockRef } from '../../protocol/scheduling.js'
 import { clientStatus } from '../../protocol/view.js'
@@ -139,6 +139,10 @@ export class AgentDriver {
 
   private command (command: Exclude<AgentCommand, { kind: 'append' }>): void {
     const { mesh, logger } = this.init
+    if (isHailCommand(command)) {
+      for (const { to, message } of hailMessagesOf(command, this.held(this.self))) this.send(to, message)
+      return
+    }
     switch (command.kind) {
       case 'start-renderer':
         this.startRenderer(command.target, command.frames)
@@ -168,28 +172,12 @@ export class AgentDriver {
         if (event !== undefined) this.send(command.to, { type: 'claim', event })
         return
       }
-      case 'answer-hail':
-        this.send(command.to, { type: 'hail-answer', nonce: command.nonce, answer: this.answer(command.rendering) })
-        return
-      case 'send-hail':
-        this.send(command.to, { type: 'hail', nonce: command.nonce, lease: command.lease })
-        return
-      case 'send-indirect-hail':
-        for (const via of command.via) this.send(via, { type: 'indirect-hail', nonce: command.nonce, target: command.target, lease: command.lease })
-        return
-      case 'send-indirect-answer':
-        this.send(command.to, { type: 'indirect-answer', nonce: command.nonce, target: command.target, answer: command.answer })
-        return
       case 'declare-dead':
         logger.warn('peer declared dead by hail', { peer: command.peer, leases: command.leases.map(blockKey) })
         return
       case 'lease-freed':
         logger.info('lease freed: its holder is not rendering it', { holder: command.holder, lease: blockKey(command.lease) })
     }
-  }
-
-  private answer (rendering: HailAnswer['rendering']): HailAnswer {
-    return { rendering, feedSeq: this.held(this.self) }
   }
 
   private send (to: string, message: Parameters<Mesh['sendDirect']>[1]): void {
@@ -235,26 +223,15 @@ export class AgentDriver {
   }
 
   private direct ({ from, receivedAtMs: nowMs, message }: ReceivedDirect): void {
-    switch (message.type) {
-      case 'hail':
-        this.enqueue({ kind: 'hail-received', from, nowMs, nonce: message.nonce, lease: message.lease })
-        return
-      case 'hail-answer':
-        this.catchUp(from, message.answer.feedSeq)
-        this.enqueue({ kind: 'hail-answered', from, nowMs, nonce: message.nonce, answer: message.answer, heldSeq: this.held(from) })
-        return
-      case 'indirect-hail':
-        this.enqueue({ kind: 'indirect-hail-requested', from, nowMs, target: message.target, nonce: message.nonce, lease: message.lease })
-        return
-      case 'indirect-answer':
-        this.catchUp(message.target, message.answer.feedSeq)
-        this.enqueue({ kind: 'indirect-hail-answered', from, nowMs, target: message.target, nonce: message.nonce, answer: message.answer, heldSeq: this.held(message.target) })
-        return
-      case 'claim':
-        this.init.store.ingest(message.event).then((result) => {
-          if (result.kind === 'gap') this.init.mesh.requestPull(from)
-        }, (error: unknown) => { this.init.logger.debug('direct claim not taken in', { from, error }) })
+    if (message.type === 'claim') {
+      this.init.store.ingest(message.event).then((result) => {
+        if (result.kind === 'gap') this.init.mesh.requestPull(from)
+      }, (error: unknown) => { this.init.logger.debug('direct claim not taken in', { from, error }) })
+      return
     }
+    const { input, feed } = receivedHail(from, nowMs, message, (author) => this.held(author))
+    if (feed !== null) this.catchUp(feed.author, feed.feedSeq)
+    this.enqueue(input)
   }
 
   private held (author: string): number {
