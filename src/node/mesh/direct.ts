@@ -9,13 +9,13 @@ import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
 import { z } from 'zod'
-import { encodeCanonical, MAX_EVENT_BYTES } from '../../protocol/encoding.js'
+import { MAX_EVENT_BYTES } from '../../protocol/encoding.js'
 import { peerIdSchema, uuidSchema } from '../../protocol/schemas.js'
 import type { Logger } from '../log.js'
 import { DirectSendError, InvalidDirectMessageError } from './errors.js'
 import type { Offence } from './offences.js'
 import { DIRECT_PROTOCOL } from './protocols.js'
-import { decodeAs, describeIssue } from './wire.js'
+import { decodeAs, encodeAs } from './wire.js'
 
 /** A claim event is the largest message; hail messages are under 200 bytes. */
 export const DIRECT_MAX_BYTES = MAX_EVENT_BYTES + 256
@@ -47,11 +47,7 @@ export interface ReceivedDirect {
 }
 
 export function encodeDirect (message: DirectMessage): Uint8Array {
-  const parsed = directMessageSchema.safeParse(message)
-  if (!parsed.success) throw new InvalidDirectMessageError(describeIssue(parsed.error))
-  const bytes = encodeCanonical(parsed.data)
-  if (bytes.length > DIRECT_MAX_BYTES) throw new InvalidDirectMessageError(`${bytes.length} bytes exceeds ${DIRECT_MAX_BYTES}`)
-  return bytes
+  return encodeAs(directMessageSchema, message, DIRECT_MAX_BYTES, (why) => new InvalidDirectMessageError(why))
 }
 
 export function decodeDirect (bytes: Uint8Array): DirectMessage {

@@ -8,14 +8,13 @@
 import { TopicValidatorResult, type GossipSub, type Message } from '@libp2p/gossipsub'
 import type { PeerId } from '@libp2p/interface'
 import { z } from 'zod'
-import { encodeCanonical } from '../../protocol/encoding.js'
 import { uuidSchema } from '../../protocol/schemas.js'
 import { CLIENT_STATUS } from '../../protocol/vocabulary.js'
 import type { Logger } from '../log.js'
 import { InvalidEphemeralMessageError } from './errors.js'
 import type { Offence } from './offences.js'
 import { EPHEMERAL_TOPIC } from './protocols.js'
-import { decodeAs, describeIssue } from './wire.js'
+import { decodeAs, encodeAs } from './wire.js'
 
 /** A heartbeat is about 150 bytes; this leaves room for later kinds without inviting floods. */
 export const EPHEMERAL_MAX_BYTES = 4 * 1024
@@ -70,11 +69,7 @@ export interface EphemeralChannelInit {
 
 /** Checks and encodes a message; throws InvalidEphemeralMessageError when it would be refused. */
 export function encodeEphemeral (message: EphemeralMessage): Uint8Array {
-  const parsed = ephemeralMessageSchema.safeParse(message)
-  if (!parsed.success) throw new InvalidEphemeralMessageError(describeIssue(parsed.error))
-  const bytes = encodeCanonical(parsed.data)
-  if (bytes.length > EPHEMERAL_MAX_BYTES) throw new InvalidEphemeralMessageError(`${bytes.length} bytes exceeds ${EPHEMERAL_MAX_BYTES}`)
-  return bytes
+  return encodeAs(ephemeralMessageSchema, message, EPHEMERAL_MAX_BYTES, (why) => new InvalidEphemeralMessageError(why))
 }
 
 /** Parses untrusted bytes; throws InvalidEphemeralMessageError. */

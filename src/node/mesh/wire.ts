@@ -76,6 +76,18 @@ export function decodeToPuller (bytes: Uint8Array, peer: string): ToPullerFrame 
 }
 
 /**
+ * A message of the mesh checked against `schema` and a size limit on the way out, so we
+ * never send what a peer would refuse; `refuse` turns the reason into the caller's typed error.
+ */
+export function encodeAs<T> (schema: z.ZodType<T>, message: T, maxBytes: number, refuse: (why: string) => Error): Uint8Array {
+  const parsed = schema.safeParse(message)
+  if (!parsed.success) throw refuse(describeIssue(parsed.error))
+  const bytes = encodeCanonical(parsed.data)
+  if (bytes.length > maxBytes) throw refuse(`${bytes.length} bytes exceeds ${maxBytes}`)
+  return bytes
+}
+
+/**
  * Canonical CBOR checked against `schema`, for any untrusted message of the mesh;
  * `refuse` turns the reason into the caller's typed error.
  */
