@@ -154,10 +154,10 @@ export class AgentDriver {
       case 'send-heartbeat': {
         const current = this.init.renderer.current()
         const me = this.init.store.view().nodes.find((node) => node.id === this.self)
-        const status = me === undefined ? (command.beat.lease === null ? 'STANDBY' : 'RENDERING') : clientStatus(me, true)
         mesh.publishEphemeral({
           type: 'heartbeat',
-          status: command.beat.lease === null ? status : 'RENDERING',
+          // Our own lease says RENDERING before the log does; otherwise the client table decides.
+          status: command.beat.lease !== null ? 'RENDERING' : me === undefined ? 'STANDBY' : clientStatus(me, true),
           lease: command.beat.lease,
           progressPct: current?.progressPct ?? null,
           idle: command.beat.idle,
