@@ -175,7 +175,7 @@ export class EventStore {
 
   /** Wire bytes of `author`'s events from `fromSeq`, in order, at most `limit` of them. */
   async readFeed (author: string, fromSeq: number, limit: number): Promise<Bytes[]> {
-    this.assertOpen()
+    await this.writesInFlight()
     const last = Math.min(this.replica.head(author)?.seq ?? 0, fromSeq + limit - 1)
     if (last < fromSeq) return []
     return this.events.values({ gte: seqKey(author, fromSeq), lte: seqKey(author, last) }).all()
@@ -183,7 +183,7 @@ export class EventStore {
 
   /** Every stored event, verified, feed by feed: for reports and replay checks. */
   async * allEvents (): AsyncGenerator<VerifiedEvent> {
-    this.assertOpen()
+    await this.writesInFlight()
     for await (const [key, bytes] of this.events.iterator()) {
       yield this.decodeStored(key, bytes)
     }
@@ -301,6 +301,16 @@ export class EventStore {
     } catch (error) {
       throw new CorruptStoreError(this.location, key, (error as Error).message, { cause: error })
     }
+  }
+
+  /**
+   * Waits for the writes already queued. The state shows an event from the moment it is
+   * committed in memory, just before its disk write; a read of the events on disk waits
+   * for that write, so it never lags what the state already shows.
+   */
+  private async writesInFlight (): Promise<void> {
+    this.assertOpen()
+    await this.queue
   }
 
   private assertOpen (): void {

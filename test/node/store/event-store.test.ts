@@ -176,3 +176,19 @@ test('a node keeps its identity across restarts and refuses a garbled key file',
   await writeFile(path.join(dir, 'identity.key'), 'garbage')
   await t.throwsAsync(loadOrCreateIdentity(dir), { instanceOf: IdentityFileError, message: /corrupt or foreign/ })
 })
+
+test('reads of events wait for writes in flight, so they never lag the state the store shows', async (t) => {
+  const dir = await tempDir(t)
+  const store = await EventStore.open(dir, local)
+  t.teardown(async () => store.close())
+  const writing = store.append({ type: 'job.submitted', job: jobSpec() }, 1)
+  // The state shows the event as soon as it is committed in memory, before the disk write
+  // ends: wait for that on microtasks alone, so no I/O completes in between.
+  for (let turn = 0; turn < 1_000 && store.view().jobs.length === 0; turn++) await Promise.resolve()
+  t.is(store.view().jobs.length, 1)
+  const events = []
+  for await (const verified of store.allEvents()) events.push(verified)
+  t.is(events.length, 1)
+  t.is((await store.readFeed(local.author, 1, 10)).length, 1)
+  await writing
+})
