@@ -6,9 +6,11 @@ import { runMeshBench } from './mesh.js'
 import { runRenderBench } from './render.js'
 import { runSpineBench } from './spine.js'
 import { runTakeoverBench } from './takeover.js'
+import { runViewsBench } from './views.js'
 
 const small = process.argv.includes('--small')
 await runSpineBench({ large: !small })
+await runViewsBench()
 await runRenderBench()
 await runMeshBench()
 await runTakeoverBench({ trials: small ? 5 : 20 })

@@ -9,7 +9,8 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { encodeEvent } from '../src/protocol/encoding.js'
-import type { EventBody } from '../src/protocol/events.js'
+import type { DraftBody } from '../src/protocol/events.js'
+import { jobIdFor } from '../src/protocol/job-id.js'
 import { Replica } from '../src/protocol/replica.js'
 import { signerFromKey, verifyEvent, type Signer } from '../src/protocol/signing.js'
 import { decodeEvent } from '../src/protocol/encoding.js'
@@ -19,15 +20,15 @@ import { formatMs, formatRate, median, printTable } from './report.js'
 const BLOCKS_PER_JOB = 100
 const INGEST_BATCH = 2_000
 
-/** A farm's typical traffic: a job, then claim, start and finish for each of its blocks. */
-function * farmBodies (count: number): Generator<EventBody> {
+/** A farm's typical traffic, all by `author`: a job, then claim, start and finish for each of its blocks. */
+function * farmBodies (author: string, count: number): Generator<DraftBody> {
   let written = 0
   for (let jobIndex = 0; written < count; jobIndex++) {
-    const jobId = `00000000-0000-4000-8000-${String(jobIndex).padStart(12, '0')}`
+    const jobId = jobIdFor(author, written + 1)
     yield {
       type: 'job.submitted',
       job: {
-        id: jobId, name: `shot${jobIndex}`, project: 'bench', user: 'bench', software: 'blender',
+        name: `shot${jobIndex}`, project: 'bench', user: 'bench', software: 'blender',
         scenePath: '/scenes/bench.blend', targetPath: '/renders/bench', frameStart: 1, frameEnd: BLOCKS_PER_JOB * 4,
         blockSize: 4, layer: null, camera: null, imageName: null, imageFormat: null, commandTemplate: null,
         priority: 50, classification: 'A', maxRetries: 3, enabled: true
@@ -38,7 +39,7 @@ function * farmBodies (count: number): Generator<EventBody> {
       const lease = { jobId, block, epoch: 1 }
       yield { type: 'block.claimed', ...lease }
       yield { type: 'block.started', ...lease }
-      yield { type: 'block.finished', ...lease, wallMs: 4000, frames: [1, 2, 3, 4].map((offset) => ({ frame: block * 4 + offset, ms: 1000 })) }
+      yield { type: 'block.finished', ...lease, wallMs: 4000, frameMs: [1000, 1000, 1000, 1000] }
       written += 3
     }
   }
@@ -49,7 +50,7 @@ function signFeed (signer: Signer, count: number): Uint8Array[] {
   const replica = new Replica()
   const wire: Uint8Array[] = []
   let now = 1_700_000_000_000
-  for (const body of farmBodies(count)) {
+  for (const body of farmBodies(signer.author, count)) {
     const verified = replica.draft(signer, now++, body)
     replica.commit(verified)
     wire.push(encodeEvent(verified.event))
@@ -76,7 +77,7 @@ async function appendRate (events: number): Promise<number> {
     const store = await EventStore.open(dir, signer)
     const started = performance.now()
     let now = 0
-    for (const body of farmBodies(events)) await store.append(body, now++)
+    for (const body of farmBodies(signer.author, events)) await store.append(body, now++)
     const seconds = (performance.now() - started) / 1000
     await store.close()
     return events / seconds
@@ -113,7 +114,7 @@ async function restartTimes (events: number, runs: number): Promise<number[]> {
     const replica = new Replica()
     let now = 1_700_000_000_000
     let batch: Uint8Array[] = []
-    for (const body of farmBodies(events)) {
+    for (const body of farmBodies(author.author, events)) {
       const verified = replica.draft(author, now++, body)
       replica.commit(verified)
       batch.push(encodeEvent(verified.event))

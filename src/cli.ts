@@ -19,6 +19,10 @@ import { addSubmitCommand } from './cli/submit.js'
 import { addDemoCommand } from './cli/demo.js'
 import { addRunNodeCommand } from './cli/run-node.js'
 import { addServiceCommands } from './cli/service.js'
+import { addWhoamiCommand, addWranglerCommands } from './cli/wrangler.js'
+import { loadOrCreateIdentity } from './node/identity.js'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { Option } from 'commander'
 
 async function packageVersion (): Promise<string> {
   const manifest = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -55,13 +59,16 @@ function addStoreCommands (program: Command): void {
 function addKeyCommands (program: Command): void {
   const key = program.command('key').description('the studio\'s swarm key: only machines holding it can join the mesh')
   key.command('generate')
-    .description('write a new swarm key; copy the file to every machine of the farm')
+    .description('write a new swarm key naming this machine\'s identity as the farm\'s founder; copy the file to every machine of the farm')
     .argument('[file]', 'where to write it', path.join(defaultDataDir(), 'swarm.key'))
+    .addOption(new Option('--data-dir <dir>', 'the founder\'s identity: this data directory\'s (made if missing)').env('CR_DATA_DIR').default(defaultDataDir()))
     .option('--force', 'replace an existing key (every machine then needs the new one)')
-    .action(async (file: string, options: { force?: boolean }) => {
-      await writeSwarmKey(file, { overwrite: options.force === true })
+    .action(async (file: string, options: { force?: boolean, dataDir: string }) => {
+      const founder = peerIdFromPrivateKey(await loadOrCreateIdentity(options.dataDir)).toString()
+      await writeSwarmKey(file, { overwrite: options.force === true, founder })
       console.log(`wrote a new swarm key to ${file} (readable by its owner only)`)
-      console.log('copy it to every render node and artist machine, and point their config at it (swarmKeyFile)')
+      console.log(`the farm's founder is ${founder}, the identity in ${options.dataDir}: cr commands run with that data directory may grant the wrangler role (cr wrangler add)`)
+      console.log('copy the key to every render node and artist machine, and point their config at it (swarmKeyFile)')
     })
 }
 
@@ -80,6 +87,8 @@ export async function main (argv: readonly string[]): Promise<void> {
   addNodeSettingsCommands(node)
   addLogsCommand(program)
   addServiceCommands(program)
+  addWranglerCommands(program)
+  addWhoamiCommand(program)
   addDemoCommand(program)
   try {
     await program.parseAsync(argv)

@@ -10,7 +10,7 @@ import { Controller } from '../node/controller/controller.js'
 import { NoPeerReachableError } from '../node/controller/errors.js'
 import { defaultDataDir } from '../node/config/node-config.js'
 import { createLogger, levelFromEnv } from '../node/log.js'
-import type { EventBody, VerifiedEvent } from '../protocol/events.js'
+import type { DraftBody, VerifiedEvent } from '../protocol/events.js'
 import { UsageError } from './exit.js'
 import { StatusLine } from './progress.js'
 
@@ -58,7 +58,7 @@ export interface Session {
   /** Whether a peer answered the catch-up; reads without one show the local copy. */
   readonly reachedPeer: boolean
   /** Writes `body` and waits until a peer stored it; throws NoPeerReachableError. */
-  readonly write: (body: EventBody) => Promise<VerifiedEvent>
+  readonly write: (body: DraftBody) => Promise<VerifiedEvent>
   readonly status: StatusLine
 }
 
@@ -90,7 +90,7 @@ export async function inSession<T> (options: ConnectionOptions, mode: SessionMod
       if (mode === 'write') throw new NoPeerReachableError(options.dataDir, timeoutMs, false)
       console.error(`cr: warning: no peer reachable within ${timeoutMs / 1000} s; showing this machine's local copy of the log, which may be out of date`)
     }
-    const write = async (body: EventBody): Promise<VerifiedEvent> => {
+    const write = async (body: DraftBody): Promise<VerifiedEvent> => {
       try {
         return await controller.write(body, { timeoutMs, onProgress: status.report })
       } finally {

@@ -3,7 +3,7 @@
  * through `exitCodeOf`, so one kind of failure exits alike whichever command met it.
  */
 import { CommanderError } from 'commander'
-import { JobFileError, NoPeerReachableError, SceneNotFoundError } from '../node/controller/errors.js'
+import { JobFileError, NoPeerReachableError, NotAllowedError, SceneNotFoundError } from '../node/controller/errors.js'
 import { InvalidMeshConfigError } from '../node/mesh/errors.js'
 import { InvalidEventError } from '../protocol/errors.js'
 
@@ -16,7 +16,9 @@ export const EXIT = {
   /** `cr store check`: the materialized state differs from a replay. */
   inconsistent: 3,
   /** A write that no peer stored (or no peer to write to). */
-  noPeer: 4
+  noPeer: 4,
+  /** A change this identity may not make (another artist's job, a node's settings without the wrangler role). */
+  notAllowed: 5
 } as const
 
 /** A flag or argument the command cannot use, named as the person typed it. */
@@ -32,6 +34,7 @@ const USAGE_ERRORS = [UsageError, InvalidEventError, JobFileError, SceneNotFound
 export function exitCodeOf (error: unknown): number {
   if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage
   if (error instanceof NoPeerReachableError) return EXIT.noPeer
+  if (error instanceof NotAllowedError) return EXIT.notAllowed
   if (USAGE_ERRORS.some((kind) => error instanceof kind)) return EXIT.usage
   // Unknown or ambiguous jobs and nodes land here too: they are failures, not bad syntax.
   return EXIT.failure

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander'
 import { findNode } from '../node/controller/resolve.js'
+import { describeSkew } from '../node/mesh/clock-skew.js'
 import type { Schedule } from '../protocol/schedule.js'
 import { WEEKDAYS, type Weekday } from '../protocol/schedule.js'
 import { clientStatus, type FarmView, type NodeView } from '../protocol/view.js'
@@ -37,7 +38,12 @@ export function addNodesCommand (program: Command): void {
       const rows = await inSession(options, 'read', ({ controller }) => {
         const view = controller.view()
         const live = controller.livePeers()
-        return view.nodes.map((node) => ({ ...node, status: clientStatus(node, live.has(node.id)), currentJob: currentJob(view, node) }))
+        return view.nodes.map((node) => ({
+          ...node,
+          status: clientStatus(node, live.has(node.id)),
+          currentJob: currentJob(view, node),
+          clockSkewMs: controller.clockSkewOf(node.id)
+        }))
       })
       if (options.json === true) {
         console.log(JSON.stringify(rows))
@@ -51,6 +57,9 @@ export function addNodesCommand (program: Command): void {
           classesText(node.classifications), scheduleText(node.schedule), node.id.slice(-8)
         ])
       ))
+      for (const node of rows) {
+        if (node.clockSkewMs !== null) console.error(`cr: warning: ${node.name}'s clock is ${describeSkew(node.clockSkewMs)} this machine's; working hours and times read off it are off too (check its time service)`)
+      }
     })
 }
 

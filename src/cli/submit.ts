@@ -85,11 +85,11 @@ export function addSubmitCommand (program: Command): void {
     .action(async (options: SubmitOptions) => {
       const job = await jobFrom(options)
       if (options.allowMissingScene !== true) await assertSceneExists(job)
-      await inSession(options, 'write', async ({ write }) => {
-        await write({ type: 'job.submitted', job })
-      })
-      if (options.json === true) console.log(JSON.stringify(job))
-      else console.log(`submitted ${job.name}: job ${shortIdOf(job.id)} (${job.id})`)
+      const written = await inSession(options, 'write', async ({ write }) => write({ type: 'job.submitted', job }))
+      const { body } = written.event
+      if (body.type !== 'job.submitted') throw new Error(`wrote a ${body.type} event for a submission`)
+      if (options.json === true) console.log(JSON.stringify(body.job))
+      else console.log(`submitted ${body.job.name}: job ${shortIdOf(body.job.id)} (${body.job.id})`)
     })
 }
 

@@ -6,7 +6,6 @@
  * The nodes find each other by static loopback addresses (mDNS off), so the demo sends
  * nothing beyond this machine.
  */
-import { randomUUID } from 'node:crypto'
 import { mkdtemp, readdir } from 'node:fs/promises'
 import { tmpdir, userInfo } from 'node:os'
 import path from 'node:path'
@@ -14,7 +13,7 @@ import { resolveNodeConfig } from '../node/config/node-config.js'
 import { createLogger } from '../node/log.js'
 import { writeSwarmKey } from '../node/mesh/swarm-key.js'
 import { RenderNode } from '../node/runtime/render-node.js'
-import type { JobSpec } from '../protocol/events.js'
+import type { JobFields } from '../protocol/events.js'
 import type { Software } from '../protocol/vocabulary.js'
 import type { JobView } from '../protocol/view.js'
 import { writeBlenderSampleScene } from '../render/blender-scene.js'
@@ -92,11 +91,16 @@ export async function runDemo (options: DemoOptions): Promise<DemoResult> {
   try {
     const names = new Map(nodes.map((node) => [node.peerId, node.config.name]))
     const targetDir = path.join(dir, 'frames')
-    const job: JobSpec = {
-      id: randomUUID(), name: 'demo_turntable', project: 'demo', user: userInfo().username, software, scenePath, targetPath: targetDir,
+    const fields: JobFields = {
+      name: 'demo_turntable', project: 'demo', user: userInfo().username, software, scenePath, targetPath: targetDir,
       frameStart: 1, frameEnd: DEMO_FRAMES, blockSize: DEMO_BLOCK_SIZE, layer: null, camera: null, imageName: 'turntable', imageFormat: 'png',
       commandTemplate: null, priority: 50, classification: 'A', maxRetries: 3, enabled: true
     }
+    // Watched from the submission on: the job's id comes from its submit event, and none of its blocks moves before it.
+    const { event: submitted } = await first.store.append({ type: 'job.submitted', job: fields }, Date.now())
+    if (submitted.event.body.type !== 'job.submitted') throw new Error('the demo\'s submission wrote another kind of event')
+    const job = submitted.event.body.job
+    print(`submitted ${job.name}: frames ${job.frameStart}-${job.frameEnd} in blocks of ${DEMO_BLOCK_SIZE}`)
     const stopWatching = first.store.onAppended(({ event }) => {
       const { body } = event
       if (!body.type.startsWith('block.') || !('epoch' in body) || body.jobId !== job.id) return
@@ -107,8 +111,6 @@ export async function runDemo (options: DemoOptions): Promise<DemoResult> {
       if (body.type === 'block.finished') print(`${at.padStart(7)}  ${who} finished block ${body.block} in ${seconds(body.wallMs)}`)
       if (body.type === 'block.failed') print(`${at.padStart(7)}  ${who} failed block ${body.block}: ${body.message}`)
     })
-    await first.store.append({ type: 'job.submitted', job }, Date.now())
-    print(`submitted ${job.name}: frames ${job.frameStart}-${job.frameEnd} in blocks of ${DEMO_BLOCK_SIZE}`)
     let done: JobView | undefined
     while (done === undefined) {
       await new Promise((resolve) => setTimeout(resolve, POLL_MS))

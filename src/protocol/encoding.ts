@@ -7,8 +7,9 @@ import { createHash } from 'node:crypto'
 import { decode, encode } from 'cborg'
 import type { z } from 'zod'
 import { InvalidEventError, MalformedEventError, OversizedEventError, type EventRef } from './errors.js'
-import type { EventBody, JobSpec, SignedEvent, UnsignedEvent } from './events.js'
-import { eventBodySchema, jobSpecSchema, signedEventSchema } from './schemas.js'
+import type { EventBody, JobFields, SignedEvent, UnsignedEvent } from './events.js'
+import { jobIdFor } from './job-id.js'
+import { eventBodySchema, jobFieldsSchema, signedEventSchema } from './schemas.js'
 
 /** The largest event on the wire or on disk. Output tails are capped well below it. */
 export const MAX_EVENT_BYTES = 64 * 1024
@@ -70,7 +71,7 @@ export function decodeEvent (bytes: Uint8Array): SignedEvent {
     throw new MalformedEventError(`not canonical CBOR (${(error as Error).message})`)
   }
   const parsed = signedEventSchema.safeParse(raw)
-  if (parsed.success) return parsed.data
+  if (parsed.success) return checkJobId(parsed.data)
   const issue = firstIssue(parsed.error)
   if (issue.path[0] === 'body') {
     throw new InvalidEventError(fieldName(issue.path.slice(1)), issue.message, refOf(raw))
@@ -83,9 +84,19 @@ export function validateBody (input: unknown): EventBody {
   return parseOrThrow(eventBodySchema, input)
 }
 
-/** Validates a job as a person or a script submitted it. */
-export function validateJobSpec (input: unknown): JobSpec {
-  return parseOrThrow(jobSpecSchema, input)
+/** Validates a job as a person or a script submitted it (its id comes with its submit event). */
+export function validateJobFields (input: unknown): JobFields {
+  return parseOrThrow(jobFieldsSchema, input)
+}
+
+/** A submitted job's id must be the one its event's feed position gives (job-id.ts). */
+function checkJobId (event: SignedEvent): SignedEvent {
+  if (event.body.type !== 'job.submitted') return event
+  const expected = jobIdFor(event.author, event.seq)
+  if (event.body.job.id !== expected) {
+    throw new InvalidEventError('job.id', `must be ${expected}, derived from the submit event's author and seq`, { author: event.author, seq: event.seq })
+  }
+  return event
 }
 
 function parseOrThrow<T> (schema: z.ZodType<T>, input: unknown): T {

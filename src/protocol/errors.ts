@@ -28,6 +28,7 @@ export type RejectionReason =
   | 'broken-chain'
   | 'replayed'
   | 'forked'
+  | 'clock-ahead'
 
 /** The bytes are not an event at all: not CBOR, or not an event's shape. */
 export class MalformedEventError extends EventRejectedError {
@@ -89,5 +90,18 @@ export class ForkedFeedError extends EventRejectedError {
   readonly reason = 'forked'
   constructor (ref: EventRef) {
     super('forked feed: a different event with this seq is already held', ref)
+  }
+}
+
+/**
+ * The event's clock runs further ahead of this peer's wall clock than any honest peer's
+ * can (see feed.ts): refused for now. Once this peer's clock catches up, a later pull
+ * takes it in, so an honest peer with a skewed clock is delayed, never cut off.
+ */
+export class ClockAheadError extends EventRejectedError {
+  override readonly name = 'ClockAheadError'
+  readonly reason = 'clock-ahead'
+  constructor (readonly aheadMs: number, readonly limitMs: number, ref: EventRef) {
+    super(`clock ahead: the event's clock runs ${Math.round(aheadMs / 1000)} s ahead of this peer's, beyond the ${Math.round(limitMs / 60_000)} min allowed (check both machines' clocks)`, ref)
   }
 }

@@ -3,14 +3,23 @@
  * happened; the signed envelope says who said it, where in their feed, and when.
  */
 import type { z } from 'zod'
-import type { eventBodySchema, jobChangesSchema, jobSpecSchema, nodeChangesSchema, signedEventSchema } from './schemas.js'
+import type { eventBodySchema, jobChangesSchema, jobFieldsSchema, jobSpecSchema, nodeChangesSchema, signedEventSchema } from './schemas.js'
 
+/** A job as its submit event carries it, id included. */
 export type JobSpec = z.infer<typeof jobSpecSchema>
+/** A job as submitted, before its submit event gives it an id. */
+export type JobFields = z.infer<typeof jobFieldsSchema>
 export type JobChanges = z.infer<typeof jobChangesSchema>
 export type NodeChanges = z.infer<typeof nodeChangesSchema>
 export type EventBody = z.infer<typeof eventBodySchema>
 export type EventType = EventBody['type']
 export type BodyOf<T extends EventType> = Extract<EventBody, { type: T }>
+
+/**
+ * What a local writer drafts: any body, except that a submission leaves out the job's id,
+ * which the draft derives from the event's place in the feed.
+ */
+export type DraftBody = Exclude<EventBody, { type: 'job.submitted' }> | { readonly type: 'job.submitted', readonly job: JobFields }
 
 /** A body whose subject is one block of one job. */
 export type BlockEventBody = BodyOf<'block.claimed' | 'block.started' | 'block.finished' | 'block.failed' | 'block.released'>

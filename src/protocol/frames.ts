@@ -28,3 +28,23 @@ export function blockFrames (job: Partitioned, index: number): FrameRange | unde
   const start = job.frameStart + index * job.blockSize
   return { start, end: Math.min(job.frameEnd, start + job.blockSize - 1) }
 }
+
+/**
+ * Each frame's render time in the block's frame order, as a finish event carries them:
+ * one per frame of `range`. Frames the renderer did not time share what is left of the
+ * block's wall time, so the per-frame average stays true. Times are capped to what the
+ * event can carry.
+ */
+export function frameTimesInOrder (range: FrameRange, timed: readonly { readonly frame: number, readonly ms: number }[], wallMs: number, maxMs: number): number[] {
+  const byFrame = new Map(timed.map(({ frame, ms }) => [frame, ms]))
+  const count = range.end - range.start + 1
+  let timedMs = 0
+  let untimed = 0
+  for (let frame = range.start; frame <= range.end; frame++) {
+    const ms = byFrame.get(frame)
+    if (ms === undefined) untimed++
+    else timedMs += ms
+  }
+  const share = untimed === 0 ? 0 : Math.max(0, Math.round((wallMs - timedMs) / untimed))
+  return Array.from({ length: count }, (_, offset) => Math.min(maxMs, Math.max(0, Math.round(byFrame.get(range.start + offset) ?? share))))
+}

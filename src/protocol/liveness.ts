@@ -7,6 +7,11 @@
  * node that is not) before the holder is declared dead. A transport disconnect (a
  * SIGKILLed process) starts the hail at once instead of waiting out the silence.
  *
+ * An answer counts only when it answers a hail we have pending: from the peer we hailed,
+ * under the unpredictable nonce we drew, or (indirectly) from one of the relays we chose.
+ * Anything else changes nothing and is reported as `answer-refused`, for the mesh to score.
+ * What we keep per peer, per relay and per ended probe is bounded.
+ *
  * Time is passed in, randomness is injected, and every effect is returned as a command:
  * the simulator and the real node drive it alike.
  */
@@ -24,6 +29,20 @@ export const INDIRECT_HAIL_TIMEOUT_MS = 1_000
 export const INDIRECT_HAIL_FANOUT = 3
 /** The longest a hung holder goes from its last heartbeat to declared dead. */
 export const DEAD_AFTER_SILENCE_MS = HEARTBEAT_TIMEOUT_MS + HAIL_TIMEOUT_MS + INDIRECT_HAIL_TIMEOUT_MS
+/** Most indirect hails this node runs for others at once; further requests are dropped. */
+export const MAX_PENDING_RELAYS = 64
+/** Most indirect hails one requester may have us run at once (an honest one asks once per silent holder). */
+export const MAX_RELAYS_PER_REQUESTER = 4
+/**
+ * How long a hail that ended (answered, timed out, made moot by a heartbeat) is remembered,
+ * so the late or duplicate answers honest peers send (k relays answer one probe) are
+ * ignored quietly rather than refused.
+ */
+export const LATE_ANSWER_GRACE_MS = HAIL_TIMEOUT_MS + INDIRECT_HAIL_TIMEOUT_MS
+/** Most ended hails remembered at once; the oldest is forgotten first. */
+export const MAX_SETTLED_HAILS = 256
+/** A peer that holds no lease and has not been heard for this long is forgotten. */
+export const FORGET_SILENT_PEER_MS = 10 * 60_000
 
 /** A lease as a hail names it: block `block` of job `jobId` at `epoch`. */
 export type LeaseRef = BlockRef
@@ -72,6 +91,13 @@ export type LivenessInput =
   /** A controller starting up: hail every holder now, so the artist sees the truth. */
   | { readonly kind: 'hail-all', readonly nowMs: number }
 
+/**
+ * Why an answer was refused: `unsolicited`, we have no hail pending with its sender (or,
+ * indirectly, about its target); `wrong-nonce`, we do, under another nonce; `not-a-relay`,
+ * an indirect answer from a peer we did not ask to relay.
+ */
+export type AnswerRefusal = 'unsolicited' | 'wrong-nonce' | 'not-a-relay'
+
 export type LivenessCommand =
   | { readonly kind: 'send-hail', readonly to: string, readonly nonce: number, readonly lease: LeaseRef }
   | { readonly kind: 'send-indirect-hail', readonly via: readonly string[], readonly target: string, readonly nonce: number, readonly lease: LeaseRef }
@@ -80,6 +106,8 @@ export type LivenessCommand =
   | { readonly kind: 'declare-dead', readonly peer: string, readonly leases: readonly LeaseRef[] }
   /** Verdict: `holder` answered that it is not rendering `lease`. The block is free at once. */
   | { readonly kind: 'lease-freed', readonly holder: string, readonly lease: LeaseRef }
+  /** Report: an answer from `from` was ignored; it changed nothing. Honest peers send these rarely (an answer later than the grace). */
+  | { readonly kind: 'answer-refused', readonly from: string, readonly why: AnswerRefusal }
 
 /** A hail we send on behalf of another peer's indirect probe. */
 interface Relay {
@@ -89,6 +117,18 @@ interface Relay {
   readonly deadlineMs: number
 }
 
+/** A hail that ended: whose answers under its nonce are still expected, and until when. */
+interface Settled {
+  readonly target: string
+  /** The relays that may still pass its answer back; none for a direct hail. */
+  readonly via: readonly string[]
+  readonly untilMs: number
+}
+
+type HailAnswered = Extract<LivenessInput, { kind: 'hail-answered' }>
+type IndirectHailAnswered = Extract<LivenessInput, { kind: 'indirect-hail-answered' }>
+type IndirectHailRequested = Extract<LivenessInput, { kind: 'indirect-hail-requested' }>
+
 /** A peer that is alive and said how it stands, for the scheduler's candidate list. */
 export interface LivePeer {
   readonly peer: string
@@ -97,7 +137,7 @@ export interface LivePeer {
 
 export interface LivenessInit {
   readonly self: string
-  /** Uniform in [0, 1): picks the peers for indirect probes. */
+  /** Uniform in [0, 1): draws the hail nonces and picks the peers for indirect probes. */
   readonly random: () => number
 }
 
@@ -112,10 +152,12 @@ export function covers (rendering: LeaseRef | null, lease: LeaseRef): boolean {
 
 export class Liveness {
   private readonly peers = new Map<string, PeerState>()
+  /** Indirect hails we run for others, by the nonce we hail the target with. */
   private readonly relays = new Map<number, Relay>()
+  /** Hails that ended, by nonce, oldest first. */
+  private readonly settled = new Map<number, Settled>()
   private readonly freed = new Set<string>()
   private leases: ReadonlyMap<string, readonly LeaseRef[]> = new Map()
-  private nextNonce = 1
   private lastTickMs: number | null = null
   private verdictCount = 0
 
@@ -124,9 +166,8 @@ export class Liveness {
   /** The leases the log shows, by holder: who may be hailed and about what. */
   observeLeases (leases: ReadonlyMap<string, readonly LeaseRef[]>): void {
     this.leases = leases
-    for (const key of this.freed) {
-      if (![...leases].some(([holder, held]) => held.some((lease) => leaseKey(holder, lease) === key))) this.freed.delete(key)
-    }
+    const current = new Set([...leases].flatMap(([holder, held]) => held.map((lease) => leaseKey(holder, lease))))
+    for (const key of this.freed) if (!current.has(key)) this.freed.delete(key)
   }
 
   handle (input: LivenessInput): LivenessCommand[] {
@@ -137,21 +178,12 @@ export class Liveness {
         if (input.from === this.init.self) return []
         this.heard(input.from, input.nowMs, input.beat)
         return []
-      case 'hail-answered': {
-        const relay = this.relays.get(input.nonce)
-        if (relay !== undefined && relay.target === input.from) {
-          this.relays.delete(input.nonce)
-          return [...this.answered(input.from, input.nowMs, input.answer, input.heldSeq), { kind: 'send-indirect-answer', to: relay.requester, target: relay.target, nonce: relay.nonce, answer: input.answer }]
-        }
-        return this.answered(input.from, input.nowMs, input.answer, input.heldSeq)
-      }
+      case 'hail-answered':
+        return this.directAnswer(input)
       case 'indirect-hail-answered':
-        return this.answered(input.target, input.nowMs, input.answer, input.heldSeq)
-      case 'indirect-hail-requested': {
-        const nonce = this.nextNonce++
-        this.relays.set(nonce, { requester: input.from, nonce: input.nonce, target: input.target, deadlineMs: input.nowMs + HAIL_TIMEOUT_MS })
-        return [{ kind: 'send-hail', to: input.target, nonce, lease: input.lease }]
-      }
+        return this.indirectAnswer(input)
+      case 'indirect-hail-requested':
+        return this.relay(input)
       case 'peer-disconnected': {
         const state = this.peers.get(input.peer)
         if (state?.kind === 'alive' && this.leasesOf(input.peer).length > 0) return this.hail(input.peer, input.nowMs)
@@ -203,12 +235,56 @@ export class Liveness {
     const state = this.peers.get(peer)
     const known = state === undefined || state.kind === 'dead' ? null : state.beat
     if (state?.kind === 'dead') this.verdictCount++
+    if (state?.kind === 'suspect') this.settleProbe(peer, state.probe, nowMs)
     this.peers.set(peer, { kind: 'alive', lastHeardMs: nowMs, beat: beat ?? known })
   }
 
+  /** An answer from the holder itself: to a hail we run as a relay, or to our own pending probe (late ones too). */
+  private directAnswer (input: HailAnswered): LivenessCommand[] {
+    const { from, nowMs, nonce, answer, heldSeq } = input
+    const relay = this.relays.get(nonce)
+    if (relay?.target === from) {
+      this.relays.delete(nonce)
+      this.settle(nonce, { target: from, via: [], untilMs: nowMs + LATE_ANSWER_GRACE_MS })
+      return [...this.answered(from, nowMs, answer, heldSeq), { kind: 'send-indirect-answer', to: relay.requester, target: relay.target, nonce: relay.nonce, answer }]
+    }
+    const state = this.peers.get(from)
+    if (state?.kind === 'suspect' && state.probe.nonce === nonce) return this.answered(from, nowMs, answer, heldSeq)
+    if (this.settled.get(nonce)?.target === from) return []
+    const hailed = state?.kind === 'suspect' || [...this.relays.values()].some((pending) => pending.target === from)
+    return [{ kind: 'answer-refused', from, why: hailed ? 'wrong-nonce' : 'unsolicited' }]
+  }
+
+  /** A relay passes back the target's answer: it counts only from a relay we chose, under the probe's nonce. */
+  private indirectAnswer (input: IndirectHailAnswered): LivenessCommand[] {
+    const { from, target, nowMs, nonce, answer, heldSeq } = input
+    const state = this.peers.get(target)
+    const probe = state?.kind === 'suspect' && state.probe.stage === 'indirect' ? state.probe : null
+    if (probe !== null && probe.nonce === nonce && probe.via.includes(from)) return this.answered(target, nowMs, answer, heldSeq)
+    const settled = this.settled.get(nonce)
+    if (settled?.target === target && settled.via.includes(from)) return []
+    const why = probe === null ? 'unsolicited' : probe.via.includes(from) ? 'wrong-nonce' : 'not-a-relay'
+    return [{ kind: 'answer-refused', from, why }]
+  }
+
   /**
-   * Any answer proves the peer alive. The leases it does not cover are free at once, unless
-   * its feed is ahead of ours: then its log explains them, and the pull that follows will.
+   * Hail `target` for a peer whose own hail it did not answer. Only holders are hailed, and
+   * what we run for others is bounded: requests beyond the bounds are dropped.
+   */
+  private relay (input: IndirectHailRequested): LivenessCommand[] {
+    const { from, target, nowMs } = input
+    if (target === this.init.self || target === from || this.leasesOf(target).length === 0) return []
+    if (this.relays.size >= MAX_PENDING_RELAYS) return []
+    if ([...this.relays.values()].filter(({ requester }) => requester === from).length >= MAX_RELAYS_PER_REQUESTER) return []
+    const nonce = this.drawNonce()
+    this.relays.set(nonce, { requester: from, nonce: input.nonce, target, deadlineMs: nowMs + HAIL_TIMEOUT_MS })
+    return [{ kind: 'send-hail', to: target, nonce, lease: input.lease }]
+  }
+
+  /**
+   * An answer to a pending hail proves the peer alive. The leases it does not cover are
+   * free at once, unless its feed is ahead of ours: then its log explains them, and the
+   * pull that follows will.
    */
   private answered (peer: string, nowMs: number, answer: HailAnswer, heldSeq: number): LivenessCommand[] {
     this.heard(peer, nowMs, null)
@@ -229,7 +305,7 @@ export class Liveness {
     const state = this.peers.get(peer)
     const lastHeardMs = state === undefined || state.kind === 'dead' ? nowMs : state.lastHeardMs
     const beat = state === undefined || state.kind === 'dead' ? null : state.beat
-    const nonce = this.nextNonce++
+    const nonce = this.drawNonce()
     this.peers.set(peer, { kind: 'suspect', lastHeardMs, beat, probe: { stage: 'direct', nonce, lease, deadlineMs: nowMs + HAIL_TIMEOUT_MS } })
     return [{ kind: 'send-hail', to: peer, nonce, lease }]
   }
@@ -240,12 +316,21 @@ export class Liveness {
     if (paused) {
       // We were stopped (SIGSTOP, a frozen VM): the silence was ours, not theirs. Start afresh.
       for (const [peer, state] of this.peers) {
-        if (state.kind !== 'dead') this.peers.set(peer, { kind: 'alive', lastHeardMs: nowMs, beat: state.beat })
+        if (state.kind === 'dead') continue
+        if (state.kind === 'suspect') this.settleProbe(peer, state.probe, nowMs)
+        this.peers.set(peer, { kind: 'alive', lastHeardMs: nowMs, beat: state.beat })
       }
+      for (const [nonce, relay] of this.relays) this.settle(nonce, { target: relay.target, via: [], untilMs: nowMs + LATE_ANSWER_GRACE_MS })
       this.relays.clear()
       return []
     }
-    for (const [nonce, relay] of this.relays) if (nowMs >= relay.deadlineMs) this.relays.delete(nonce)
+    for (const [nonce, settled] of this.settled) if (nowMs >= settled.untilMs) this.settled.delete(nonce)
+    for (const [nonce, relay] of this.relays) {
+      if (nowMs < relay.deadlineMs) continue
+      this.relays.delete(nonce)
+      this.settle(nonce, { target: relay.target, via: [], untilMs: nowMs + LATE_ANSWER_GRACE_MS })
+    }
+    this.forget(nowMs)
     const commands: LivenessCommand[] = []
     for (const holder of this.leases.keys()) {
       if (holder === this.init.self) continue
@@ -268,9 +353,46 @@ export class Liveness {
       this.peers.set(peer, { ...state, probe: { stage: 'indirect', nonce: probe.nonce, lease: probe.lease, via, deadlineMs: nowMs + INDIRECT_HAIL_TIMEOUT_MS } })
       return [{ kind: 'send-indirect-hail', via, target: peer, nonce: probe.nonce, lease: probe.lease }]
     }
+    this.settleProbe(peer, probe, nowMs)
     this.peers.set(peer, { kind: 'dead', sinceMs: nowMs })
     this.verdictCount++
     return [{ kind: 'declare-dead', peer, leases: this.leasesOf(peer) }]
+  }
+
+  /** Peers that hold no lease and are dead, or alive but long silent, are forgotten: a heartbeat brings them back. */
+  private forget (nowMs: number): void {
+    for (const [peer, state] of this.peers) {
+      if (this.leasesOf(peer).length > 0) continue
+      if (state.kind === 'dead' || (state.kind === 'alive' && nowMs - state.lastHeardMs > FORGET_SILENT_PEER_MS)) this.peers.delete(peer)
+    }
+  }
+
+  /** A nonce no pending or remembered hail uses, drawn uniformly from [0, MAX_SAFE_INTEGER] so a peer cannot guess it. */
+  private drawNonce (): number {
+    let nonce = Math.floor(this.init.random() * (Number.MAX_SAFE_INTEGER + 1))
+    // A clash is all but impossible with a real source; stepping on keeps a fixed test source deterministic.
+    while (this.nonceInUse(nonce)) nonce = nonce >= Number.MAX_SAFE_INTEGER ? 0 : nonce + 1
+    return nonce
+  }
+
+  private nonceInUse (nonce: number): boolean {
+    if (this.relays.has(nonce) || this.settled.has(nonce)) return true
+    for (const state of this.peers.values()) if (state.kind === 'suspect' && state.probe.nonce === nonce) return true
+    return false
+  }
+
+  /** `peer`'s probe ended: its late answers, and those its relays pass back, are expected for a while. */
+  private settleProbe (peer: string, probe: Probe, nowMs: number): void {
+    this.settle(probe.nonce, { target: peer, via: probe.stage === 'indirect' ? probe.via : [], untilMs: nowMs + LATE_ANSWER_GRACE_MS })
+  }
+
+  private settle (nonce: number, settled: Settled): void {
+    this.settled.delete(nonce)
+    this.settled.set(nonce, settled)
+    for (const oldest of this.settled.keys()) {
+      if (this.settled.size <= MAX_SETTLED_HAILS) break
+      this.settled.delete(oldest)
+    }
   }
 
   /** Up to k live peers other than the target, chosen at random. */

@@ -44,8 +44,8 @@ function describe ({ event }: VerifiedEvent): Pick<LogEntry, 'clientName' | 'job
     case 'block.started':
       return { ...none, jobId: body.jobId, block: body.block, description: `started rendering block ${body.block} (epoch ${body.epoch})` }
     case 'block.finished': {
-      const perFrame = body.wallMs / body.frames.length
-      return { ...none, jobId: body.jobId, block: body.block, description: `finished block ${body.block}: ${body.frames.length} frames in ${seconds(body.wallMs)} (${seconds(perFrame)} per frame)` }
+      const perFrame = body.wallMs / body.frameMs.length
+      return { ...none, jobId: body.jobId, block: body.block, description: `finished block ${body.block}: ${body.frameMs.length} frames in ${seconds(body.wallMs)} (${seconds(perFrame)} per frame)` }
     }
     case 'block.failed':
       return { ...none, jobId: body.jobId, block: body.block, description: `block ${body.block} failed (${body.failure}): ${body.message}`, outputTail: body.outputTail }
@@ -53,6 +53,8 @@ function describe ({ event }: VerifiedEvent): Pick<LogEntry, 'clientName' | 'job
       return { ...none, jobId: body.jobId, block: body.block, description: `released block ${body.block} (epoch ${body.epoch}): ${body.reason}` }
     case 'log.recorded':
       return { clientName: body.clientName, jobId: body.jobId, block: body.block, description: body.description, outputTail: body.outputTail }
+    case 'role.changed':
+      return { ...none, jobId: null, block: null, description: `${body.granted ? 'granted' : 'revoked'} ${body.role} for ${body.peer}` }
     case 'node.settings':
       return null
   }

@@ -1,16 +1,18 @@
 /**
  * The reducer. Farm state is kept as records built only from commutative, idempotent
- * writes (last-writer-wins registers, earliest/latest stamps, sets of facts keyed by
- * their event), so the same set of events gives the same records in any order, with any
- * duplicates. Statuses are not stored here: view.ts derives them from the records.
+ * writes: sets of facts keyed by their event, so the same set of events gives the same
+ * records in any order, with any duplicates. Nothing here decides who may state a fact:
+ * every fact is kept with its author, and view.ts counts only those whose author was
+ * allowed to state them (authority.ts), which keeps that decision order-independent too
+ * (a job's submission may arrive after its edits, a wrangler's grant after its acts).
  *
- * Each event touches at most one record (a job or a node), which lets the store persist
- * exactly that record in the same write as the event.
+ * Each event touches at most one record (a job or one of its blocks, a node, or one role
+ * fact), which lets the store persist exactly that record in the same write as the event.
  */
-import type { BlockEventBody, BodyOf, EventBody, JobSpec, VerifiedEvent } from './events.js'
-import type { Schedule } from './schedule.js'
-import { compareStamps, earliest, latest, stampKey, stampOf, writeRegister, type Register, type Stamp } from './stamp.js'
-import type { Classification, FailureKind } from './vocabulary.js'
+import type { BlockEventBody, BodyOf, JobChanges, JobSpec, NodeChanges, VerifiedEvent } from './events.js'
+import { jobIdFor } from './job-id.js'
+import { stampKey, stampOf, type Stamp } from './stamp.js'
+import type { FailureKind, Role } from './vocabulary.js'
 
 /** A fact about one block, with who wrote it and when. */
 export interface BlockFact {
@@ -21,7 +23,8 @@ export interface BlockFact {
 
 export interface FinishFact extends BlockFact {
   readonly wallMs: number
-  readonly frames: readonly { readonly frame: number, readonly ms: number }[]
+  /** Each frame's render time, in the block's frame order. */
+  readonly frameMs: readonly number[]
 }
 
 export interface FailureFact extends BlockFact {
@@ -42,37 +45,45 @@ export interface BlockRecord {
   releases: Record<string, ReleaseFact>
 }
 
+/** A person's (or a script's) act on a job: an edit of its fields, a retry or a delete. */
+export type SteeringFact =
+  | { readonly kind: 'edit', readonly stamp: Stamp, readonly changes: JobChanges }
+  | { readonly kind: 'retry', readonly stamp: Stamp }
+  | { readonly kind: 'delete', readonly stamp: Stamp }
+
 export interface JobRecord {
   readonly id: string
-  /** The earliest submission of this id wins; a later duplicate id is ignored. */
+  /** Its submit event; only the event whose feed position gives this id (job-id.ts). */
   submission: { readonly spec: JobSpec, readonly stamp: Stamp, readonly wallTime: number } | null
-  priority: Register<number> | null
-  classification: Register<Classification> | null
-  maxRetries: Register<number> | null
-  /** Written by edits, by fatal failures (false) and by retries (true). */
-  enabled: Register<boolean> | null
-  halted: Register<boolean> | null
-  /** Failures stamped before the latest retry no longer count. */
-  retried: Stamp | null
-  deleted: Stamp | null
+  /** Every act on the job, by anyone: the view counts the submitter's and wranglers'. */
+  steering: Record<string, SteeringFact>
   blocks: Record<string, BlockRecord>
+}
+
+export interface SettingsFact {
+  readonly stamp: Stamp
+  readonly changes: NodeChanges
 }
 
 export interface NodeRecord {
   readonly id: string
-  name: Register<string> | null
-  blocked: Register<boolean> | null
-  memoryLimitMb: Register<number> | null
-  threadLimit: Register<number> | null
-  workMemoryLimitMb: Register<number> | null
-  workThreadLimit: Register<number> | null
-  classifications: Register<readonly Classification[]> | null
-  schedule: Register<Schedule> | null
+  /** Every settings change for this node, by anyone: the view counts the node's own and wranglers'. */
+  settings: Record<string, SettingsFact>
+}
+
+/** A grant or revocation of a role; counts only from the founder or a wrangler at its stamp. */
+export interface RoleFact {
+  readonly stamp: Stamp
+  readonly peer: string
+  readonly role: Role
+  readonly granted: boolean
 }
 
 export interface FarmRecords {
   jobs: Record<string, JobRecord>
   nodes: Record<string, NodeRecord>
+  /** Role facts keyed by `stampKey`. */
+  roles: Record<string, RoleFact>
 }
 
 /**
@@ -82,39 +93,19 @@ export interface FarmRecords {
 export type Touched =
   | { readonly kind: 'job', readonly id: string, readonly meta: boolean, readonly block: number | null }
   | { readonly kind: 'node', readonly id: string }
+  | { readonly kind: 'role', readonly key: string }
   | { readonly kind: 'none' }
 
 export function emptyRecords (): FarmRecords {
-  return { jobs: {}, nodes: {} }
+  return { jobs: {}, nodes: {}, roles: {} }
 }
 
 export function emptyJobRecord (id: string): JobRecord {
-  return {
-    id,
-    submission: null,
-    priority: null,
-    classification: null,
-    maxRetries: null,
-    enabled: null,
-    halted: null,
-    retried: null,
-    deleted: null,
-    blocks: {}
-  }
+  return { id, submission: null, steering: {}, blocks: {} }
 }
 
 export function emptyNodeRecord (id: string): NodeRecord {
-  return {
-    id,
-    name: null,
-    blocked: null,
-    memoryLimitMb: null,
-    threadLimit: null,
-    workMemoryLimitMb: null,
-    workThreadLimit: null,
-    classifications: null,
-    schedule: null
-  }
+  return { id, settings: {} }
 }
 
 function emptyBlockRecord (): BlockRecord {
@@ -125,91 +116,68 @@ function emptyBlockRecord (): BlockRecord {
 export function applyEvent (records: FarmRecords, verified: VerifiedEvent): Touched {
   const { body } = verified.event
   const stamp = stampOf(verified)
-  if (body.type === 'log.recorded') return { kind: 'none' }
-  if (body.type === 'node.settings') {
-    const node = records.nodes[body.node] ??= emptyNodeRecord(body.node)
-    applyNodeChanges(node, body.changes, stamp)
-    return { kind: 'node', id: body.node }
-  }
-  const jobId = body.type === 'job.submitted' ? body.job.id : body.jobId
-  const job = records.jobs[jobId] ??= emptyJobRecord(jobId)
-  if (isBlockEvent(body)) {
-    const meta = applyBlockEvent(job, body, stamp, verified.event.wallTime)
-    return { kind: 'job', id: jobId, meta, block: body.block }
-  }
-  applyJobEvent(job, body, stamp, verified.event.wallTime)
-  return { kind: 'job', id: jobId, meta: true, block: null }
-}
-
-function isBlockEvent (body: EventBody): body is BlockEventBody {
-  return body.type.startsWith('block.')
-}
-
-function applyNodeChanges (node: NodeRecord, changes: BodyOf<'node.settings'>['changes'], stamp: Stamp): void {
-  if (changes.name !== undefined) node.name = writeRegister(node.name, changes.name, stamp)
-  if (changes.blocked !== undefined) node.blocked = writeRegister(node.blocked, changes.blocked, stamp)
-  if (changes.memoryLimitMb !== undefined) node.memoryLimitMb = writeRegister(node.memoryLimitMb, changes.memoryLimitMb, stamp)
-  if (changes.threadLimit !== undefined) node.threadLimit = writeRegister(node.threadLimit, changes.threadLimit, stamp)
-  if (changes.workMemoryLimitMb !== undefined) node.workMemoryLimitMb = writeRegister(node.workMemoryLimitMb, changes.workMemoryLimitMb, stamp)
-  if (changes.workThreadLimit !== undefined) node.workThreadLimit = writeRegister(node.workThreadLimit, changes.workThreadLimit, stamp)
-  if (changes.classifications !== undefined) {
-    const sorted = [...changes.classifications].sort()
-    node.classifications = writeRegister(node.classifications, sorted, stamp)
-  }
-  if (changes.schedule !== undefined) node.schedule = writeRegister(node.schedule, changes.schedule, stamp)
-}
-
-type JobEventBody = BodyOf<'job.submitted' | 'job.edited' | 'job.retried' | 'job.deleted'>
-
-function applyJobEvent (job: JobRecord, body: JobEventBody, stamp: Stamp, wallTime: number): void {
+  const key = stampKey(stamp)
   switch (body.type) {
-    case 'job.submitted':
-      if (job.submission === null || compareStamps(stamp, job.submission.stamp) < 0) {
-        job.submission = { spec: body.job, stamp, wallTime }
-      }
-      return
-    case 'job.edited': {
-      const { changes } = body
-      if (changes.priority !== undefined) job.priority = writeRegister(job.priority, changes.priority, stamp)
-      if (changes.classification !== undefined) job.classification = writeRegister(job.classification, changes.classification, stamp)
-      if (changes.maxRetries !== undefined) job.maxRetries = writeRegister(job.maxRetries, changes.maxRetries, stamp)
-      if (changes.enabled !== undefined) job.enabled = writeRegister(job.enabled, changes.enabled, stamp)
-      if (changes.halted !== undefined) job.halted = writeRegister(job.halted, changes.halted, stamp)
-      return
+    case 'log.recorded':
+      return { kind: 'none' }
+    case 'node.settings': {
+      const node = records.nodes[body.node] ??= emptyNodeRecord(body.node)
+      node.settings[key] = { stamp, changes: body.changes }
+      return { kind: 'node', id: body.node }
     }
+    case 'role.changed':
+      records.roles[key] = { stamp, peer: body.peer, role: body.role, granted: body.granted }
+      return { kind: 'role', key }
+    case 'job.submitted': {
+      // Decoding refuses a mismatched id; checked again so that no stored event can ever
+      // hold an id its feed position does not give.
+      if (body.job.id !== jobIdFor(stamp.author, stamp.seq)) return { kind: 'none' }
+      const job = records.jobs[body.job.id] ??= emptyJobRecord(body.job.id)
+      job.submission ??= { spec: body.job, stamp, wallTime: verified.event.wallTime }
+      return { kind: 'job', id: body.job.id, meta: true, block: null }
+    }
+    case 'job.edited':
     case 'job.retried':
-      job.retried = latest(job.retried, stamp)
-      job.enabled = writeRegister(job.enabled, true, stamp)
-      return
-    case 'job.deleted':
-      job.deleted = earliest(job.deleted, stamp)
+    case 'job.deleted': {
+      const job = records.jobs[body.jobId] ??= emptyJobRecord(body.jobId)
+      job.steering[key] = steeringFact(body, stamp)
+      return { kind: 'job', id: body.jobId, meta: true, block: null }
+    }
+    default: {
+      const job = records.jobs[body.jobId] ??= emptyJobRecord(body.jobId)
+      applyBlockEvent(job, body, stamp, verified.event.wallTime)
+      return { kind: 'job', id: body.jobId, meta: false, block: body.block }
+    }
   }
 }
 
-/** Applies a block fact; returns whether the job's own fields changed too. */
-function applyBlockEvent (job: JobRecord, body: BlockEventBody, stamp: Stamp, wallTime: number): boolean {
+function steeringFact (body: BodyOf<'job.edited' | 'job.retried' | 'job.deleted'>, stamp: Stamp): SteeringFact {
+  switch (body.type) {
+    case 'job.edited': return { kind: 'edit', stamp, changes: body.changes }
+    case 'job.retried': return { kind: 'retry', stamp }
+    case 'job.deleted': return { kind: 'delete', stamp }
+  }
+}
+
+function applyBlockEvent (job: JobRecord, body: BlockEventBody, stamp: Stamp, wallTime: number): void {
   const block = job.blocks[String(body.block)] ??= emptyBlockRecord()
   const key = stampKey(stamp)
   const fact: BlockFact = { epoch: body.epoch, stamp, wallTime }
   switch (body.type) {
     case 'block.claimed':
       block.claims[key] = fact
-      return false
+      return
     case 'block.started':
       block.starts[key] = fact
-      return false
+      return
     case 'block.finished':
-      block.finishes[key] = { ...fact, wallMs: body.wallMs, frames: body.frames }
-      return false
+      block.finishes[key] = { ...fact, wallMs: body.wallMs, frameMs: body.frameMs }
+      return
     case 'block.failed':
       block.failures[key] = { ...fact, failure: body.failure, message: body.message }
-      if (body.failure === 'retryable') return false
-      // Error Return: a fatal failure disables the job, as a write a later enable can undo.
-      job.enabled = writeRegister(job.enabled, false, stamp)
-      return true
+      return
     case 'block.released':
       block.releases[key] = { ...fact, reason: body.reason }
-      return false
   }
 }
 

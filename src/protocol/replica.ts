@@ -4,15 +4,18 @@
  * the simulator) keep the events themselves and wrap a Replica for the rest, so both
  * decide and apply exactly alike.
  */
-import { decodeEvent, validateBody } from './encoding.js'
-import { EventRejectedError } from './errors.js'
-import type { EventBody, HashedEvent, VerifiedEvent } from './events.js'
+import type { FarmAuthority } from './authority.js'
+import { decodeEvent, encodeEvent, MAX_EVENT_BYTES, validateBody } from './encoding.js'
+import { EventRejectedError, OversizedEventError } from './errors.js'
+import type { DraftBody, EventBody, HashedEvent, VerifiedEvent } from './events.js'
+import { FarmViewCache } from './farm-view.js'
 import { draftNext, headOf, judgeHeld, place, type FeedHead } from './feed.js'
+import { jobIdFor } from './job-id.js'
 import { applyEvent, emptyRecords, type FarmRecords, type Touched } from './records.js'
 import { hashEvent, signEvent, verifySignature, vouchedByChain, type Signer } from './signing.js'
 import { stateHash } from './state-hash.js'
 import type { VersionVector } from './version-vector.js'
-import { deriveView, type FarmView } from './view.js'
+import type { FarmView } from './view.js'
 
 /** Where an admitted remote event stands. */
 export type Admission =
@@ -29,6 +32,12 @@ export interface ReplicaSnapshot {
   readonly records: FarmRecords
 }
 
+export interface ReplicaOptions {
+  readonly snapshot?: ReplicaSnapshot
+  /** Who founded the farm (from the swarm key file): the first wrangler. */
+  readonly authority?: FarmAuthority
+}
+
 /** Looks up the link hash of an event the store holds, for telling a replay from a fork. */
 export type HeldLinkLookup = (author: string, seq: number) => Promise<Uint8Array>
 
@@ -43,14 +52,17 @@ function rejected (error: unknown): BatchAdmission {
 export class Replica {
   private readonly heads: Map<string, FeedHead>
   readonly records: FarmRecords
-  private highestLamport: number
-  private cachedView: FarmView | null = null
+  private highestLamport = 0
+  private readonly views: FarmViewCache
   private cachedHash: string | null = null
+  readonly authority: FarmAuthority
 
-  constructor (snapshot?: ReplicaSnapshot) {
-    this.heads = new Map(snapshot?.heads ?? [])
-    this.records = snapshot?.records ?? emptyRecords()
-    this.highestLamport = Math.max(0, ...[...this.heads.values()].map((head) => head.lamport))
+  constructor (options: ReplicaOptions = {}) {
+    this.heads = new Map(options.snapshot?.heads ?? [])
+    this.records = options.snapshot?.records ?? emptyRecords()
+    this.authority = options.authority ?? { founder: null }
+    for (const head of this.heads.values()) this.highestLamport = Math.max(this.highestLamport, head.lamport)
+    this.views = new FarmViewCache(this.records, this.authority)
   }
 
   head (author: string): FeedHead | undefined {
@@ -61,9 +73,9 @@ export class Replica {
     return Object.fromEntries([...this.heads].map(([author, head]) => [author, head.seq]))
   }
 
-  /** Decodes, authenticates and places one untrusted event; throws the typed refusal. */
-  async admit (bytes: Uint8Array, heldLink: HeldLinkLookup): Promise<Admission> {
-    const [admission] = await this.admitBatch([bytes], heldLink)
+  /** Decodes, authenticates and places one untrusted event; throws the typed refusal. `nowMs`: this peer's wall clock. */
+  async admit (bytes: Uint8Array, heldLink: HeldLinkLookup, nowMs: number): Promise<Admission> {
+    const [admission] = await this.admitBatch([bytes], heldLink, nowMs)
     if (admission === undefined) throw new Error('admitBatch returned no outcome')
     if (admission.kind === 'rejected') throw admission.error
     return admission
@@ -76,8 +88,9 @@ export class Replica {
    * rest (signatures included): one Ed25519 check per run instead of one per event, which
    * is what makes catching up on a long log fast. Should that signature fail, the run's
    * events are checked one by one, so every good event before a bad one still counts.
+   * `nowMs` is this peer's wall clock: events whose clock runs too far ahead of it wait.
    */
-  async admitBatch (list: readonly Uint8Array[], heldLink: HeldLinkLookup): Promise<BatchAdmission[]> {
+  async admitBatch (list: readonly Uint8Array[], heldLink: HeldLinkLookup, nowMs: number): Promise<BatchAdmission[]> {
     const results: BatchAdmission[] = []
     const heads = new Map<string, FeedHead>()
     const runs = new Map<string, Run>()
@@ -86,7 +99,7 @@ export class Replica {
       try {
         const hashed = hashEvent(decodeEvent(bytes))
         const { author, seq } = hashed.event
-        const placement = place(heads.get(author) ?? this.heads.get(author), hashed)
+        const placement = place(heads.get(author) ?? this.heads.get(author), hashed, nowMs)
         if (placement.kind === 'gap') {
           results.push({ kind: 'gap', author, have: placement.have, got: seq })
         } else if (placement.kind === 'held') {
@@ -107,11 +120,22 @@ export class Replica {
     return results
   }
 
-  /** Signs the writer's next event with this replica's clocks; commit it to keep it. */
-  draft (signer: Signer, wallTime: number, body: EventBody): VerifiedEvent {
-    const valid = validateBody(body)
-    const unsigned = draftNext(signer.author, this.heads.get(signer.author), this.highestLamport, wallTime, valid)
-    return signEvent(unsigned, signer)
+  /**
+   * Signs the writer's next event with this replica's clocks; commit it to keep it. A
+   * submission gets its job id here, from the event's place in the feed. The event is
+   * held to every rule peers apply to it (its size, its clock) before anything is
+   * written: a node never writes an event its peers would refuse.
+   */
+  draft (signer: Signer, wallTime: number, body: DraftBody): VerifiedEvent {
+    const head = this.heads.get(signer.author)
+    const seq = (head?.seq ?? 0) + 1
+    const full: EventBody = body.type === 'job.submitted' ? { type: body.type, job: { ...body.job, id: jobIdFor(signer.author, seq) } } : body
+    const unsigned = draftNext(signer.author, head, this.highestLamport, wallTime, validateBody(full))
+    const signed = signEvent(unsigned, signer)
+    const bytes = encodeEvent(signed.event)
+    if (bytes.length > MAX_EVENT_BYTES) throw new OversizedEventError(bytes.length, MAX_EVENT_BYTES)
+    place(head, signed, wallTime)
+    return signed
   }
 
   /** Applies an admitted (or drafted) event: advances its feed and reduces it into the records. */
@@ -119,13 +143,14 @@ export class Replica {
     const { author, lamport } = verified.event
     this.heads.set(author, headOf(verified))
     this.highestLamport = Math.max(this.highestLamport, lamport)
-    this.cachedView = null
     this.cachedHash = null
-    return applyEvent(this.records, verified)
+    const touched = applyEvent(this.records, verified)
+    this.views.touched(touched)
+    return touched
   }
 
   view (): FarmView {
-    return this.cachedView ??= deriveView(this.records)
+    return this.views.view()
   }
 
   stateHash (): string {

@@ -32,6 +32,7 @@ export type Ineligibility =
   | 'job-halted'
   | 'job-finished'
   | 'class-not-accepted'
+  | 'software-not-accepted'
   | 'failed-here-before'
 
 /** A node as the scheduler sees it: its settings, and what its heartbeats say. */
@@ -63,6 +64,8 @@ export function ineligibility (candidate: Candidate, job: JobView): Ineligibilit
   if (job.halted) return 'job-halted'
   if (job.status === 'DONE' || job.status === 'ERROR') return 'job-finished'
   if (!candidate.node.classifications.includes(job.classification)) return 'class-not-accepted'
+  // What the node said its own config lets it run: `command` only where it was listed.
+  if (!candidate.node.software.includes(job.software)) return 'software-not-accepted'
   if ((job.failuresByNode[candidate.node.id] ?? 0) >= FAILURES_BEFORE_AVOIDING_JOB) return 'failed-here-before'
   return null
 }

@@ -7,9 +7,9 @@
 import { z } from 'zod'
 import { parseClockTime, WEEKDAYS, WINDOW_MODES } from './schedule.js'
 import {
-  CLASSIFICATIONS, FAILURE_KINDS, FRAME_NUMBER_LIMIT, MAX_FRAMES_PER_JOB, MAX_RETRIES_LIMIT,
-  OUTPUT_LINE_MAX_CHARS, OUTPUT_TAIL_LINES, PATH_MAX_CHARS, PRIORITY_MAX, PRIORITY_MIN,
-  SOFTWARE, TEXT_MAX_CHARS, UNLIMITED
+  CLASSIFICATIONS, FAILURE_KINDS, FRAME_MS_MAX, FRAME_NUMBER_LIMIT, MAX_BLOCKS_PER_JOB, MAX_FRAMES_PER_BLOCK,
+  MAX_FRAMES_PER_JOB, MAX_RETRIES_LIMIT, OUTPUT_LINE_MAX_CHARS, OUTPUT_TAIL_LINES, PATH_MAX_CHARS, PRIORITY_MAX,
+  PRIORITY_MIN, ROLES, SOFTWARE, TEXT_MAX_CHARS, UNLIMITED
 } from './vocabulary.js'
 
 const text = (what: string, max = TEXT_MAX_CHARS): z.ZodString =>
@@ -40,8 +40,10 @@ export const softwareSchema = oneOf('software', SOFTWARE)
 export const prioritySchema = wholeNumber('priority', PRIORITY_MIN, PRIORITY_MAX)
 export const maxRetriesSchema = wholeNumber('max retries', 0, MAX_RETRIES_LIMIT)
 const frameSchema = wholeNumber('frame', -FRAME_NUMBER_LIMIT, FRAME_NUMBER_LIMIT)
-const blockIndexSchema = wholeNumber('block', 0, MAX_FRAMES_PER_JOB)
-const epochSchema = wholeNumber('epoch', 1, Number.MAX_SAFE_INTEGER)
+const blockIndexSchema = wholeNumber('block', 0, MAX_BLOCKS_PER_JOB - 1)
+/** Epochs grow by one per claim of a block (see view.ts), so this bound is never near in practice. */
+const epochSchema = wholeNumber('epoch', 1, 1_000_000_000)
+const frameMsSchema = wholeNumber('frame time', 0, FRAME_MS_MAX)
 const durationMsSchema = wholeNumber('duration', 0, Number.MAX_SAFE_INTEGER)
 const outputTailSchema = z.array(z.string().max(OUTPUT_LINE_MAX_CHARS, { error: `an output line is longer than ${OUTPUT_LINE_MAX_CHARS} characters` }))
   .max(OUTPUT_TAIL_LINES, { error: `output tail has more than ${OUTPUT_TAIL_LINES} lines` })
@@ -58,9 +60,7 @@ export const scheduleWindowSchema = z.strictObject({
 
 export const scheduleSchema = z.array(scheduleWindowSchema).max(64, { error: 'a schedule has at most 64 windows' })
 
-/** A job as submitted: every column of the seed's constellationJobTable that is not derived. */
-export const jobSpecSchema = z.strictObject({
-  id: uuidSchema,
+const jobFieldsShape = {
   name: text('name', 200),
   project: text('project'),
   user: text('user'),
@@ -69,7 +69,7 @@ export const jobSpecSchema = z.strictObject({
   targetPath: text('target path', PATH_MAX_CHARS),
   frameStart: frameSchema,
   frameEnd: frameSchema,
-  blockSize: wholeNumber('block size', 1, MAX_FRAMES_PER_JOB),
+  blockSize: wholeNumber('block size', 1, MAX_FRAMES_PER_BLOCK),
   layer: text('layer').nullable(),
   camera: text('camera').nullable(),
   imageName: text('image name', 200).nullable(),
@@ -79,11 +79,22 @@ export const jobSpecSchema = z.strictObject({
   classification: classificationSchema,
   maxRetries: maxRetriesSchema,
   enabled: z.boolean()
-}).superRefine((job, context) => {
+}
+
+type JobFieldsShape = z.infer<z.ZodObject<typeof jobFieldsShape>>
+
+/** The rules across fields: a sane frame range and block count, and a template exactly for `command`. */
+function checkJobRules (job: JobFieldsShape, context: z.RefinementCtx): void {
   if (job.frameEnd < job.frameStart) {
     context.addIssue({ code: 'custom', path: ['frameEnd'], message: `frame end ${job.frameEnd} is before frame start ${job.frameStart}` })
   } else if (job.frameEnd - job.frameStart + 1 > MAX_FRAMES_PER_JOB) {
     context.addIssue({ code: 'custom', path: ['frameEnd'], message: `the range spans more than ${MAX_FRAMES_PER_JOB} frames` })
+  } else {
+    const blocks = Math.ceil((job.frameEnd - job.frameStart + 1) / job.blockSize)
+    if (blocks > MAX_BLOCKS_PER_JOB) {
+      const smallest = Math.ceil((job.frameEnd - job.frameStart + 1) / MAX_BLOCKS_PER_JOB)
+      context.addIssue({ code: 'custom', path: ['blockSize'], message: `block size ${job.blockSize} splits the job into ${blocks} blocks; at most ${MAX_BLOCKS_PER_JOB} are allowed, so use a block size of at least ${smallest}` })
+    }
   }
   if ((job.software === 'command') !== (job.commandTemplate !== null)) {
     context.addIssue({
@@ -92,7 +103,17 @@ export const jobSpecSchema = z.strictObject({
       message: job.software === 'command' ? 'software "command" needs a command template' : `a command template is only for software "command", not ${job.software}`
     })
   }
-})
+}
+
+/** A job as a person or a script submits it: every column of the seed's constellationJobTable that is not derived. */
+export const jobFieldsSchema = z.strictObject(jobFieldsShape).superRefine(checkJobRules)
+
+/**
+ * A job as its submit event carries it: the fields plus its id, which is not chosen but
+ * derived from the submit event's place in its author's feed (see job-id.ts), so no later
+ * event, from anyone, can submit the same id again.
+ */
+export const jobSpecSchema = z.strictObject({ id: uuidSchema, ...jobFieldsShape }).superRefine(checkJobRules)
 
 const atLeastOneChange = (changes: Record<string, unknown>): boolean => Object.keys(changes).length > 0
 
@@ -114,15 +135,16 @@ export const nodeSettingsFields = {
   workThreadLimit: limit('work-hour thread limit').exactOptional(),
   classifications: z.array(classificationSchema).max(CLASSIFICATIONS.length)
     .refine((classes) => new Set(classes).size === classes.length, { error: 'a classification is listed twice' }).exactOptional(),
-  schedule: scheduleSchema.exactOptional()
+  schedule: scheduleSchema.exactOptional(),
+  /** What the node's own config lets it run; only the node itself may state it. */
+  software: z.array(softwareSchema).max(SOFTWARE.length)
+    .refine((list) => new Set(list).size === list.length, { error: 'a software is listed twice' }).exactOptional()
 }
 
 export const nodeChangesSchema = z.strictObject(nodeSettingsFields)
   .refine(atLeastOneChange, { error: 'a settings change must change at least one field' })
 
 const blockFields = { jobId: uuidSchema, block: blockIndexSchema, epoch: epochSchema }
-
-export const frameTimeSchema = z.strictObject({ frame: frameSchema, ms: durationMsSchema })
 
 export const eventBodySchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('job.submitted'), job: jobSpecSchema }),
@@ -135,7 +157,8 @@ export const eventBodySchema = z.discriminatedUnion('type', [
     type: z.literal('block.finished'),
     ...blockFields,
     wallMs: durationMsSchema,
-    frames: z.array(frameTimeSchema).min(1, { error: 'a finished block has at least one frame' }).max(MAX_FRAMES_PER_JOB)
+    /** Each frame's render time, in the block's frame order: one per frame of the block. */
+    frameMs: z.array(frameMsSchema).min(1, { error: 'a finished block has at least one frame' }).max(MAX_FRAMES_PER_BLOCK)
   }),
   z.strictObject({
     type: z.literal('block.failed'),
@@ -146,6 +169,8 @@ export const eventBodySchema = z.discriminatedUnion('type', [
   }),
   z.strictObject({ type: z.literal('block.released'), ...blockFields, reason: text('reason') }),
   z.strictObject({ type: z.literal('node.settings'), node: peerIdSchema, changes: nodeChangesSchema }),
+  /** Grants or revokes a role; counts only from the farm's founder or a wrangler (roles.ts). */
+  z.strictObject({ type: z.literal('role.changed'), peer: peerIdSchema, role: oneOf('role', ROLES), granted: z.boolean() }),
   z.strictObject({
     type: z.literal('log.recorded'),
     clientName: text('client name', 200),

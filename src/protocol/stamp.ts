@@ -1,6 +1,6 @@
 /**
  * Stamps order facts from different authors the same way on every peer: by Lamport
- * clock, then author, then seq. Last-writer-wins registers keep the greatest stamp.
+ * clock, then author, then seq: the latest counting fact wins (view.ts).
  */
 import type { VerifiedEvent } from './events.js'
 
@@ -23,26 +23,4 @@ export function compareStamps (a: Stamp, b: Stamp): number {
 /** A stable key for one fact: authors never reuse a seq. */
 export function stampKey (stamp: Stamp): string {
   return `${stamp.author}#${stamp.seq}`
-}
-
-/** A last-writer-wins register: a value and the stamp of the write that set it. */
-export interface Register<T> {
-  readonly value: T
-  readonly stamp: Stamp
-}
-
-/** The register after a write: whichever of the two carries the later stamp. */
-export function writeRegister<T> (current: Register<T> | null, value: T, stamp: Stamp): Register<T> {
-  if (current !== null && compareStamps(current.stamp, stamp) >= 0) return current
-  return { value, stamp }
-}
-
-/** The earlier of two optional stamps (first submission, first deletion). */
-export function earliest (current: Stamp | null, stamp: Stamp): Stamp {
-  return current === null || compareStamps(stamp, current) < 0 ? stamp : current
-}
-
-/** The later of two optional stamps (latest retry). */
-export function latest (current: Stamp | null, stamp: Stamp): Stamp {
-  return current === null || compareStamps(stamp, current) > 0 ? stamp : current
 }

@@ -1,17 +1,25 @@
 /**
  * The farm as people see it, derived from the records: the seed's job and client tables
- * with their statuses, block by block, and the render times (Average Render Time).
- * Pure and deterministic: equal records give an equal view.
+ * with their statuses, block by block, and the render times (Average Render Time). Only
+ * facts whose author was allowed to state them count (authority.ts): a job's steering
+ * from its submitter or a wrangler, a node's settings from itself or a wrangler, a
+ * block's facts from the holder of the lease at their epoch.
+ *
+ * This module derives one block, one job or one node at a time; farm-view.ts assembles
+ * the whole view incrementally from them. Pure and deterministic: equal records give an
+ * equal view.
  */
-import type { JobSpec } from './events.js'
-import { blockCount, blockFrames, frameCount } from './frames.js'
-import type { BlockRecord, FailureFact, FarmRecords, FinishFact, JobRecord, NodeRecord } from './records.js'
+import type { Roles } from './authority.js'
+import type { JobChanges, JobSpec, NodeChanges } from './events.js'
+import { blockFrames, frameCount } from './frames.js'
+import type { JobTotals } from './job-totals.js'
+import type { BlockFact, BlockRecord, FailureFact, FinishFact, JobRecord, NodeRecord } from './records.js'
 import { blockKey, rankPeers } from './rendezvous.js'
 import type { Schedule } from './schedule.js'
-import { compareStamps, type Register, type Stamp } from './stamp.js'
+import { compareStamps, type Stamp } from './stamp.js'
 import {
-  CLASSIFICATIONS, UNLIMITED,
-  type BlockStatus, type Classification, type ClientStatus, type FailureKind, type JobStatus
+  CLASSIFICATIONS, SOFTWARE, UNLIMITED,
+  type BlockStatus, type Classification, type ClientStatus, type FailureKind, type JobStatus, type Software
 } from './vocabulary.js'
 
 /** Who holds a block, under which lease epoch. */
@@ -32,10 +40,12 @@ export interface BlockView {
   readonly frameStart: number
   readonly frameEnd: number
   readonly status: BlockStatus
-  /** The highest epoch claimed so far (0: never claimed); the next claim uses epoch + 1. */
+  /** The highest epoch validly claimed so far (0: never claimed); the next claim uses epoch + 1. */
   readonly epoch: number
   /** The live lease while CLAIMED or RENDERING. */
   readonly lease: Lease | null
+  /** Who holds (or last held) the lease at `epoch`: the only peer whose facts at that epoch count. */
+  readonly holder: string | null
   /** Failures that count against the retry limit (since the last retry). */
   readonly attempts: number
   readonly lastFailure: LastFailure | null
@@ -79,6 +89,8 @@ export interface NodeView {
   readonly workThreadLimit: number
   readonly classifications: readonly Classification[]
   readonly schedule: Schedule
+  /** What the node's own config lets it run (it alone says so). */
+  readonly software: readonly Software[]
   /** Leases it holds now. */
   readonly holding: readonly ({ readonly jobId: string, readonly block: number } & Lease)[]
   /** Whether its latest block outcome was a failure. */
@@ -91,11 +103,13 @@ export interface FarmView {
   readonly jobs: readonly JobView[]
   /** Nodes by name, then id. */
   readonly nodes: readonly NodeView[]
+  /** The farm's founder, and every wrangler now (the founder first). */
+  readonly founder: string | null
+  readonly wranglers: readonly string[]
 }
 
-function valueOr<T> (register: Register<T> | null, fallback: T): T {
-  return register === null ? fallback : register.value
-}
+/** Until a node says what it accepts: everything but `command`, which runs any program. */
+export const DEFAULT_ACCEPTED_SOFTWARE: readonly Software[] = SOFTWARE.filter((software) => software !== 'command')
 
 function factsOf<T> (facts: Record<string, T>): T[] {
   return Object.values(facts)
@@ -105,104 +119,207 @@ function byStamp<T extends { readonly stamp: Stamp }> (a: T, b: T): number {
   return compareStamps(a.stamp, b.stamp)
 }
 
-/** Among claims at the top epoch, the fixed rule: the highest rendezvous rank wins. */
-function leaseOf (jobId: string, index: number, block: BlockRecord): Lease | null {
-  const claims = factsOf(block.claims)
-  if (claims.length === 0) return null
-  const epoch = Math.max(...claims.map((claim) => claim.epoch))
-  const claimants = claims.filter((claim) => claim.epoch === epoch).map((claim) => claim.stamp.author)
-  // One claimant (by far the usual case) needs no ranking, which would hash it.
-  const [holder] = claimants.length === 1 ? claimants : rankPeers(blockKey(jobId, index, epoch), claimants)
-  return holder === undefined ? null : { holder, epoch }
+/** A value with the stamp of the fact that set it: the latest counting fact wins. */
+interface Latest<T> {
+  readonly value: T
+  readonly stamp: Stamp
 }
 
-function endedBy (lease: Lease, block: BlockRecord): boolean {
-  const ends = [...factsOf(block.releases), ...factsOf(block.failures)]
-  return ends.some((fact) => fact.epoch === lease.epoch && fact.stamp.author === lease.holder)
+function later<T> (current: Latest<T> | null, value: T, stamp: Stamp): Latest<T> {
+  return current !== null && compareStamps(current.stamp, stamp) >= 0 ? current : { value, stamp }
 }
 
-function countingFailures (job: JobRecord, block: BlockRecord): FailureFact[] {
-  const retried = job.retried
-  return factsOf(block.failures)
-    .filter((failure) => retried === null || compareStamps(failure.stamp, retried) > 0)
-    .sort(byStamp)
+/** A job's steering, as its submitter and wranglers left it. */
+export interface Steering {
+  readonly fields: { readonly [K in keyof JobChanges]-?: Latest<NonNullable<JobChanges[K]>> | null }
+  readonly retried: Stamp | null
+  readonly deleted: boolean
 }
 
-function deriveBlock (job: JobRecord, spec: JobSpec, maxRetries: number, index: number): BlockView {
+/** Counts the acts on a job by its submitter and by wranglers; ignores everyone else's. */
+export function steeringOf (job: JobRecord, roles: Roles): Steering {
+  const submitter = job.submission?.stamp.author
+  const fields: { -readonly [K in keyof JobChanges]-?: Latest<NonNullable<JobChanges[K]>> | null } = {
+    priority: null, classification: null, maxRetries: null, enabled: null, halted: null
+  }
+  let retried: Stamp | null = null
+  let deleted = false
+  for (const fact of factsOf(job.steering)) {
+    const { stamp } = fact
+    if (stamp.author !== submitter && !roles.isWranglerAt(stamp.author, stamp)) continue
+    if (fact.kind === 'delete') deleted = true
+    if (fact.kind === 'retry') {
+      if (retried === null || compareStamps(stamp, retried) > 0) retried = stamp
+      fields.enabled = later(fields.enabled, true, stamp)
+    }
+    if (fact.kind !== 'edit') continue
+    const { changes } = fact
+    if (changes.priority !== undefined) fields.priority = later(fields.priority, changes.priority, stamp)
+    if (changes.classification !== undefined) fields.classification = later(fields.classification, changes.classification, stamp)
+    if (changes.maxRetries !== undefined) fields.maxRetries = later(fields.maxRetries, changes.maxRetries, stamp)
+    if (changes.enabled !== undefined) fields.enabled = later(fields.enabled, changes.enabled, stamp)
+    if (changes.halted !== undefined) fields.halted = later(fields.halted, changes.halted, stamp)
+  }
+  return { fields, retried, deleted }
+}
+
+/**
+ * The block's lease holders, epoch by epoch. Epoch e counts only once epoch e - 1 does
+ * (a claim is at most one past the current epoch), so a claim at a far epoch can neither
+ * take a lease nor make takeover impossible. Among the claims of one epoch, the fixed
+ * rule picks the holder: the highest rendezvous rank wins.
+ */
+function holdersOf (jobId: string, index: number, block: BlockRecord): string[] {
+  const byEpoch = new Map<number, string[]>()
+  for (const claim of factsOf(block.claims)) {
+    const claimants = byEpoch.get(claim.epoch)
+    if (claimants === undefined) byEpoch.set(claim.epoch, [claim.stamp.author])
+    else claimants.push(claim.stamp.author)
+  }
+  const holders: string[] = []
+  for (let epoch = 1; ; epoch++) {
+    const claimants = byEpoch.get(epoch)
+    if (claimants === undefined) return holders
+    // One claimant (by far the usual case) needs no ranking, which would hash it.
+    const [holder] = claimants.length === 1 ? claimants : rankPeers(blockKey(jobId, index, epoch), claimants)
+    if (holder !== undefined) holders.push(holder)
+  }
+}
+
+/** A block's facts that count: those its lease holder at their epoch stated. */
+interface HeldFacts {
+  readonly starts: BlockFact[]
+  readonly finishes: FinishFact[]
+  readonly failures: FailureFact[]
+  readonly releases: BlockFact[]
+}
+
+function heldFacts (block: BlockRecord, holders: readonly string[], frames: number): HeldFacts {
+  const byHolder = (fact: BlockFact): boolean => holders[fact.epoch - 1] === fact.stamp.author
+  return {
+    starts: factsOf(block.starts).filter(byHolder),
+    finishes: factsOf(block.finishes).filter((finish) => byHolder(finish) && finish.frameMs.length === frames).sort(byStamp),
+    failures: factsOf(block.failures).filter(byHolder).sort(byStamp),
+    releases: factsOf(block.releases).filter(byHolder)
+  }
+}
+
+/** One block's view, and what it tells about its job and the nodes that worked on it. */
+export interface DerivedBlock {
+  readonly view: BlockView
+  /** Its counting failures, oldest first. */
+  readonly failures: readonly FailureFact[]
+  /** Its latest fatal failure from its holder, retried or not: Error Return disables the job. */
+  readonly latestFatal: FailureFact | null
+  readonly finish: FinishFact | null
+  /** Every node that claimed it (they appear in the client table). */
+  readonly claimants: readonly string[]
+  /** Its holders' outcomes: finished or failed. */
+  readonly outcomes: readonly { readonly stamp: Stamp, readonly failed: boolean }[]
+}
+
+const NO_FRAMES: BlockView['frameTimes'] = []
+
+export function deriveBlock (job: JobRecord, spec: JobSpec, maxRetries: number, retried: Stamp | null, index: number): DerivedBlock {
   const frames = blockFrames(spec, index) ?? { start: spec.frameStart, end: spec.frameStart }
   const block = job.blocks[String(index)]
   const base = { index, frameStart: frames.start, frameEnd: frames.end }
   if (block === undefined) {
-    return { ...base, status: 'QUEUE', epoch: 0, lease: null, attempts: 0, lastFailure: null, finishedBy: null, wallMs: null, frameTimes: [] }
+    const view: BlockView = { ...base, status: 'QUEUE', epoch: 0, lease: null, holder: null, attempts: 0, lastFailure: null, finishedBy: null, wallMs: null, frameTimes: NO_FRAMES }
+    return { view, failures: [], latestFatal: null, finish: null, claimants: [], outcomes: [] }
   }
-  const failures = countingFailures(job, block)
+  const holders = holdersOf(job.id, index, block)
+  const held = heldFacts(block, holders, frames.end - frames.start + 1)
+  const failures = held.failures.filter((failure) => retried === null || compareStamps(failure.stamp, retried) > 0)
   const last = failures.at(-1)
   const lastFailure = last === undefined
     ? null
     : { node: last.stamp.author, epoch: last.epoch, failure: last.failure, message: last.message }
   const attempts = new Set(failures.map((failure) => failure.epoch)).size
-  const claimed = leaseOf(job.id, index, block)
-  const epoch = claimed?.epoch ?? 0
-  const [finish] = factsOf(block.finishes).sort(byStamp)
-  const common = { ...base, epoch, attempts, lastFailure }
+  const epoch = holders.length
+  const holder = holders.at(-1)
+  const [finish] = held.finishes
+  const derived = {
+    failures,
+    latestFatal: held.failures.filter((failure) => failure.failure === 'fatal').at(-1) ?? null,
+    finish: finish ?? null,
+    claimants: [...new Set(factsOf(block.claims).map((claim) => claim.stamp.author))],
+    outcomes: [
+      ...held.finishes.map((fact) => ({ stamp: fact.stamp, failed: false })),
+      ...held.failures.map((fact) => ({ stamp: fact.stamp, failed: true }))
+    ]
+  }
+  const common = { ...base, epoch, holder: holder ?? null, attempts, lastFailure }
   if (finish !== undefined) {
-    return { ...common, status: 'DONE', lease: null, finishedBy: finish.stamp.author, wallMs: finish.wallMs, frameTimes: finish.frames }
+    const frameTimes = finish.frameMs.map((ms, offset) => ({ frame: frames.start + offset, ms }))
+    return { ...derived, view: { ...common, status: 'DONE', lease: null, finishedBy: finish.stamp.author, wallMs: finish.wallMs, frameTimes } }
   }
   const exhausted = failures.some((failure) => failure.failure === 'fatal') || attempts > maxRetries
-  const idle = { ...common, lease: null, finishedBy: null, wallMs: null, frameTimes: [] }
-  if (exhausted) return { ...idle, status: 'ERROR' }
-  if (claimed === null || endedBy(claimed, block)) return { ...idle, status: 'QUEUE' }
-  const started = factsOf(block.starts).some((fact) => fact.epoch === claimed.epoch && fact.stamp.author === claimed.holder)
-  return { ...idle, status: started ? 'RENDERING' : 'CLAIMED', lease: claimed }
+  const idle = { ...common, lease: null, finishedBy: null, wallMs: null, frameTimes: NO_FRAMES }
+  if (exhausted) return { ...derived, view: { ...idle, status: 'ERROR' } }
+  const ended = [...held.releases, ...held.failures].some((fact) => fact.epoch === epoch)
+  if (holder === undefined || ended) return { ...derived, view: { ...idle, status: 'QUEUE' } }
+  const lease = { holder, epoch }
+  const started = held.starts.some((fact) => fact.epoch === epoch)
+  return { ...derived, view: { ...idle, status: started ? 'RENDERING' : 'CLAIMED', lease } }
 }
 
-function jobStatusOf (blocks: readonly BlockView[], halted: boolean): JobStatus {
-  if (blocks.every((block) => block.status === 'DONE')) return 'DONE'
-  if (blocks.some((block) => block.status === 'ERROR')) return 'ERROR'
-  if (halted) return 'HALT'
-  if (blocks.some((block) => block.lease !== null)) return 'RENDERING'
-  return 'QUEUE'
+/** What one job tells about one node: for the client table. */
+export interface NodeActivity {
+  readonly holding: readonly NodeView['holding'][number][]
+  readonly latest: { readonly stamp: Stamp, readonly failed: boolean } | null
+  readonly totalMs: number
+  readonly frames: number
 }
 
-function renderTimeOf (finishes: readonly Pick<FinishFact, 'wallMs' | 'frames'>[]): RenderTime {
-  const totalMs = finishes.reduce((sum, finish) => sum + finish.wallMs, 0)
-  const frames = finishes.reduce((sum, finish) => sum + finish.frames.length, 0)
+/** A job's view (null while unknown or deleted) and its nodes' activity. */
+export interface DerivedJob {
+  readonly view: JobView | null
+  readonly activity: ReadonlyMap<string, NodeActivity>
+}
+
+function renderTimeOf (totalMs: number, frames: number): RenderTime {
   return { totalMs, frames, averageFrameMs: frames === 0 ? null : totalMs / frames }
 }
 
-function deriveJob (job: JobRecord): JobView | null {
-  if (job.submission === null || job.deleted !== null) return null
+const NO_ACTIVITY: DerivedJob['activity'] = new Map()
+
+/**
+ * Assembles a job from its steering, its blocks' views and their running totals (which
+ * the caller keeps between calls: a block fact changes one block, not the others).
+ */
+export function assembleJob (job: JobRecord, steering: Steering, blocks: readonly BlockView[], totals: JobTotals): DerivedJob {
+  if (job.submission === null || steering.deleted) return { view: null, activity: NO_ACTIVITY }
   const { spec } = job.submission
-  const maxRetries = valueOr(job.maxRetries, spec.maxRetries)
-  const halted = valueOr(job.halted, false)
-  const blocks = Array.from({ length: blockCount(spec) }, (_, index) => deriveBlock(job, spec, maxRetries, index))
-  const finished = blocks.filter((block) => block.wallMs !== null)
-  const fatal = Object.values(job.blocks).flatMap((block) => countingFailures(job, block))
-    .filter((failure) => failure.failure === 'fatal').sort(byStamp).at(-1)
-  const failuresByNode: Record<string, number> = {}
-  for (const block of Object.values(job.blocks)) {
-    for (const failure of countingFailures(job, block)) {
-      failuresByNode[failure.stamp.author] = (failuresByNode[failure.stamp.author] ?? 0) + 1
-    }
+  const activity = new Map<string, NodeActivity>()
+  for (const [node, share] of totals.nodes) {
+    const holding = [...share.holding].map(([block, lease]) => ({ jobId: spec.id, block, ...lease }))
+    activity.set(node, { holding, latest: share.latest(), totalMs: share.totalMs, frames: share.frames })
   }
-  return {
+  const { disabling, counting } = totals.fatal()
+  // Error Return: a fatal failure disables the job, as a write a later enable or retry undoes.
+  const enabled = disabling === null ? steering.fields.enabled : later(steering.fields.enabled, false, disabling.stamp)
+  const halted = steering.fields.halted?.value ?? false
+  const status: JobStatus = totals.done === blocks.length ? 'DONE' : totals.errors > 0 ? 'ERROR' : halted ? 'HALT' : totals.leased > 0 ? 'RENDERING' : 'QUEUE'
+  const view: JobView = {
     ...spec,
     shortId: spec.id.replaceAll('-', '').slice(0, 8),
-    priority: valueOr(job.priority, spec.priority),
-    classification: valueOr(job.classification, spec.classification),
-    maxRetries,
-    enabled: valueOr(job.enabled, spec.enabled),
+    priority: steering.fields.priority?.value ?? spec.priority,
+    classification: steering.fields.classification?.value ?? spec.classification,
+    maxRetries: steering.fields.maxRetries?.value ?? spec.maxRetries,
+    enabled: enabled?.value ?? spec.enabled,
     halted,
-    status: jobStatusOf(blocks, halted),
+    status,
     registeredAt: job.submission.wallTime,
     submittedBy: job.submission.stamp.author,
     blocks,
     framesTotal: frameCount(spec),
-    framesDone: finished.reduce((sum, block) => sum + block.frameEnd - block.frameStart + 1, 0),
-    renderTime: renderTimeOf(finished.map((block) => ({ wallMs: block.wallMs ?? 0, frames: block.frameTimes }))),
-    error: fatal?.message ?? null,
-    failuresByNode
+    framesDone: totals.framesDone,
+    renderTime: renderTimeOf(totals.totalMs, totals.framesTimed),
+    error: counting?.message ?? null,
+    failuresByNode: Object.fromEntries(totals.failuresByNode)
   }
+  return { view, activity }
 }
 
 /** Scheduling order: priority (high first), then registered time, then id. */
@@ -212,67 +329,61 @@ export function compareJobs (a: JobView, b: JobView): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0
 }
 
-interface NodeActivity {
-  holding: NodeView['holding'][number][]
-  outcomes: { stamp: Stamp, failed: boolean }[]
-  finishes: FinishFact[]
-}
+type SettingsValues = { -readonly [K in keyof NodeChanges]-?: Latest<NonNullable<NodeChanges[K]>> | null }
 
-function activityByNode (jobs: readonly JobView[], records: FarmRecords): Map<string, NodeActivity> {
-  const activity = new Map<string, NodeActivity>()
-  const of = (node: string): NodeActivity => {
-    let entry = activity.get(node)
-    if (entry === undefined) activity.set(node, entry = { holding: [], outcomes: [], finishes: [] })
-    return entry
+/** A node's settings as the node itself and wranglers left them; `software` from the node alone. */
+function settingsOf (id: string, record: NodeRecord | undefined, roles: Roles): SettingsValues {
+  const values: SettingsValues = {
+    name: null, blocked: null, memoryLimitMb: null, threadLimit: null, workMemoryLimitMb: null,
+    workThreadLimit: null, classifications: null, schedule: null, software: null
   }
-  for (const job of jobs) {
-    for (const block of job.blocks) {
-      if (block.lease !== null) of(block.lease.holder).holding.push({ jobId: job.id, block: block.index, ...block.lease })
-    }
-    for (const block of Object.values(records.jobs[job.id]?.blocks ?? {})) {
-      // Every node that ever claimed appears in the client table, holding or not.
-      for (const claim of factsOf(block.claims)) of(claim.stamp.author)
-      for (const finish of factsOf(block.finishes)) {
-        of(finish.stamp.author).finishes.push(finish)
-        of(finish.stamp.author).outcomes.push({ stamp: finish.stamp, failed: false })
-      }
-      for (const failure of factsOf(block.failures)) of(failure.stamp.author).outcomes.push({ stamp: failure.stamp, failed: true })
+  for (const { stamp, changes } of factsOf(record?.settings ?? {})) {
+    const own = stamp.author === id
+    if (!own && !roles.isWranglerAt(stamp.author, stamp)) continue
+    for (const [field, value] of Object.entries(changes) as [keyof NodeChanges, NonNullable<NodeChanges[keyof NodeChanges]>][]) {
+      if (field === 'software' && !own) continue
+      const current = values[field] as Latest<unknown> | null
+      ;(values as Record<string, Latest<unknown> | null>)[field] = later(current, value, stamp)
     }
   }
-  return activity
+  return values
 }
 
-function deriveNode (id: string, record: NodeRecord | undefined, activity: NodeActivity | undefined): NodeView {
-  const latest = activity?.outcomes.sort(byStamp).at(-1)
-  const finishes = activity?.finishes ?? []
+/**
+ * One node's row of the client table, from its settings and its activity across jobs;
+ * null for a peer of which nothing counts (say, settings from someone not allowed to set
+ * them), so that nobody can add rows for machines that never took part.
+ */
+export function deriveNode (id: string, record: NodeRecord | undefined, activity: readonly NodeActivity[], roles: Roles): NodeView | null {
+  const settings = settingsOf(id, record, roles)
+  if (activity.length === 0 && Object.values(settings).every((value) => value === null)) return null
+  let latest: NodeActivity['latest'] = null
+  let totalMs = 0
+  let frames = 0
+  const holding: NodeView['holding'][number][] = []
+  for (const entry of activity) {
+    holding.push(...entry.holding)
+    totalMs += entry.totalMs
+    frames += entry.frames
+    if (entry.latest !== null && (latest === null || compareStamps(entry.latest.stamp, latest.stamp) > 0)) latest = entry.latest
+  }
+  // Jobs come in whatever order their records were made: put the leases in one order for all.
+  holding.sort((a, b) => (a.jobId === b.jobId ? a.block - b.block : a.jobId < b.jobId ? -1 : 1))
   return {
     id,
-    name: valueOr(record?.name ?? null, id.slice(-8)),
-    blocked: valueOr(record?.blocked ?? null, false),
-    memoryLimitMb: valueOr(record?.memoryLimitMb ?? null, UNLIMITED),
-    threadLimit: valueOr(record?.threadLimit ?? null, UNLIMITED),
-    workMemoryLimitMb: valueOr(record?.workMemoryLimitMb ?? null, UNLIMITED),
-    workThreadLimit: valueOr(record?.workThreadLimit ?? null, UNLIMITED),
-    classifications: valueOr<readonly Classification[]>(record?.classifications ?? null, CLASSIFICATIONS),
-    schedule: valueOr(record?.schedule ?? null, []),
-    holding: activity?.holding ?? [],
+    name: settings.name?.value ?? id.slice(-8),
+    blocked: settings.blocked?.value ?? false,
+    memoryLimitMb: settings.memoryLimitMb?.value ?? UNLIMITED,
+    threadLimit: settings.threadLimit?.value ?? UNLIMITED,
+    workMemoryLimitMb: settings.workMemoryLimitMb?.value ?? UNLIMITED,
+    workThreadLimit: settings.workThreadLimit?.value ?? UNLIMITED,
+    classifications: settings.classifications === null ? CLASSIFICATIONS : [...settings.classifications.value].sort(),
+    schedule: settings.schedule?.value ?? [],
+    software: settings.software?.value ?? DEFAULT_ACCEPTED_SOFTWARE,
+    holding,
     lastOutcomeFailed: latest?.failed ?? false,
-    renderTime: renderTimeOf(finishes)
+    renderTime: renderTimeOf(totalMs, frames)
   }
-}
-
-/** The whole farm view. */
-export function deriveView (records: FarmRecords): FarmView {
-  const jobs = Object.values(records.jobs)
-    .map(deriveJob)
-    .filter((job): job is JobView => job !== null)
-    .sort(compareJobs)
-  const activity = activityByNode(jobs, records)
-  const nodeIds = new Set([...Object.keys(records.nodes), ...activity.keys()])
-  const nodes = [...nodeIds]
-    .map((id) => deriveNode(id, records.nodes[id], activity.get(id)))
-    .sort((a, b) => (a.name === b.name ? (a.id < b.id ? -1 : 1) : a.name < b.name ? -1 : 1))
-  return { jobs, nodes }
 }
 
 /** The seed's clientStatus, joining the log's view with liveness (which the log does not hold). */

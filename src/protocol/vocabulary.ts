@@ -42,14 +42,34 @@ export type Classification = (typeof CLASSIFICATIONS)[number]
 export const FAILURE_KINDS = ['fatal', 'retryable'] as const
 export type FailureKind = (typeof FAILURE_KINDS)[number]
 
+/**
+ * Roles granted by signed events. Without one, a peer is an artist: it may submit jobs
+ * and steer its own; a wrangler may steer every job and every node.
+ */
+export const ROLES = ['wrangler'] as const
+export type Role = (typeof ROLES)[number]
+
 export const PRIORITY_MIN = 0
 export const PRIORITY_MAX = 99
 export const DEFAULT_PRIORITY = 50
 export const DEFAULT_BLOCK_SIZE = 1
 export const DEFAULT_MAX_RETRIES = 3
 export const MAX_RETRIES_LIMIT = 100
-/** A job may span at most this many frames; beyond it a typo (1-1000000) is likelier than intent. */
+/** A job may span at most this many frames; beyond it a typo (1-10000000) is likelier than intent. */
 export const MAX_FRAMES_PER_JOB = 1_000_000
+/**
+ * A job may split into at most this many blocks. Every peer holds a record per block and
+ * a job's view is updated block by block, so this bounds what one job can cost the farm;
+ * 1-1,000,000 at block size 1 is refused, at block size 20 it is fine.
+ */
+export const MAX_BLOCKS_PER_JOB = 50_000
+/**
+ * A block may hold at most this many frames, so that the event finishing it (a duration
+ * per frame, each below FRAME_MS_MAX) always fits in the event size limit.
+ */
+export const MAX_FRAMES_PER_BLOCK = 10_000
+/** A frame's render time is at most this (49 days): five bytes of CBOR each. */
+export const FRAME_MS_MAX = 0xffff_ffff
 /** Frames may be negative (pre-roll), within this bound. */
 export const FRAME_NUMBER_LIMIT = 10_000_000
 /** -1 means unlimited, as in the seed's client table. */

@@ -45,6 +45,11 @@ export interface RenderTask {
   readonly writeNode?: string
   /** For software `command`: a command line with placeholders, see adapters/command.ts. */
   readonly commandTemplate?: string
+  /**
+   * Blender only: let the scene run the Python it carries (drivers, registered text
+   * blocks), which can do anything the node's user can. Off when absent.
+   */
+  readonly blenderScripts?: boolean
   readonly limits: RenderLimits
   readonly executables?: ExecutableOverrides
 }

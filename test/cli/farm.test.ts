@@ -2,11 +2,10 @@
  * The scriptable CLI against a farm of real processes in the test's network namespace:
  * one render node stand-in (test/fixtures/cli/render-node.ts) and `cr` commands, each a
  * short-lived controller with its own data directory. What one controller writes another
- * reads, which shows a write returns only once a peer of the farm has stored it.
+ * reads, which shows a write returns only once a peer of the farm has stored it; and a
+ * change that is not the caller's to make (roles) is refused before anything is written.
  */
 import { randomUUID } from 'node:crypto'
-import { writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import anyTest, { type TestFn } from 'ava'
 import { loadIdentity } from '../../src/node/identity.js'
 import { EventStore, storeDirOf } from '../../src/node/store/event-store.js'
@@ -14,24 +13,14 @@ import type { EventBody } from '../../src/protocol/events.js'
 import { signerFromKey } from '../../src/protocol/signing.js'
 import { eventCount } from '../../src/protocol/version-vector.js'
 import type { JobView, NodeView } from '../../src/protocol/view.js'
-import { MeshTestbed, stateOf } from '../helpers/mesh-testbed.js'
-import type { PeerProcess } from '../helpers/peer-process.js'
+import { FOUNDING_CONTROLLER, stateOf } from '../helpers/mesh-testbed.js'
 import { waitUntil } from '../helpers/peer-process.js'
-import { controllerDir, crAt, spawnCr, startRenderNode } from '../fixtures/cli/cr.js'
-
-interface Farm {
-  readonly bed: MeshTestbed
-  readonly node: PeerProcess
-  readonly scene: string
-}
+import { controllerDir, crAt, spawnCr, startCliFarm, type CliFarm as Farm } from '../fixtures/cli/cr.js'
 
 const test = anyTest as TestFn<Farm>
 
 test.before(async (t) => {
-  const bed = await MeshTestbed.create()
-  const scene = join(bed.dir, 'shot010.blend')
-  await writeFile(scene, 'a scene')
-  t.context = { bed, scene, node: await startRenderNode(bed, 'render-01') }
+  t.context = await startCliFarm('shot010.blend')
 })
 
 test.after.always(async (t) => {
@@ -205,4 +194,36 @@ test.serial('cr logs --follow prints a new row as it arrives and exits 0 on Ctrl
   const result = await follower
   t.is(result.exitCode, 0, result.stderr)
   t.regex(out, /render-01 +[0-9a-f]{8} +licence checked out/)
+})
+
+test.serial('an artist steers its own jobs only; the founder makes a wrangler, who steers every job', async (t) => {
+  const farm = t.context
+  const job = await submit(farm, 'artist-a')
+  const before = eventCount((await stateOf(farm.node)).vv)
+  const refused = await crAt(farm.bed, 'artist-b', ['job', 'priority', job, '90'])
+  t.is(refused.exitCode, 5)
+  t.regex(refused.stderr, /not allowed: a job may be steered only by the peer that submitted it or a wrangler/)
+  t.is(eventCount((await stateOf(farm.node)).vv), before, 'nothing was written')
+
+  const own = await crAt(farm.bed, 'artist-a', ['job', 'priority', job, '60'])
+  t.is(own.exitCode, 0, own.stderr)
+  t.is((await show(farm, 'watcher', job)).priority, 60)
+
+  const notYet = await crAt(farm.bed, 'artist-b', ['wrangler', 'add', 'render-01'])
+  t.is(notYet.exitCode, 5, 'only the founder or a wrangler grants the role')
+  const artistB = (await crAt(farm.bed, 'artist-b', ['whoami'])).stdout.trim()
+  const granted = await crAt(farm.bed, FOUNDING_CONTROLLER, ['wrangler', 'add', artistB])
+  t.is(granted.exitCode, 0, granted.stderr)
+  const list = JSON.parse((await crAt(farm.bed, 'watcher', ['wrangler', 'list', '--json'])).stdout) as { peer: string, founder: boolean }[]
+  t.deepEqual(list.map((row) => row.founder), [true, false])
+  t.is(list[1]?.peer, artistB)
+
+  const steered = await crAt(farm.bed, 'artist-b', ['job', 'priority', job, '90'])
+  t.is(steered.exitCode, 0, steered.stderr)
+  t.is((await show(farm, 'watcher', job)).priority, 90)
+
+  const revoked = await crAt(farm.bed, FOUNDING_CONTROLLER, ['wrangler', 'remove', artistB])
+  t.is(revoked.exitCode, 0, revoked.stderr)
+  t.is((await crAt(farm.bed, 'artist-b', ['job', 'priority', job, '10'])).exitCode, 5)
+  t.is((await show(farm, 'watcher', job)).priority, 90, 'what the wrangler did stands')
 })

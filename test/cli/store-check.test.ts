@@ -19,9 +19,9 @@ async function nodeDir (t: { teardown: (fn: () => Promise<void>) => void }): Pro
   const dir = await mkdtemp(path.join(tmpdir(), 'cr-cli-'))
   t.teardown(async () => rm(dir, { recursive: true, force: true }))
   const store = await EventStore.open(storeDirOf(dir), signerFromKey(await loadOrCreateIdentity(dir)))
-  const job = jobSpec()
-  await store.append({ type: 'job.submitted', job }, 1)
-  await store.append({ type: 'block.claimed', jobId: job.id, block: 0, epoch: 1 }, 2)
+  const { event: submitted } = await store.append({ type: 'job.submitted', job: jobSpec() }, 1)
+  if (submitted.event.body.type !== 'job.submitted') throw new Error('a submission wrote another kind of event')
+  await store.append({ type: 'block.claimed', jobId: submitted.event.body.job.id, block: 0, epoch: 1 }, 2)
   await store.close()
   return dir
 }

@@ -3,7 +3,6 @@
  * mDNS, share a job with nobody in charge, render it with a real renderer (the built-in
  * procedural one, a child process writing PNGs), and take over from a node that dies.
  */
-import { randomUUID } from 'node:crypto'
 import { readdir } from 'node:fs/promises'
 import path from 'node:path'
 import test from 'ava'
@@ -19,8 +18,7 @@ test.serial('three nodes render a 24-frame job in blocks of 4: every frame lands
   await writeProceduralScene(scene, { width: 32, height: 18, frameDelayMs: 50 })
   await Promise.all(['render01', 'render02', 'render03'].map(async (name) => farm.startNode(name)))
   const target = path.join(farm.dir, 'frames')
-  const job = jobSpec({ id: randomUUID(), name: 'demo', software: 'procedural', scenePath: scene, targetPath: target, frameStart: 1, frameEnd: 24, blockSize: 4, imageName: 'demo', imageFormat: 'png' })
-  await farm.submit(job)
+  const job = await farm.submit(jobSpec({ name: 'demo', software: 'procedural', scenePath: scene, targetPath: target, frameStart: 1, frameEnd: 24, blockSize: 4, imageName: 'demo', imageFormat: 'png' }))
   const done = await farm.until((view) => view.jobs.find((candidate) => candidate.id === job.id && candidate.status === 'DONE'), 'finished job')
   t.is(done.framesDone, 24)
   t.true((done.renderTime.averageFrameMs ?? 0) > 0)

@@ -10,7 +10,7 @@
  */
 import path from 'node:path'
 import test from 'ava'
-import type { JobSpec } from '../../src/protocol/events.js'
+import type { JobFields } from '../../src/protocol/events.js'
 import { WEEKDAYS, type ScheduleWindow } from '../../src/protocol/schedule.js'
 import type { FarmView, JobView } from '../../src/protocol/view.js'
 import { writeProceduralScene } from '../../src/render/index.js'
@@ -65,7 +65,7 @@ async function sceneFor (farm: RenderFarm, name: string, frameDelayMs: number): 
   return scene
 }
 
-function proceduralJob (farm: RenderFarm, scene: string, name: string, overrides: Partial<JobSpec> = {}): JobSpec {
+function proceduralJob (farm: RenderFarm, scene: string, name: string, overrides: Partial<JobFields> = {}): JobFields {
   return jobSpec({ name, software: 'procedural', scenePath: scene, targetPath: path.join(farm.dir, 'frames', name), imageName: name, imageFormat: 'png', ...overrides })
 }
 
@@ -101,8 +101,7 @@ test.serial('halting a job stops new blocks (the running one is handed back or e
   t.teardown(async () => farm.destroy())
   const scene = await sceneFor(farm, 'halt', 800)
   const node = await farm.startNode('solo')
-  const job = proceduralJob(farm, scene, 'halt', { frameStart: 1, frameEnd: 4, blockSize: 1 })
-  await farm.submit(job)
+  const job = await farm.submit(proceduralJob(farm, scene, 'halt', { frameStart: 1, frameEnd: 4, blockSize: 1 }))
   await farm.until((view) => jobIn(view, job.id)?.blocks.some((block) => block.status === 'RENDERING') === true ? true : undefined, 'a block rendering')
   await farm.write({ type: 'job.edited', jobId: job.id, changes: { halted: true } })
   // Halt seen and nothing held: the node has taken the halt in (it let go of its block).
@@ -133,10 +132,8 @@ test.serial('a disabled job is not taken; enabled, it renders to DONE', async (t
   t.teardown(async () => farm.destroy())
   const scene = await sceneFor(farm, 'scene', 50)
   const node = await farm.startNode('solo')
-  const disabled = proceduralJob(farm, scene, 'disabled', { frameStart: 1, frameEnd: 2, blockSize: 1, enabled: false, priority: 90 })
-  const probe = proceduralJob(farm, scene, 'probe', { frameStart: 1, frameEnd: 1, blockSize: 1, priority: 10 })
-  await farm.submit(disabled)
-  await farm.submit(probe)
+  const disabled = await farm.submit(proceduralJob(farm, scene, 'disabled', { frameStart: 1, frameEnd: 2, blockSize: 1, enabled: false, priority: 90 }))
+  const probe = await farm.submit(proceduralJob(farm, scene, 'probe', { frameStart: 1, frameEnd: 1, blockSize: 1, priority: 10 }))
   // The node finished the probe, submitted after the disabled job: it has seen the disabled job and passed it over.
   await untilDone(farm, probe.id, 'the probe job done')
   await sleep(500)
@@ -156,10 +153,8 @@ test.serial('raising a waiting job\'s priority makes it the first taken', async 
   const node = await farm.startNode('solo')
   await untilKnown(farm, node)
   await farm.write({ type: 'node.settings', node: node.peerId, changes: { blocked: true } })
-  const first = proceduralJob(farm, scene, 'first', { frameStart: 1, frameEnd: 2, blockSize: 1, priority: 50 })
-  const raised = proceduralJob(farm, scene, 'raised', { frameStart: 1, frameEnd: 2, blockSize: 1, priority: 40 })
-  await farm.submit(first)
-  await farm.submit(raised)
+  const first = await farm.submit(proceduralJob(farm, scene, 'first', { frameStart: 1, frameEnd: 2, blockSize: 1, priority: 50 }))
+  const raised = await farm.submit(proceduralJob(farm, scene, 'raised', { frameStart: 1, frameEnd: 2, blockSize: 1, priority: 40 }))
   await farm.write({ type: 'job.edited', jobId: raised.id, changes: { priority: 80 } })
   await farm.write({ type: 'node.settings', node: node.peerId, changes: { blocked: false } })
   await farm.until((view) => view.jobs.some((job) => job.blocks.some((block) => block.epoch > 0)) ? true : undefined, 'a first claim')
@@ -178,8 +173,7 @@ test.serial('a blocked node takes nothing: every block is rendered by the unbloc
   const [open, blocked] = await Promise.all([farm.startNode('open'), farm.startNode('blocked')])
   await untilKnown(farm, blocked)
   await farm.write({ type: 'node.settings', node: blocked.peerId, changes: { blocked: true } })
-  const job = proceduralJob(farm, scene, 'blocked', { frameStart: 1, frameEnd: 4, blockSize: 1 })
-  await farm.submit(job)
+  const job = await farm.submit(proceduralJob(farm, scene, 'blocked', { frameStart: 1, frameEnd: 4, blockSize: 1 }))
   const done = await untilDone(farm, job.id, 'the job done')
   t.deepEqual(done.blocks.map((block) => block.finishedBy), done.blocks.map(() => open.peerId))
   t.deepEqual((await claimsIn(farm)).filter((claim) => claim.author === blocked.peerId), [])
@@ -193,10 +187,8 @@ test.serial('classification routes a job only to nodes that accept its class', a
     farm.startNode('class-a', { farm: { classifications: ['A'] } }),
     farm.startNode('class-b', { farm: { classifications: ['B'] } })
   ])
-  const jobB = proceduralJob(farm, scene, 'class-b', { frameStart: 1, frameEnd: 3, blockSize: 1, classification: 'B' })
-  const jobA = proceduralJob(farm, scene, 'class-a', { frameStart: 1, frameEnd: 2, blockSize: 1, classification: 'A' })
-  await farm.submit(jobB)
-  await farm.submit(jobA)
+  const jobB = await farm.submit(proceduralJob(farm, scene, 'class-b', { frameStart: 1, frameEnd: 3, blockSize: 1, classification: 'B' }))
+  const jobA = await farm.submit(proceduralJob(farm, scene, 'class-a', { frameStart: 1, frameEnd: 2, blockSize: 1, classification: 'A' }))
   const doneB = await untilDone(farm, jobB.id, 'the class-B job done')
   const doneA = await untilDone(farm, jobA.id, 'the class-A job done')
   t.deepEqual(doneB.blocks.map((block) => block.finishedBy), doneB.blocks.map(() => nodeB.peerId))
@@ -214,8 +206,7 @@ test.serial('working hours: a work-hours window\'s thread limit reaches the rend
     farm.startNode('day', { timeZone: 'UTC', farm: { threadLimit: -1, workThreadLimit: 2, schedule: windowsAroundNow('work-hours') } }),
     farm.startNode('night', { timeZone: 'UTC', farm: { schedule: windowsAroundNow('no-render') } })
   ])
-  const job = proceduralJob(farm, scene, 'hours', { frameStart: 1, frameEnd: 3, blockSize: 1 })
-  await farm.submit(job)
+  const job = await farm.submit(proceduralJob(farm, scene, 'hours', { frameStart: 1, frameEnd: 3, blockSize: 1 }))
   const done = await untilDone(farm, job.id, 'the job done')
   t.deepEqual(done.blocks.map((block) => block.finishedBy), done.blocks.map(() => day.peerId))
   t.deepEqual((await claimsIn(farm)).filter((claim) => claim.author === night.peerId), [])

@@ -3,9 +3,9 @@
  * a small World in which each author keeps its own replica, writes signed events in its
  * feed, and sees others' events when the test syncs it, as peers on a mesh would.
  */
-import { randomUUID } from 'node:crypto'
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
-import type { EventBody, JobSpec, VerifiedEvent } from '../../src/protocol/events.js'
+import type { FarmAuthority } from '../../src/protocol/authority.js'
+import type { DraftBody, JobFields, JobSpec, VerifiedEvent } from '../../src/protocol/events.js'
 import { Replica } from '../../src/protocol/replica.js'
 import { signerFromKey, type Signer } from '../../src/protocol/signing.js'
 
@@ -17,10 +17,9 @@ export async function makeSigners (count: number): Promise<Signer[]> {
   }))
 }
 
-/** A job spec with sensible defaults; override any field. */
-export function jobSpec (overrides: Partial<JobSpec> = {}): JobSpec {
+/** A job's fields with sensible defaults; override any field. Its id comes from its submit event. */
+export function jobSpec (overrides: Partial<JobFields> = {}): JobFields {
   return {
-    id: randomUUID(),
     name: 'shot010_beauty',
     project: 'feature',
     user: 'andrew',
@@ -49,12 +48,20 @@ export class World {
   readonly events: VerifiedEvent[] = []
   private clock = 1_700_000_000_000
 
-  constructor (readonly signers: readonly Signer[]) {
-    this.replicas = signers.map(() => new Replica())
+  /** `authority` names the farm's founder, by default author 0. */
+  constructor (readonly signers: readonly Signer[], authority: FarmAuthority = { founder: signers[0]?.author ?? null }) {
+    this.replicas = signers.map(() => new Replica({ authority }))
+  }
+
+  /** Author `who` submits a job; returns it with the id its submit event gave it. */
+  submit (who: number, overrides: Partial<JobFields> = {}): JobSpec {
+    const { body } = this.write(who, { type: 'job.submitted', job: jobSpec(overrides) }).event
+    if (body.type !== 'job.submitted') throw new Error('a submission wrote another kind of event')
+    return body.job
   }
 
   /** Author `who` writes `body` into its feed. */
-  write (who: number, body: EventBody): VerifiedEvent {
+  write (who: number, body: DraftBody): VerifiedEvent {
     const replica = this.replicas[who]
     const signer = this.signers[who]
     if (replica === undefined || signer === undefined) throw new RangeError(`no author ${who}`)

@@ -7,6 +7,8 @@ import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { loadOrCreateIdentity } from '../../src/node/identity.js'
 import { writeSwarmKey } from '../../src/node/mesh/swarm-key.js'
 import { eventCount } from '../../src/protocol/version-vector.js'
 import { PeerProcess, waitUntil } from './peer-process.js'
@@ -29,15 +31,20 @@ export interface PeerOptions {
   readonly program?: string
 }
 
+/** The controller whose identity founds every test farm: it may steer everything. */
+export const FOUNDING_CONTROLLER = 'wrangler'
+
 export class MeshTestbed {
   readonly peers = new Map<string, PeerProcess>()
 
   private constructor (readonly dir: string, readonly swarmKeyPath: string, readonly serviceTag: string) {}
 
+  /** A farm whose founder is the controller called `wrangler` (test/fixtures/cli/cr.ts keeps controllers apart). */
   static async create (): Promise<MeshTestbed> {
     const dir = await mkdtemp(join(tmpdir(), 'cr-mesh-'))
     const swarmKeyPath = join(dir, 'swarm.key')
-    await writeSwarmKey(swarmKeyPath)
+    const founder = peerIdFromPrivateKey(await loadOrCreateIdentity(join(dir, 'controllers', FOUNDING_CONTROLLER)))
+    await writeSwarmKey(swarmKeyPath, { founder: founder.toString() })
     return new MeshTestbed(dir, swarmKeyPath, `_cr-${randomBytes(4).toString('hex')}._udp.local`)
   }
 

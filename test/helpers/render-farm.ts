@@ -13,12 +13,14 @@ import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { generateKeyPair } from '@libp2p/crypto/keys'
+import type { PrivateKey } from '@libp2p/interface'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { stringify as stringifyToml } from 'smol-toml'
 import { silentLogger } from '../../src/node/log.js'
 import { Mesh } from '../../src/node/mesh/mesh.js'
-import { readSwarmKey, writeSwarmKey } from '../../src/node/mesh/swarm-key.js'
+import { readFarmKey, writeSwarmKey } from '../../src/node/mesh/swarm-key.js'
 import { EventStore } from '../../src/node/store/event-store.js'
-import type { EventBody, JobSpec } from '../../src/protocol/events.js'
+import type { DraftBody, JobFields, JobSpec, VerifiedEvent } from '../../src/protocol/events.js'
 import { signerFromKey } from '../../src/protocol/signing.js'
 import type { BlockView, FarmView, Lease } from '../../src/protocol/view.js'
 import { writeProceduralScene } from '../../src/render/index.js'
@@ -30,15 +32,25 @@ const READY = / is rendering for the farm as (\S+)$/
 /** A guard against hanging forever, not a deadline under test. */
 const HANG_GUARD_MS = 90_000
 const STDERR_TAIL_LINES = 60
+/**
+ * How long a lease must hold before the scene counts it as the block's: on a loaded
+ * machine a colliding claim at the same epoch can reach the observer after the holder
+ * started, and move the lease to the claimant that outranks it.
+ */
+const LEASE_STABLE_MS = 1_000
 
 export class NodeProcess {
   readonly stderrTail: string[] = []
+  /** Every log line's `msg`, and how often, over the node's whole life. */
+  readonly messages = new Map<string, number>()
   readonly exited: Promise<void>
 
   constructor (readonly name: string, readonly peerId: string, readonly child: ChildProcess) {
     this.exited = once(child, 'exit').then(() => undefined)
     if (child.stderr !== null) {
       createInterface({ input: child.stderr }).on('line', (line) => {
+        const msg = /"msg":"([^"]*)"/.exec(line)?.[1]
+        if (msg !== undefined) this.messages.set(msg, (this.messages.get(msg) ?? 0) + 1)
         this.stderrTail.push(line)
         if (this.stderrTail.length > STDERR_TAIL_LINES) this.stderrTail.shift()
       })
@@ -68,13 +80,15 @@ export class RenderFarm {
   readonly nodes: NodeProcess[] = []
   private observerParts: { store: EventStore, mesh: Mesh } | undefined
 
-  private constructor (readonly dir: string, readonly swarmKeyFile: string, readonly mdnsTag: string) {}
+  private constructor (readonly dir: string, readonly swarmKeyFile: string, readonly mdnsTag: string, private readonly observerKey: PrivateKey) {}
 
+  /** A farm whose founder is the observer, so the tests may steer every job and node, as a wrangler would. */
   static async create (): Promise<RenderFarm> {
     const dir = await mkdtemp(path.join(tmpdir(), 'cr-farm-'))
     const swarmKeyFile = path.join(dir, 'swarm.key')
-    await writeSwarmKey(swarmKeyFile)
-    return new RenderFarm(dir, swarmKeyFile, `_cr-${randomUUID().slice(0, 8)}._udp.local`)
+    const observerKey = await generateKeyPair('Ed25519')
+    await writeSwarmKey(swarmKeyFile, { founder: peerIdFromPrivateKey(observerKey).toString() })
+    return new RenderFarm(dir, swarmKeyFile, `_cr-${randomUUID().slice(0, 8)}._udp.local`, observerKey)
   }
 
   private meshConfig () {
@@ -110,38 +124,48 @@ export class RenderFarm {
   /** The observer peer, started on first use. */
   async observer (): Promise<{ store: EventStore, mesh: Mesh }> {
     if (this.observerParts !== undefined) return this.observerParts
-    const privateKey = await generateKeyPair('Ed25519')
-    const store = await EventStore.open(path.join(this.dir, 'observer'), signerFromKey(privateKey))
-    const mesh = new Mesh({ privateKey, swarmKey: await readSwarmKey(this.swarmKeyFile), log: store, logger: silentLogger(), config: this.meshConfig() })
+    const privateKey = this.observerKey
+    const { psk: swarmKey, founder } = await readFarmKey(this.swarmKeyFile)
+    const store = await EventStore.open(path.join(this.dir, 'observer'), signerFromKey(privateKey), { authority: { founder } })
+    const mesh = new Mesh({ privateKey, swarmKey, log: store, logger: silentLogger(), config: this.meshConfig() })
     await mesh.start()
     this.observerParts = { store, mesh }
     return this.observerParts
   }
 
   /** Writes an event as the observer, once at least one node is connected to hear it. */
-  async write (body: EventBody): Promise<void> {
+  async write (body: DraftBody): Promise<VerifiedEvent> {
     const { store, mesh } = await this.observer()
     await this.until(() => mesh.connectedPeers().length > 0 ? true : undefined, 'a node to connect')
-    await store.append(body, Date.now())
+    return (await store.append(body, Date.now())).event
   }
 
-  async submit (job: JobSpec): Promise<void> {
-    await this.write({ type: 'job.submitted', job })
+  /** Submits a job as the observer; returns it with the id its submit event gave it. */
+  async submit (job: JobFields): Promise<JobSpec> {
+    const { body } = (await this.write({ type: 'job.submitted', job })).event
+    if (body.type !== 'job.submitted') throw new Error('a submission wrote another kind of event')
+    return body.job
   }
 
   /**
    * Starts nodes `names`, submits a one-block job of the built-in renderer (each frame
-   * taking `frameDelayMs`) and waits until one of them renders it: the scene of the
-   * takeover tests and benchmarks, ready for the holder to be harmed.
+   * taking `frameDelayMs`) and waits until one of them renders it under a lease that
+   * holds: the scene of the takeover tests and benchmarks, ready for the holder to be harmed.
    */
   async renderOneBlock (names: readonly string[], options: { readonly frameDelayMs: number, readonly frames: number }): Promise<OneBlock> {
     const scene = path.join(this.dir, 'scene.json')
     await writeProceduralScene(scene, { width: 16, height: 9, frameDelayMs: options.frameDelayMs })
     const nodes = await Promise.all(names.map(async (name) => this.startNode(name)))
-    const job = jobSpec({ software: 'procedural', scenePath: scene, targetPath: path.join(this.dir, 'frames'), frameStart: 1, frameEnd: options.frames, blockSize: options.frames, imageName: 'block', imageFormat: 'png' })
-    await this.submit(job)
+    const job = await this.submit(jobSpec({ software: 'procedural', scenePath: scene, targetPath: path.join(this.dir, 'frames'), frameStart: 1, frameEnd: options.frames, blockSize: options.frames, imageName: 'block', imageFormat: 'png' }))
     const blockOf = (view: FarmView): BlockView | undefined => view.jobs.find((candidate) => candidate.id === job.id)?.blocks[0]
-    const lease = await this.until((view) => blockOf(view)?.status === 'RENDERING' ? blockOf(view)?.lease ?? undefined : undefined, 'a node rendering the block')
+    const rendering = async (): Promise<Lease> => this.until((view) => blockOf(view)?.status === 'RENDERING' ? blockOf(view)?.lease ?? undefined : undefined, 'a node rendering the block')
+    let lease = await rendering()
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, LEASE_STABLE_MS))
+      const now = await rendering()
+      if (now.holder === lease.holder && now.epoch === lease.epoch) break
+      lease = now
+    }
     const holder = nodes.find((node) => node.peerId === lease.holder)
     if (holder === undefined) throw new Error(`the holder ${lease.holder} is not one of the farm's nodes`)
     return { nodes, job, lease, holder, blockOf }

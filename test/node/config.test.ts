@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import test from 'ava'
 import { defaultDataDir, loadNodeConfig, NodeConfigError, resolveNodeConfig } from '../../src/node/config/node-config.js'
+import { SOFTWARE } from '../../src/protocol/vocabulary.js'
 
 async function configFile (t: { teardown: (fn: () => Promise<void>) => void }, text: string): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'cr-config-'))
@@ -25,6 +26,8 @@ test('the documented example config loads as written', async (t) => {
   t.is(config.farm.schedule?.length, 2)
   t.is(config.render.onShutdown, 'release')
   t.is(config.render.executables.maya, '/usr/autodesk/maya2025/bin/Render')
+  t.deepEqual(config.render.software, ['maya-arnold', 'maya-vray', 'blender', 'nuke', 'procedural'])
+  t.false(config.render.blenderScripts)
   t.deepEqual(config.mesh.listen, ['/ip4/0.0.0.0/tcp/4001'])
 })
 
@@ -43,6 +46,11 @@ test('mistakes name the file and the field', async (t) => {
     ['[farm]\nclassifications = ["a"]\n', /farm\.classifications\.0: unknown classification "a"/],
     ['[render]\nonShutdown = "panic"\n', /render\.onShutdown: must be "release" or "finish"/],
     ['[render.executables]\nhoudini = "/opt/hfs/bin/hython"\n', /render\.executables/],
+    ['[render]\nsoftware = ["blender", "houdini"]\n', /render\.software\.1: unknown software "houdini"; expected one of maya-mray, .*command/],
+    ['[render]\nsoftware = ["blender", "blender"]\n', /render\.software: a software is listed twice/],
+    ['[render]\nsoftware = "command"\n', /render\.software: /],
+    ['[render]\nblenderScripts = "yes"\n', /render\.blenderScripts: must be true or false/],
+    ['[farm]\nsoftware = ["command"]\n', /: farm: .*software/],
     ['[mesh]\nbootstrapPeers = ["10.0.0.5:4001"]\n', /mesh\.bootstrapPeers\.0: must be a multiaddr/],
     ['name = \n', /line 1/]
   ]
@@ -60,6 +68,17 @@ test('without a file, every default is sensible', (t) => {
   t.is(config.dataDir, path.join(defaultDataDir(), 'node'))
   t.true(config.render.enabled)
   t.deepEqual(config.farm, {})
+})
+
+test('a node runs every software but `command` unless its config lists what it runs; Blender\'s scene scripts stay off', async (t) => {
+  const defaults = resolveNodeConfig({})
+  t.deepEqual(defaults.render.software, SOFTWARE.filter((software) => software !== 'command'))
+  t.false(defaults.render.blenderScripts)
+  const file = await configFile(t, '[render]\nsoftware = ["command", "procedural"]\nblenderScripts = true\n')
+  const listed = await loadNodeConfig(file)
+  t.deepEqual(listed.render.software, ['command', 'procedural'])
+  t.true(listed.render.blenderScripts)
+  t.deepEqual(resolveNodeConfig({ render: { software: [] } }).render.software, [], 'an empty list runs nothing')
 })
 
 test('the data dir follows each platform\'s convention', (t) => {

@@ -5,8 +5,8 @@
  */
 import test from 'ava'
 import {
-  DEAD_AFTER_SILENCE_MS, HAIL_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, INDIRECT_HAIL_FANOUT,
-  INDIRECT_HAIL_TIMEOUT_MS, Liveness, type Beat, type LeaseRef, type LivenessCommand
+  DEAD_AFTER_SILENCE_MS, FORGET_SILENT_PEER_MS, HAIL_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, INDIRECT_HAIL_FANOUT,
+  INDIRECT_HAIL_TIMEOUT_MS, Liveness, MAX_PENDING_RELAYS, MAX_RELAYS_PER_REQUESTER, type Beat, type LeaseRef, type LivenessCommand
 } from '../../src/protocol/liveness.js'
 
 const lease: LeaseRef = { jobId: 'job-1', block: 3, epoch: 2 }
@@ -38,6 +38,12 @@ function hailOf (commands: readonly LivenessCommand[]): Extract<LivenessCommand,
   const hail = commands.find((command) => command.kind === 'send-hail')
   if (hail?.kind !== 'send-hail') throw new Error(`no hail in ${JSON.stringify(commands)}`)
   return hail
+}
+
+function indirectOf (commands: readonly LivenessCommand[]): Extract<LivenessCommand, { kind: 'send-indirect-hail' }> {
+  const indirect = commands.find((command) => command.kind === 'send-indirect-hail')
+  if (indirect?.kind !== 'send-indirect-hail') throw new Error(`no indirect hail in ${JSON.stringify(commands)}`)
+  return indirect
 }
 
 test('a hung node is declared dead well within ten seconds', (t) => {
@@ -109,8 +115,9 @@ test('no answer: k other peers are asked, then the holder is declared dead; a he
 test('an indirect "yes" keeps the holder alive', (t) => {
   const liveness = setUp()
   const hail = hailOf(runTo(liveness, 100, 2_100))
-  runTo(liveness, 2_200, 3_100)
-  const answered = liveness.handle({ kind: 'indirect-hail-answered', from: 'p1', nowMs: 3_300, target: 'holder', nonce: hail.nonce, answer: { rendering: lease, feedSeq: 0 }, heldSeq: 0 })
+  const [relay] = indirectOf(runTo(liveness, 2_200, 3_100)).via
+  if (relay === undefined) return t.fail()
+  const answered = liveness.handle({ kind: 'indirect-hail-answered', from: relay, nowMs: 3_300, target: 'holder', nonce: hail.nonce, answer: { rendering: lease, feedSeq: 0 }, heldSeq: 0 })
   t.deepEqual(answered, [])
   t.deepEqual(runTo(liveness, 3_200, 4_200), [])
   t.is(liveness.dead().size, 0)
@@ -146,4 +153,132 @@ test('after its own pause a node does not blame its peers for the silence', (t) 
   t.deepEqual(liveness.handle({ kind: 'tick', nowMs: 9_000 }), [], 'the first tick after the pause')
   t.is(liveness.state('holder')?.kind, 'alive')
   t.true(liveness.live(9_000).length > 0)
+})
+
+test('an unsolicited "no" from a holder we never hailed frees nothing, is not even heard, and is refused', (t) => {
+  const liveness = setUp()
+  // The nonce it would have guessed under sequential nonces, and the one we would draw next.
+  for (const nonce of [1, 2 ** 52]) {
+    const answered = liveness.handle({ kind: 'hail-answered', from: 'holder', nowMs: 100, nonce, answer: { rendering: null, feedSeq: 0 }, heldSeq: 0 })
+    t.deepEqual(answered, [{ kind: 'answer-refused', from: 'holder', why: 'unsolicited' }])
+  }
+  t.false(liveness.isFreed('holder', lease))
+  t.like(liveness.state('holder'), { kind: 'alive', lastHeardMs: 0 })
+  t.like(hailOf(runTo(liveness, 100, 2_100)), { to: 'holder' }, 'its silence still counts from its last heartbeat')
+})
+
+test('an answer under the wrong nonce frees nothing and does not stop the probe from escalating to dead', (t) => {
+  const liveness = setUp()
+  const hail = hailOf(runTo(liveness, 100, 2_100))
+  const wrong = liveness.handle({ kind: 'hail-answered', from: 'holder', nowMs: 2_150, nonce: hail.nonce + 1, answer: { rendering: null, feedSeq: 0 }, heldSeq: 0 })
+  t.deepEqual(wrong, [{ kind: 'answer-refused', from: 'holder', why: 'wrong-nonce' }])
+  t.false(liveness.isFreed('holder', lease))
+  t.is(liveness.state('holder')?.kind, 'suspect')
+  const commands = runTo(liveness, 2_200, 3_100 + INDIRECT_HAIL_TIMEOUT_MS)
+  t.deepEqual(commands.map((command) => command.kind), ['send-indirect-hail', 'declare-dead'])
+  t.deepEqual([...liveness.dead()], ['holder'])
+})
+
+test('a direct answer that comes late, while the relays are asked, still counts', (t) => {
+  const liveness = setUp()
+  const hail = hailOf(runTo(liveness, 100, 2_100))
+  indirectOf(runTo(liveness, 2_200, 3_100))
+  const late = liveness.handle({ kind: 'hail-answered', from: 'holder', nowMs: 3_150, nonce: hail.nonce, answer: { rendering: null, feedSeq: 0 }, heldSeq: 0 })
+  t.deepEqual(late, [{ kind: 'lease-freed', holder: 'holder', lease }])
+  t.is(liveness.state('holder')?.kind, 'alive')
+})
+
+test('an indirect answer counts only from a relay we chose, under the probe\'s nonce', (t) => {
+  const liveness = setUp()
+  const no = { rendering: null, feedSeq: 0 }
+  const hail = hailOf(runTo(liveness, 100, 2_100))
+  const early = liveness.handle({ kind: 'indirect-hail-answered', from: 'p1', nowMs: 2_150, target: 'holder', nonce: hail.nonce, answer: no, heldSeq: 0 })
+  t.deepEqual(early, [{ kind: 'answer-refused', from: 'p1', why: 'unsolicited' }], 'no relay was asked yet')
+  const { via } = indirectOf(runTo(liveness, 2_200, 3_100))
+  const [relay, other] = via
+  const outsider = peers.find((peer) => !via.includes(peer))
+  if (relay === undefined || other === undefined || outsider === undefined) return t.fail(JSON.stringify(via))
+  const fromOutsider = liveness.handle({ kind: 'indirect-hail-answered', from: outsider, nowMs: 3_150, target: 'holder', nonce: hail.nonce, answer: no, heldSeq: 0 })
+  t.deepEqual(fromOutsider, [{ kind: 'answer-refused', from: outsider, why: 'not-a-relay' }])
+  const wrongNonce = liveness.handle({ kind: 'indirect-hail-answered', from: relay, nowMs: 3_160, target: 'holder', nonce: hail.nonce + 1, answer: no, heldSeq: 0 })
+  t.deepEqual(wrongNonce, [{ kind: 'answer-refused', from: relay, why: 'wrong-nonce' }])
+  t.false(liveness.isFreed('holder', lease))
+  t.is(liveness.state('holder')?.kind, 'suspect')
+  const counted = liveness.handle({ kind: 'indirect-hail-answered', from: relay, nowMs: 3_170, target: 'holder', nonce: hail.nonce, answer: no, heldSeq: 0 })
+  t.deepEqual(counted, [{ kind: 'lease-freed', holder: 'holder', lease }])
+  t.true(liveness.isFreed('holder', lease))
+  t.is(liveness.state('holder')?.kind, 'alive')
+  const duplicate = liveness.handle({ kind: 'indirect-hail-answered', from: other, nowMs: 3_180, target: 'holder', nonce: hail.nonce, answer: no, heldSeq: 0 })
+  t.deepEqual(duplicate, [], 'the other relays\' answers to the same probe are expected, not refused')
+})
+
+test('nonces come from random, differ across probes, and never clash with a pending one', (t) => {
+  const draws = [0.25, 0.5, 1 - 2 ** -53]
+  const liveness = new Liveness({ self: 'controller', random: () => draws.shift() ?? 0 })
+  liveness.observeLeases(new Map([['a', [lease]], ['b', [{ ...lease, block: 4 }]], ['c', [{ ...lease, block: 5 }]], ['d', [{ ...lease, block: 6 }]], ['e', [{ ...lease, block: 7 }]]]))
+  const nonces = liveness.handle({ kind: 'hail-all', nowMs: 0 }).map((command) => command.kind === 'send-hail' ? command.nonce : -1)
+  t.deepEqual(nonces, [2 ** 51, 2 ** 52, Number.MAX_SAFE_INTEGER, 0, 1], 'uniform over [0, MAX_SAFE_INTEGER]; a clash steps to the next free one')
+
+  const constant = new Liveness({ self: 'controller', random: () => 0.5 })
+  constant.observeLeases(new Map([['a', [lease]]]))
+  const first = hailOf(constant.handle({ kind: 'hail-all', nowMs: 0 }))
+  const relayed = constant.handle({ kind: 'indirect-hail-requested', from: 'p1', nowMs: 10, target: 'a', nonce: 9, lease })
+  t.notDeepEqual(hailOf(relayed).nonce, first.nonce, 'the relay\'s hail gets a nonce of its own')
+  constant.handle({ kind: 'hail-answered', from: 'a', nowMs: 20, nonce: first.nonce, answer: { rendering: lease, feedSeq: 0 }, heldSeq: 0 })
+  const second = hailOf(constant.handle({ kind: 'hail-all', nowMs: 30 }))
+  t.not(second.nonce, first.nonce, 'an answered probe\'s nonce is not reused while its late answers may arrive')
+})
+
+test('a relay passes back only its target\'s answer to its own hail', (t) => {
+  const liveness = setUp()
+  const hail = hailOf(liveness.handle({ kind: 'indirect-hail-requested', from: 'p1', nowMs: 100, target: 'holder', nonce: 77, lease }))
+  const forged = liveness.handle({ kind: 'hail-answered', from: 'p2', nowMs: 110, nonce: hail.nonce, answer: { rendering: null, feedSeq: 0 }, heldSeq: 0 })
+  t.deepEqual(forged, [{ kind: 'answer-refused', from: 'p2', why: 'unsolicited' }])
+  const wrong = liveness.handle({ kind: 'hail-answered', from: 'holder', nowMs: 115, nonce: hail.nonce + 1, answer: { rendering: null, feedSeq: 0 }, heldSeq: 0 })
+  t.deepEqual(wrong, [{ kind: 'answer-refused', from: 'holder', why: 'wrong-nonce' }])
+  t.false(liveness.isFreed('holder', lease))
+})
+
+test('relay requests beyond the bounds are dropped, and only holders are hailed for others', (t) => {
+  const liveness = setUp()
+  const request = (from: string, nowMs: number, target = 'holder') =>
+    liveness.handle({ kind: 'indirect-hail-requested', from, nowMs, target, nonce: 5, lease })
+  t.deepEqual(request('p1', 100, 'p2'), [], 'p2 holds no lease')
+  t.deepEqual(request('p1', 100, 'self'), [], 'we are never asked to hail ourselves')
+  t.deepEqual(request('holder', 100), [], 'nor a peer on its own behalf')
+  for (let index = 0; index < MAX_RELAYS_PER_REQUESTER; index++) t.like(hailOf(request('p1', 100)), { to: 'holder' })
+  t.deepEqual(request('p1', 100), [], 'a few per requester')
+  let accepted = MAX_RELAYS_PER_REQUESTER
+  for (let index = 0; accepted < MAX_PENDING_RELAYS; index++) {
+    for (let each = 0; each < MAX_RELAYS_PER_REQUESTER && accepted < MAX_PENDING_RELAYS; each++, accepted++) hailOf(request(`asker-${index}`, 200))
+  }
+  t.deepEqual(request('p2', 200), [], 'and a bound on all of them')
+  liveness.handle({ kind: 'tick', nowMs: 100 + HAIL_TIMEOUT_MS })
+  t.like(hailOf(request('p1', 100 + HAIL_TIMEOUT_MS)), { to: 'holder' }, 'timed-out relays make room')
+})
+
+test('peers that hold nothing are forgotten once dead or long silent; holders are kept', (t) => {
+  const liveness = setUp()
+  runTo(liveness, 100, 2_100)
+  runTo(liveness, 2_200, 3_100 + INDIRECT_HAIL_TIMEOUT_MS)
+  t.deepEqual([...liveness.dead()], ['holder'])
+  runTo(liveness, 4_200, 4_300)
+  t.is(liveness.state('holder')?.kind, 'dead', 'its lease is still in the log: it stays dead')
+  liveness.observeLeases(new Map())
+  runTo(liveness, 4_400, 4_400)
+  t.is(liveness.state('holder'), undefined, 'its block was taken over: nothing to remember it for')
+  t.deepEqual([...liveness.dead()], [])
+
+  const quiet = new Liveness({ self: 'self', random: () => 0.5 })
+  quiet.observeLeases(new Map([['holder', [lease]]]))
+  quiet.handle({ kind: 'heartbeat', from: 'gone', nowMs: 0, beat })
+  for (let nowMs = 0; nowMs <= FORGET_SILENT_PEER_MS + 1_000; nowMs += 1_000) {
+    quiet.handle({ kind: 'heartbeat', from: 'holder', nowMs, beat: holderBeat })
+    quiet.handle({ kind: 'tick', nowMs })
+    if (nowMs === FORGET_SILENT_PEER_MS) t.like(quiet.state('gone'), { kind: 'alive' }, 'not before its time')
+  }
+  t.is(quiet.state('gone'), undefined)
+  t.like(quiet.state('holder'), { kind: 'alive' })
+  quiet.handle({ kind: 'heartbeat', from: 'gone', nowMs: FORGET_SILENT_PEER_MS + 1_100, beat })
+  t.true(quiet.live(FORGET_SILENT_PEER_MS + 1_100).some(({ peer }) => peer === 'gone'), 'a heartbeat brings it back')
 })

@@ -26,8 +26,7 @@ function defaultNode (id: string): NodeView {
 
 function farmWith (...jobs: Parameters<typeof jobSpec>[0][]) {
   const world = new World(signers)
-  const specs = jobs.map((overrides) => jobSpec({ frameStart: 1, frameEnd: 4, blockSize: 2, ...overrides }))
-  for (const job of specs) world.write(0, { type: 'job.submitted', job })
+  const specs = jobs.map((overrides) => world.submit(0, { frameStart: 1, frameEnd: 4, blockSize: 2, ...overrides }))
   const view = (): FarmView => {
     for (let who = 0; who < signers.length; who++) world.sync(who)
     return nth(world.replicas, 0).view()
@@ -68,6 +67,31 @@ test('classification routes a job only to nodes that accept its class', (t) => {
   const farm = view()
   const handOut = assignBlocks(farm, candidatesOf(farm, ids.slice(1, 3)))
   t.deepEqual([...handOut.keys()], [nth(ids, 2)])
+})
+
+test('a node takes no job whose software it does not accept: `command` only where the node itself listed it', (t) => {
+  const { view, world, ids } = farmWith(
+    { software: 'command', commandTemplate: ['povray', '+I{scene}', '+O{outdir}/{image}_{frame}.png'], frameEnd: 2, blockSize: 1, priority: 90 },
+    { software: 'blender', frameEnd: 2, blockSize: 1 }
+  )
+  const [silent, commandOnly] = [nth(ids, 1), nth(ids, 2)]
+  // Node 1 never says what it runs (the default: all but `command`); node 2 runs nothing but `command`.
+  world.write(1, { type: 'node.settings', node: silent, changes: { blocked: false } })
+  world.write(2, { type: 'node.settings', node: commandOnly, changes: { software: ['command'] } })
+  const farm = view()
+  const [commandJob, blenderJob] = (['command', 'blender'] as const).map((software) => nth(farm.jobs.filter((job) => job.software === software), 0))
+  const [bySilent, byCommandOnly] = candidatesOf(farm, [silent, commandOnly])
+  if (commandJob === undefined || blenderJob === undefined || bySilent === undefined || byCommandOnly === undefined) throw new Error('farm not set up')
+  t.is(ineligibility(bySilent, commandJob), 'software-not-accepted')
+  t.is(ineligibility(bySilent, blenderJob), null)
+  t.is(ineligibility(byCommandOnly, commandJob), null)
+  t.is(ineligibility(byCommandOnly, blenderJob), 'software-not-accepted')
+  t.deepEqual(new Map(assignBlocks(farm, [bySilent, byCommandOnly])), new Map([
+    [commandOnly, { jobId: commandJob.id, block: 0, epoch: 1 }],
+    [silent, { jobId: blenderJob.id, block: 0, epoch: 1 }]
+  ]))
+  // Alone, the silent node passes the urgent `command` job over, even as a backup.
+  t.deepEqual(decideClaim(farm, silent, [bySilent]), { kind: 'claim', target: { jobId: blenderJob.id, block: 0, epoch: 1 }, delayMs: 0 })
 })
 
 test('halted and disabled jobs hand out nothing; a node that failed a job twice avoids it', (t) => {

@@ -3,9 +3,10 @@
  * a reason a person can act on.
  */
 import test from 'ava'
-import { validateBody, validateJobSpec } from '../../src/protocol/encoding.js'
+import { validateBody, validateJobFields } from '../../src/protocol/encoding.js'
 import { InvalidEventError } from '../../src/protocol/errors.js'
-import type { JobSpec } from '../../src/protocol/events.js'
+import type { JobFields } from '../../src/protocol/events.js'
+import { jobIdFor } from '../../src/protocol/job-id.js'
 import { jobSpec } from '../helpers/farm-events.js'
 
 const invalidJobs: [string, Record<string, unknown>, string, RegExp][] = [
@@ -20,8 +21,10 @@ const invalidJobs: [string, Record<string, unknown>, string, RegExp][] = [
   ['negative retries', { maxRetries: -1 }, 'maxRetries', /max retries -1 is below 0/],
   ['empty project', { project: '' }, 'project', /project must not be empty/],
   ['missing user', { user: undefined }, 'user', /user must be text/],
-  ['id that is not a uuid', { id: 'job-1' }, 'id', /UUID/],
+  ['chosen id (an id comes from the submit event)', { id: '7d0c8a52-3f7e-4f0e-9a55-4a4f3c1b2d10' }, 'event', /id/],
   ['fractional frame', { frameStart: 1.5 }, 'frameStart', /whole number/],
+  ['block size above 10000 frames', { blockSize: 10_001 }, 'blockSize', /block size 10001 is above 10000/],
+  ['more than 50000 blocks', { frameStart: 1, frameEnd: 50_001, blockSize: 1 }, 'blockSize', /50001 blocks; at most 50000.*at least 2/],
   ['a million and one frames', { frameStart: 0, frameEnd: 1_000_000 }, 'frameEnd', /more than 1000000 frames/],
   ['command without a template', { software: 'command' }, 'commandTemplate', /needs a command template/],
   ['template on a Maya job', { software: 'maya-software', commandTemplate: ['render'] }, 'commandTemplate', /only for software "command"/],
@@ -33,24 +36,25 @@ for (const [what, overrides, field, reason] of invalidJobs) {
   test(`a job with ${what} is refused, naming ${field}`, (t) => {
     const input: Record<string, unknown> = { ...jobSpec(), ...overrides }
     for (const [key, value] of Object.entries(overrides)) if (value === undefined) Reflect.deleteProperty(input, key)
-    const error = t.throws(() => validateJobSpec(input), { instanceOf: InvalidEventError })
+    const error = t.throws(() => validateJobFields(input), { instanceOf: InvalidEventError })
     t.is(error.field, field)
     t.regex(error.why, reason)
   })
 }
 
 test('a valid job passes unchanged', (t) => {
-  const job: JobSpec = jobSpec({ software: 'command', commandTemplate: ['povray', '+I{scene}', '+O{output}'], layer: 'beauty', camera: 'shotCam' })
-  t.deepEqual(validateJobSpec(job), job)
+  const job: JobFields = jobSpec({ software: 'command', commandTemplate: ['povray', '+I{scene}', '+O{output}'], layer: 'beauty', camera: 'shotCam' })
+  t.deepEqual(validateJobFields(job), job)
 })
 
 test('bodies name the nested field that is wrong', (t) => {
-  const job = jobSpec({ priority: 120 })
+  const jobId = jobIdFor('12D3KooWFS7RwHAugMm7iknKRPaW63tW65sXFfDQpAhiDs6pJsz7', 1)
+  const job = { id: jobId, ...jobSpec({ priority: 120 }) }
   const error = t.throws(() => validateBody({ type: 'job.submitted', job }), { instanceOf: InvalidEventError })
   t.is(error.field, 'job.priority')
-  const edit = t.throws(() => validateBody({ type: 'job.edited', jobId: job.id, changes: {} }), { instanceOf: InvalidEventError })
+  const edit = t.throws(() => validateBody({ type: 'job.edited', jobId, changes: {} }), { instanceOf: InvalidEventError })
   t.regex(edit.why, /at least one field/)
-  const unknown = t.throws(() => validateBody({ type: 'job.exploded', jobId: job.id }), { instanceOf: InvalidEventError })
+  const unknown = t.throws(() => validateBody({ type: 'job.exploded', jobId }), { instanceOf: InvalidEventError })
   t.regex(unknown.why, /unknown event type "job.exploded"/)
 })
 
@@ -63,4 +67,15 @@ test('node settings refuse limits that are neither -1 nor positive, and bad sche
   const schedule = t.throws(() => validateBody({ type: 'node.settings', node, changes: { schedule: [window] } }), { instanceOf: InvalidEventError })
   t.is(schedule.field, 'changes.schedule.0.start')
   t.notThrows(() => validateBody({ type: 'node.settings', node, changes: { memoryLimitMb: -1, threadLimit: 4, schedule: [{ ...window, start: '09:00' }] } }))
+})
+
+test('a finished block carries one whole, non-negative render time per frame', (t) => {
+  const jobId = jobIdFor('12D3KooWFS7RwHAugMm7iknKRPaW63tW65sXFfDQpAhiDs6pJsz7', 1)
+  const finished = (frameMs: unknown): unknown => ({ type: 'block.finished', jobId, block: 0, epoch: 1, wallMs: 1000, frameMs })
+  t.notThrows(() => validateBody(finished([400, 600])))
+  t.regex(t.throws(() => validateBody(finished([])), { instanceOf: InvalidEventError }).why, /at least one frame/)
+  t.is(t.throws(() => validateBody(finished([400, -1])), { instanceOf: InvalidEventError }).field, 'frameMs.1')
+  t.is(t.throws(() => validateBody(finished([0.5])), { instanceOf: InvalidEventError }).field, 'frameMs.0')
+  t.is(t.throws(() => validateBody(finished([{ frame: 1, ms: 400 }])), { instanceOf: InvalidEventError }).field, 'frameMs.0')
+  t.is(t.throws(() => validateBody({ ...finished([1]) as object, frames: [{ frame: 1, ms: 1 }] }), { instanceOf: InvalidEventError }).field, 'event')
 })

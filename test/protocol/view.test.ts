@@ -3,6 +3,8 @@
  * Error Return, and Average Render Time, as the seed's tables show them.
  */
 import test from 'ava'
+import { deriveView } from '../../src/protocol/farm-view.js'
+import { reduce } from '../../src/protocol/records.js'
 import { blockKey, rankPeers } from '../../src/protocol/rendezvous.js'
 import { clientStatus, type JobView, type NodeView } from '../../src/protocol/view.js'
 import { jobSpec, makeSigners, World } from '../helpers/farm-events.js'
@@ -10,10 +12,10 @@ import { nth } from '../helpers/nth.js'
 
 const signers = await makeSigners(3)
 
-function farm (overrides: Parameters<typeof jobSpec>[0] = {}) {
+/** A job of four frames in two blocks, submitted by `submitter` (author 0, the founder, by default). */
+function farm (overrides: Parameters<typeof jobSpec>[0] = {}, submitter = 0) {
   const world = new World(signers)
-  const job = jobSpec({ frameStart: 1, frameEnd: 4, blockSize: 2, maxRetries: 1, ...overrides })
-  world.write(0, { type: 'job.submitted', job })
+  const job = world.submit(submitter, { frameStart: 1, frameEnd: 4, blockSize: 2, maxRetries: 1, ...overrides })
   world.sync(1)
   world.sync(2)
   const view = (): JobView => {
@@ -45,10 +47,10 @@ test('claim, start and finish move a block through CLAIMED, RENDERING and DONE',
   t.is(view().status, 'RENDERING')
   world.write(1, { type: 'block.started', ...block(0) })
   t.is(view().blocks[0]?.status, 'RENDERING')
-  world.write(1, { type: 'block.finished', ...block(0), wallMs: 3000, frames: [{ frame: 1, ms: 1000 }, { frame: 2, ms: 2000 }] })
-  t.like(view().blocks[0], { status: 'DONE', finishedBy: world.author(1), lease: null })
+  world.write(1, { type: 'block.finished', ...block(0), wallMs: 3000, frameMs: [1000, 2000] })
+  t.like(view().blocks[0], { status: 'DONE', finishedBy: world.author(1), lease: null, frameTimes: [{ frame: 1, ms: 1000 }, { frame: 2, ms: 2000 }] })
   world.write(2, { type: 'block.claimed', ...block(1) })
-  world.write(2, { type: 'block.finished', ...block(1), wallMs: 1000, frames: [{ frame: 3, ms: 500 }, { frame: 4, ms: 500 }] })
+  world.write(2, { type: 'block.finished', ...block(1), wallMs: 1000, frameMs: [500, 500] })
   const done = view()
   t.is(done.status, 'DONE')
   t.deepEqual(done.renderTime, { totalMs: 4000, frames: 4, averageFrameMs: 1000 })
@@ -109,10 +111,11 @@ test('a fatal failure disables the job and says why (Error Return); enabling it 
   t.like(view(), { status: 'QUEUE', enabled: true, error: null })
 })
 
-test('halt and edits are last-writer-wins; a deleted job disappears', (t) => {
-  const { world, view, job } = farm()
+test('halt and edits are last-writer-wins between the submitter and a wrangler; a deleted job disappears', (t) => {
+  const { world, view, job } = farm({}, 1)
   world.write(1, { type: 'job.edited', jobId: job.id, changes: { halted: true, priority: 90 } })
   t.like(view(), { status: 'HALT', halted: true, priority: 90 })
+  world.write(0, { type: 'role.changed', peer: world.author(2), role: 'wrangler', granted: true })
   world.write(2, { type: 'job.edited', jobId: job.id, changes: { halted: false } })
   t.like(view(), { status: 'QUEUE', halted: false, priority: 90 })
   world.write(2, { type: 'job.deleted', jobId: job.id })
@@ -122,11 +125,10 @@ test('halt and edits are last-writer-wins; a deleted job disappears', (t) => {
 
 test('jobs are ordered by priority, then registered time, then id', (t) => {
   const world = new World(signers)
-  const low = jobSpec({ priority: 10 })
-  const highLater = jobSpec({ priority: 90 })
-  const mid = jobSpec({ priority: 50 })
-  const midLater = jobSpec({ priority: 50 })
-  for (const job of [low, mid, highLater, midLater]) world.write(0, { type: 'job.submitted', job })
+  const low = world.submit(0, { priority: 10 })
+  const mid = world.submit(0, { priority: 50 })
+  const highLater = world.submit(0, { priority: 90 })
+  const midLater = world.submit(0, { priority: 50 })
   t.deepEqual(nth(world.replicas, 0).view().jobs.map((job) => job.id), [highLater.id, mid.id, midLater.id, low.id])
 })
 
@@ -137,4 +139,41 @@ test('node settings fill the client table; unset fields show the seed\'s default
   t.like(node, { name: 'render01', memoryLimitMb: 8192, threadLimit: -1, blocked: false, classifications: ['A', 'C'], schedule: [] })
   t.is(clientStatus(node, false), 'OFFLINE')
   t.is(clientStatus(node, true), 'STANDBY')
+})
+
+test('a farm without a founder has no wranglers: a job is steered by its submitter alone', (t) => {
+  const world = new World(signers, { founder: null })
+  const job = world.submit(1)
+  world.write(0, { type: 'role.changed', peer: world.author(0), role: 'wrangler', granted: true })
+  world.write(0, { type: 'job.edited', jobId: job.id, changes: { priority: 5 } })
+  world.sync(0)
+  const farmView = nth(world.replicas, 0).view()
+  t.like(farmView, { founder: null, wranglers: [] })
+  t.is(nth(farmView.jobs, 0).priority, 50)
+  world.write(1, { type: 'job.edited', jobId: job.id, changes: { priority: 60 } })
+  world.sync(0)
+  t.is(nth(nth(world.replicas, 0).view().jobs, 0).priority, 60)
+})
+
+test('a fact about a block the job does not have changes nothing, and never breaks the view', (t) => {
+  const { world, view, job } = farm()
+  // The view is derived, and cached, before the fact arrives.
+  t.is(view().blocks.length, 2)
+  world.write(1, { type: 'block.claimed', jobId: job.id, block: 5, epoch: 1 })
+  t.like(view(), { status: 'QUEUE', framesDone: 0 })
+  t.is(view().blocks.length, 2)
+})
+
+test('the view is the same whatever order the events arrived in, down to what a node holds', (t) => {
+  const world = new World(signers)
+  const first = world.submit(0, { frameEnd: 2 })
+  const second = world.submit(0, { frameEnd: 2 })
+  world.write(1, { type: 'block.claimed', jobId: first.id, block: 0, epoch: 1 })
+  world.write(1, { type: 'block.claimed', jobId: second.id, block: 0, epoch: 1 })
+  const [submitFirst, submitSecond, ...claims] = world.events
+  if (submitFirst === undefined || submitSecond === undefined) throw new Error('two submissions expected')
+  const authority = { founder: world.author(0) }
+  const inOrder = deriveView(reduce(world.events), authority)
+  t.is(nth(inOrder.nodes, 0).holding.length, 2)
+  t.deepEqual(deriveView(reduce([submitSecond, submitFirst, ...claims]), authority), inOrder)
 })

@@ -91,11 +91,11 @@ test('Nuke on Windows: NUKE_PATH uses ; and paths stay Windows paths', (t) => {
   t.true(plan.supportFiles[0]?.content.includes(JSON.stringify(WIN_OUT)))
 })
 
-test('Blender: -b -y --python-exit-code before the scene, output and threads before -a', (t) => {
+test('Blender: -b -Y --python-exit-code before the scene, output and threads before -a', (t) => {
   const plan = adapterFor('blender').plan(task('blender', { scenePath: '/shots/a.blend', imageFormat: 'png' }), linux('/usr/bin/blender'))
   t.deepEqual(plan.invocations, [{
     file: '/usr/bin/blender',
-    args: ['-b', '-y', '--python-exit-code', '86', '/shots/a.blend', '-o', `${LINUX_OUT}/test_####`, '-F', 'PNG', '-x', '1', '-t', '8', '-s', '1', '-e', '4', '-j', '1', '-a'],
+    args: ['-b', '-Y', '--python-exit-code', '86', '/shots/a.blend', '-o', `${LINUX_OUT}/test_####`, '-F', 'PNG', '-x', '1', '-t', '8', '-s', '1', '-e', '4', '-j', '1', '-a'],
     frames: [1, 2, 3, 4]
   }])
 })
@@ -106,7 +106,7 @@ test('Blender on Windows with camera and view layer set by Python after the scen
     windows('C:\\Program Files\\Blender Foundation\\Blender 3.6\\blender.exe', [5, 7, 9])
   )
   const args = plan.invocations[0]?.args ?? []
-  t.deepEqual(args.slice(0, 6), ['-b', '-y', '--python-exit-code', '86', 'C:\\shots\\a.blend', '--python-expr'])
+  t.deepEqual(args.slice(0, 6), ['-b', '-Y', '--python-exit-code', '86', 'C:\\shots\\a.blend', '--python-expr'])
   t.is(args[6], [
     'import bpy',
     'bpy.context.scene.camera = bpy.data.objects["Cam.001"]',
@@ -114,6 +114,17 @@ test('Blender on Windows with camera and view layer set by Python after the scen
     'for layer in bpy.context.scene.view_layers: layer.use = layer.name == "FG"'
   ].join('\n'))
   t.deepEqual(args.slice(7), ['-o', `${WIN_OUT}\\test_####`, '-F', 'OPEN_EXR', '-x', '1', '-s', '5', '-e', '9', '-j', '2', '-a'])
+})
+
+test('Blender runs a scene\'s own scripts only when the node allows it: -Y by default, -y when allowed, before the scene', (t) => {
+  const argsWith = (fields: Partial<RenderTask>): readonly string[] =>
+    adapterFor('blender').plan(task('blender', { scenePath: '/shots/a.blend', ...fields }), linux('/usr/bin/blender')).invocations[0]?.args ?? []
+  for (const [fields, flag] of [[{}, '-Y'], [{ blenderScripts: false }, '-Y'], [{ blenderScripts: true }, '-y']] as const) {
+    const args = argsWith(fields)
+    t.is(args[1], flag, JSON.stringify(fields))
+    t.false(args.includes(flag === '-Y' ? '-y' : '-Y'))
+    t.true(args.indexOf(flag) < args.indexOf('/shots/a.blend'), 'Blender reads the flag before it loads the scene')
+  }
 })
 
 test('Arnold kick: one run per frame, per-frame .ass files, threads, camera', (t) => {

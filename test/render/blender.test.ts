@@ -3,10 +3,11 @@
  * through the adapter with contained render. CI installs Blender (.ci/run); without it these
  * tests say so and pass.
  */
-import { readdir, readFile } from 'node:fs/promises'
+import { access, readdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import test from 'ava'
 import type { ExecutionContext } from 'ava'
+import { execa } from 'execa'
 import { PNG } from 'pngjs'
 import { writeBlenderSampleScene } from '../../src/render/blender-scene.js'
 import { findExecutable } from '../../src/render/discovery.js'
@@ -69,4 +70,37 @@ withBlender('Blender killed mid-way leaves no partial frame at the target and no
   t.like(result, { kind: 'aborted', message: 'halted by the wrangler' })
   t.deepEqual(await filesUnder(target), [])
   t.deepEqual(await readdir(scratch), [])
+})
+
+/** Adds to `scene` a registered text block (it runs when the scene loads, if allowed) that writes `marker`. */
+async function addOnLoadScript(executable: string, scene: string, marker: string): Promise<void> {
+  const script = path.join(path.dirname(scene), 'add_on_load_script.py')
+  await writeFile(script, [
+    'import bpy, sys',
+    "scene, marker = sys.argv[sys.argv.index('--') + 1:]",
+    "text = bpy.data.texts.new('on_load.py')",
+    "text.write('open(%r, \"w\").write(\"ran\")\\n' % marker)",
+    'text.use_module = True',
+    'bpy.ops.wm.save_as_mainfile(filepath=scene)'
+  ].join('\n'))
+  await execa(executable, ['-b', scene, '--python-exit-code', '3', '--python', script, '--', scene, marker], { stdin: 'ignore' })
+}
+
+withBlender('a scene\'s own Python runs only where the node allows Blender scene scripts', async (t) => {
+  const executable = blender ?? ''
+  const scene = path.join(await tempDir(t), 'scripted.blend')
+  await writeBlenderSampleScene(executable, scene, { samples: 1, width: 16, height: 9, frameEnd: 1 })
+  const dir = await tempDir(t)
+  const ran = async (marker: string): Promise<boolean> => access(marker).then(() => true, () => false)
+  for (const allowed of [false, true]) {
+    const marker = path.join(dir, `ran-${allowed}`)
+    await addOnLoadScript(executable, scene, marker)
+    t.false(await ran(marker), 'saving the scene ran nothing')
+    const result = await renderBlock(
+      makeTask({ software: 'blender', scenePath: scene, targetDir: path.join(dir, `target-${allowed}`), frames: { start: 1, end: 1 }, blenderScripts: allowed }),
+      { scratchRoot: path.join(dir, 'scratch') }
+    )
+    t.is(result.kind, 'finished', JSON.stringify(result))
+    t.is(await ran(marker), allowed, allowed ? 'allowed: the script ran on load' : 'by default: the script did not run')
+  }
 })

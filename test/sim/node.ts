@@ -7,7 +7,8 @@
 import { Agent } from '../../src/protocol/agent/agent.js'
 import { hailMessagesOf, receivedHail } from '../../src/protocol/agent/hail-messages.js'
 import type { AgentCommand, AgentInput } from '../../src/protocol/agent/types.js'
-import type { EventBody, VerifiedEvent } from '../../src/protocol/events.js'
+import type { FarmAuthority } from '../../src/protocol/authority.js'
+import type { DraftBody, VerifiedEvent } from '../../src/protocol/events.js'
 import { equalBytes, place } from '../../src/protocol/feed.js'
 import type { FrameRange } from '../../src/protocol/frames.js'
 import type { LeaseRef } from '../../src/protocol/liveness.js'
@@ -45,13 +46,16 @@ export interface SimContext {
   readonly network: Network
   readonly recorder: Recorder
   readonly profile: FaultProfile
+  /** Render plans by job id, known once the job is submitted (its id comes from its submit event). */
   readonly plans: ReadonlyMap<string, JobPlan>
+  /** The farm's founder: the controller, a wrangler that may route other nodes. */
+  readonly authority: FarmAuthority
 }
 
 type Status = 'up' | 'crashed' | 'paused'
 
 export class SimNode implements Endpoint {
-  readonly replica = new Replica()
+  readonly replica: Replica
   /** The node's durable log, by author, in seq order. */
   private readonly log = new Map<string, VerifiedEvent[]>()
   private agent: Agent
@@ -64,6 +68,7 @@ export class SimNode implements Endpoint {
   private nextPullMs: number
 
   constructor (private readonly context: SimContext, readonly index: number, private readonly signer: Signer, private readonly prng: Prng) {
+    this.replica = new Replica({ authority: context.authority })
     this.agent = this.freshAgent()
     this.nextPullMs = prng.int(0, PULL_INTERVAL_MS)
     context.network.attach(this.id, this)
@@ -75,6 +80,11 @@ export class SimNode implements Endpoint {
 
   private get now (): number {
     return this.context.queue.nowMs
+  }
+
+  /** This node's wall clock: every node's reads the virtual time (the sim models no clock skew). */
+  private get wallClockMs (): number {
+    return WALL_CLOCK_ORIGIN_MS + this.now
   }
 
   private freshAgent (): Agent {
@@ -91,11 +101,12 @@ export class SimNode implements Endpoint {
     this.context.queue.after(this.prng.int(1, TICK_MS), loop)
   }
 
-  /** A controller action (submit, log record) written in this node's feed. */
-  write (body: EventBody): void {
-    if (this.status !== 'up') return
-    this.appendOwn(body)
+  /** A controller action (submit, log record) written in this node's feed; null while the node is not up. */
+  write (body: DraftBody): VerifiedEvent | null {
+    if (this.status !== 'up') return null
+    const verified = this.appendOwn(body)
     this.flushView()
+    return verified
   }
 
   receive (from: string, message: Message): void {
@@ -219,7 +230,7 @@ export class SimNode implements Endpoint {
     let gap = false
     let committed = false
     for (const verified of events) {
-      const placement = place(this.replica.head(verified.event.author), verified)
+      const placement = place(this.replica.head(verified.event.author), verified, this.wallClockMs)
       if (placement.kind === 'gap') gap = true
       if (placement.kind === 'held') {
         const held = this.log.get(verified.event.author)?.[verified.event.seq - 1]
@@ -250,11 +261,12 @@ export class SimNode implements Endpoint {
     this.replica.commit(verified)
   }
 
-  private appendOwn (body: EventBody): void {
-    const verified = this.replica.draft(this.signer, WALL_CLOCK_ORIGIN_MS + this.now, body)
+  private appendOwn (body: DraftBody): VerifiedEvent {
+    const verified = this.replica.draft(this.signer, this.wallClockMs, body)
     this.commit(verified)
     this.context.recorder.note(`${this.now} ${this.index} append ${body.type} ${'jobId' in body ? `${body.jobId}/${'block' in body ? body.block : ''}/${'epoch' in body ? body.epoch : ''}` : ''}`)
     this.context.network.gossip(this.id, { kind: 'event', event: verified })
+    return verified
   }
 
   private flushView (): void {
@@ -313,7 +325,10 @@ export class SimNode implements Endpoint {
           recorder.problems.push(`honest: node ${this.index} freed ${leaseText(command.lease)} at ${this.now} ms while its holder was rendering it`)
         }
         recorder.note(`${this.now} ${this.index} freed ${leaseText(command.lease)} of ${command.holder}`)
+        return
       }
+      case 'answer-refused':
+        recorder.note(`${this.now} ${this.index} refused an answer from ${command.from}: ${command.why}`)
     }
   }
 

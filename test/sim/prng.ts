@@ -37,13 +37,4 @@ export class Prng {
   fork (): Prng {
     return new Prng(Math.floor(this.next() * 4_294_967_296))
   }
-
-  /** A version-4 UUID from this stream. */
-  uuid (): string {
-    const hex = Array.from({ length: 32 }, () => this.int(0, 15).toString(16))
-    hex[12] = '4'
-    hex[16] = (8 + this.int(0, 3)).toString(16)
-    const text = hex.join('')
-    return `${text.slice(0, 8)}-${text.slice(8, 12)}-${text.slice(12, 16)}-${text.slice(16, 20)}-${text.slice(20)}`
-  }
 }

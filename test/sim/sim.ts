@@ -4,7 +4,7 @@
  * every job is finished and the connected peers agree, or at a time limit; then the
  * invariants are checked. The same seed gives the same trace hash.
  */
-import type { JobSpec } from '../../src/protocol/events.js'
+import type { JobFields } from '../../src/protocol/events.js'
 import { blockCount } from '../../src/protocol/frames.js'
 import type { Signer } from '../../src/protocol/signing.js'
 import type { Classification } from '../../src/protocol/vocabulary.js'
@@ -79,10 +79,9 @@ export function profileOfSeed (seed: number): FaultProfile {
   return profile
 }
 
-function jobOf (prng: Prng, index: number): JobSpec {
+function jobOf (prng: Prng, index: number): JobFields {
   const frameStart = prng.int(1, 100)
   return {
-    id: prng.uuid(),
     name: `shot${String(index * 10).padStart(3, '0')}`,
     project: 'sim',
     user: 'sim',
@@ -117,11 +116,14 @@ export async function runSeed (options: RunOptions): Promise<RunResult> {
   const network = new Network(queue, root.fork(), profile.network)
   const scenario = root.fork()
   const jobs = Array.from({ length: scenario.int(1, 4) }, (_, index) => jobOf(scenario, index))
-  const plans = new Map<string, JobPlan>(jobs.map((job) => [job.id, {
+  const jobPlans = jobs.map((job): JobPlan => ({
     frameMs: scenario.int(800, 4_000),
     fatalBlock: scenario.chance(profile.fatalJob) ? scenario.int(0, blockCount(job) - 1) : null
-  }]))
-  const context: SimContext = { queue, network, recorder, profile, plans }
+  }))
+  // Filled as the controller submits: a job's id comes from its submit event.
+  const plans = new Map<string, JobPlan>()
+  const authority = { founder: signers[0]?.author ?? null }
+  const context: SimContext = { queue, network, recorder, profile, plans, authority }
   const nodes = signers.slice(0, count).map((signer, index) => new SimNode(context, index, signer, root.fork()))
   const label = (id: string): string => `node ${nodes.findIndex((node) => node.id === id)}`
   const controller = nodes[0]
@@ -134,7 +136,14 @@ export async function runSeed (options: RunOptions): Promise<RunResult> {
       if (scenario.chance(0.2)) controller.write({ type: 'node.settings', node: node.id, changes: { classifications: [scenario.pick<Classification>(['A', 'B'])] } })
     }
   })
-  jobs.forEach((job, index) => { queue.at(100 + index * scenario.int(0, 3_000), () => { controller.write({ type: 'job.submitted', job }) }) })
+  jobs.forEach((job, index) => {
+    queue.at(100 + index * scenario.int(0, 3_000), () => {
+      const submitted = controller.write({ type: 'job.submitted', job })?.event.body
+      const plan = jobPlans[index]
+      if (submitted?.type !== 'job.submitted' || plan === undefined) throw new Error(`the controller did not submit job ${index}`)
+      plans.set(submitted.job.id, plan)
+    })
+  })
   for (let record = 0; record < 3; record++) {
     const author = scenario.pick(nodes)
     queue.at(scenario.int(0, FAULT_PHASE_MS), () => {

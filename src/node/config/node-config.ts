@@ -3,14 +3,16 @@
  * then command-line flags on top. Everything has a default except what only the studio
  * can know (the swarm key). Farm settings here (limits, classes, schedule) seed the
  * node's entry in the shared client table on first start; after that the table is the
- * truth, edited with `cr node set` from any machine.
+ * truth, edited with `cr node set` from any machine. What the node agrees to run
+ * (`[render] software`) is the node's alone: it restates it at every start where it changed.
  */
 import { readFile } from 'node:fs/promises'
 import { hostname, homedir, tmpdir } from 'node:os'
 import path from 'node:path'
 import { parse as parseToml, TomlError } from 'smol-toml'
 import { z } from 'zod'
-import { nodeSettingsFields } from '../../protocol/schemas.js'
+import { nodeSettingsFields, softwareSchema } from '../../protocol/schemas.js'
+import { DEFAULT_ACCEPTED_SOFTWARE } from '../../protocol/view.js'
 import { PROGRAMS } from '../../render/task.js'
 import { resolveMeshConfig, type MeshConfig } from '../mesh/config.js'
 import { InvalidMeshConfigError } from '../mesh/errors.js'
@@ -31,7 +33,16 @@ export function defaultDataDir (env: NodeJS.ProcessEnv = process.env, platform: 
 
 const pathText = z.string().min(1, { error: 'must not be empty' })
 
-const { name: _name, ...farmFields } = nodeSettingsFields
+/** `fields` without `keys`; typed so that a key the shape may not have is fine to name. */
+function omitFields<T extends object, K extends string> (fields: T, keys: readonly K[]): Omit<T, K> {
+  return Object.fromEntries(Object.entries(fields).filter(([key]) => !(keys as readonly string[]).includes(key))) as Omit<T, K>
+}
+
+/**
+ * The client-table fields `[farm]` seeds: not the name (a top-level key) and not the
+ * software, which is this node's own consent (`[render] software`), not a farm setting.
+ */
+const farmFields = omitFields(nodeSettingsFields, ['name', 'software'])
 
 const nodeConfigSchema = z.strictObject({
   /** The seed's clientName: how artists see this machine. */
@@ -50,7 +61,16 @@ const nodeConfigSchema = z.strictObject({
     /** On SIGTERM: hand the block back at once, or finish it first. */
     onShutdown: z.enum(['release', 'finish'], { error: 'must be "release" or "finish"' }).default('release'),
     /** Renderer executables, overriding discovery: maya, nuke, blender, kick, vray. */
-    executables: z.partialRecord(z.enum(PROGRAMS, { error: `must be one of ${PROGRAMS.join(', ')}` }), pathText).default({})
+    executables: z.partialRecord(z.enum(PROGRAMS, { error: `must be one of ${PROGRAMS.join(', ')}` }), pathText).default({}),
+    /**
+     * The software this node agrees to run; it claims no block of any other. `command`
+     * runs whatever program a job names, so it is left out unless listed here.
+     */
+    software: z.array(softwareSchema)
+      .refine((list) => new Set(list).size === list.length, { error: 'a software is listed twice' })
+      .default(() => [...DEFAULT_ACCEPTED_SOFTWARE]),
+    /** Whether Blender may run the Python scripts a scene carries (drivers, registered text blocks). */
+    blenderScripts: z.boolean({ error: 'must be true or false' }).default(false)
   }).prefault({}),
   /** This node's first entry in the client table. */
   farm: z.strictObject(farmFields).prefault({}),

@@ -10,7 +10,8 @@
  */
 import { HEARTBEAT_TIMEOUT_MS } from '../../protocol/liveness.js'
 import { logEntryOf, type LogEntry } from '../../protocol/logs.js'
-import type { EventBody, VerifiedEvent } from '../../protocol/events.js'
+import type { DraftBody, VerifiedEvent } from '../../protocol/events.js'
+import { judgeFact } from '../../protocol/fact-rules.js'
 import { signerFromKey } from '../../protocol/signing.js'
 import { compareStamps } from '../../protocol/stamp.js'
 import type { FarmView } from '../../protocol/view.js'
@@ -18,9 +19,9 @@ import { loadOrCreateIdentity } from '../identity.js'
 import { createLogger, type Logger } from '../log.js'
 import { resolveMeshConfig, type MeshConfig, type MeshConfigInput } from '../mesh/config.js'
 import { Mesh } from '../mesh/mesh.js'
-import { readSwarmKey } from '../mesh/swarm-key.js'
-import { EventStore, storeDirOf } from '../store/event-store.js'
-import { ControllerClosedError, DataDirInUseError, NoPeerReachableError } from './errors.js'
+import { readFarmKey } from '../mesh/swarm-key.js'
+import { EventStore, storeDirOf, type EventStoreOptions } from '../store/event-store.js'
+import { ControllerClosedError, DataDirInUseError, NoPeerReachableError, NotAllowedError } from './errors.js'
 
 /** How often a write asks its peers again whether they hold it yet. */
 export const WRITE_CONFIRM_POLL_MS = 100
@@ -160,8 +161,11 @@ export class Controller {
    * Appends `body` to our feed and resolves once another peer holds it. Throws
    * NoPeerReachableError after the timeout; the event stays in our feed regardless.
    */
-  async write (body: EventBody, options: WaitOptions): Promise<VerifiedEvent> {
+  async write (body: DraftBody, options: WaitOptions): Promise<VerifiedEvent> {
     const { store, mesh } = this.running()
+    // A fact that would have no effect is refused here, before it goes into our feed.
+    const refusal = body.type === 'job.submitted' ? null : judgeFact(store.view(), store.author, body)
+    if (refusal !== null) throw new NotAllowedError(store.author, body.type, refusal)
     const { event: written } = await store.append(body, this.now())
     const { author, seq } = written.event
     const clock = this.stopwatch(options.timeoutMs)
@@ -196,6 +200,11 @@ export class Controller {
     return new Set([...mesh.connectedPeers(), ...recent])
   }
 
+  /** How far `peer`'s clock is from ours, as its heartbeats tell, when worth a warning. */
+  clockSkewOf (peer: string): number | null {
+    return this.running().mesh.clockSkewOf(peer)
+  }
+
   /** The log report's rows (seed: constellationLogTable) that match, oldest first. */
   async logs (filter: LogFilter = {}): Promise<LogEntry[]> {
     const entries: LogEntry[] = []
@@ -216,9 +225,9 @@ export class Controller {
 
   private async launch (): Promise<Opened> {
     const { dataDir } = this.init
-    const swarmKey = await readSwarmKey(this.init.swarmKeyFile)
+    const { psk: swarmKey, founder } = await readFarmKey(this.init.swarmKeyFile)
     const privateKey = await loadOrCreateIdentity(dataDir)
-    const store = await openStore(dataDir, signerFromKey(privateKey))
+    const store = await openStore(dataDir, signerFromKey(privateKey), { authority: { founder }, now: this.now })
     const mesh = new Mesh({
       privateKey,
       swarmKey,
@@ -291,9 +300,9 @@ function matches (entry: LogEntry, filter: LogFilter): boolean {
   return (filter.jobId === undefined || entry.jobId === filter.jobId) && (filter.node === undefined || entry.node === filter.node)
 }
 
-async function openStore (dataDir: string, signer: ReturnType<typeof signerFromKey>): Promise<EventStore> {
+async function openStore (dataDir: string, signer: ReturnType<typeof signerFromKey>, options: EventStoreOptions): Promise<EventStore> {
   try {
-    return await EventStore.open(storeDirOf(dataDir), signer)
+    return await EventStore.open(storeDirOf(dataDir), signer, options)
   } catch (error) {
     if (isLocked(error)) throw new DataDirInUseError(dataDir, { cause: error })
     throw error

@@ -2,6 +2,15 @@
  * What a controller can fail at, as typed errors with a stable `name` and what a person
  * needs to act: the job or node asked for, the data directory, how long we waited.
  */
+import type { FactRefusal } from '../../protocol/fact-rules.js'
+
+/** This identity may not state that fact (authority.ts): nothing was written. */
+export class NotAllowedError extends Error {
+  override readonly name = 'NotAllowedError'
+  constructor (readonly author: string, readonly type: string, readonly refusal: FactRefusal) {
+    super(`not allowed: ${refusal.why} (this identity is ${author}; a wrangler can grant it the role with cr wrangler add)`)
+  }
+}
 
 /** No peer stored our event in time. The event is not lost: it stays in our feed. */
 export class NoPeerReachableError extends Error {

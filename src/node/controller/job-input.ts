@@ -1,17 +1,17 @@
 /**
  * A job as an artist describes it, from flags or a job file (TOML or JSON, keyed by the
- * job's field names), made into a full JobSpec: defaults for what may be left out, a new
- * id, then the protocol's own validation, so a refusal names the field exactly as the
- * log would. The scene is checked on this machine, which is where the artist works.
+ * job's field names), made into a job's full fields: defaults for what may be left out,
+ * then the protocol's own validation, so a refusal names the field exactly as the log
+ * would. The id is not chosen here: the submit event gives it (job-id.ts). The scene is
+ * checked on this machine, which is where the artist works.
  */
-import { randomUUID } from 'node:crypto'
 import { access, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { parse as parseToml, TomlError } from 'smol-toml'
-import { validateJobSpec } from '../../protocol/encoding.js'
+import { validateJobFields } from '../../protocol/encoding.js'
 import { InvalidEventError } from '../../protocol/errors.js'
-import type { JobSpec } from '../../protocol/events.js'
-import { jobSpecSchema } from '../../protocol/schemas.js'
+import type { JobFields, JobSpec } from '../../protocol/events.js'
+import { jobFieldsSchema } from '../../protocol/schemas.js'
 import { DEFAULT_BLOCK_SIZE, DEFAULT_MAX_RETRIES, DEFAULT_PRIORITY } from '../../protocol/vocabulary.js'
 import { JobFileError, SceneNotFoundError } from './errors.js'
 
@@ -29,18 +29,20 @@ const OPTIONAL_FIELDS = {
   commandTemplate: null
 } as const
 
-const JOB_FIELDS: ReadonlySet<string> = new Set(Object.keys(jobSpecSchema.shape))
+const JOB_FIELDS: ReadonlySet<string> = new Set(Object.keys(jobFieldsSchema.shape))
 
 /**
- * A validated job from loose fields: undefined fields take their default, a fresh id is
- * drawn unless one is given. Throws InvalidEventError naming the first bad or unknown field.
+ * Validated job fields from loose ones: undefined fields take their default. Throws
+ * InvalidEventError naming the first bad or unknown field (an `id` among them: ids are
+ * given by the submit event, never chosen).
  */
-export function buildJobSpec (fields: Readonly<Record<string, unknown>>, defaults: { readonly user: string }): JobSpec {
+export function buildJobSpec (fields: Readonly<Record<string, unknown>>, defaults: { readonly user: string }): JobFields {
   for (const key of Object.keys(fields)) {
+    if (key === 'id') throw new InvalidEventError(key, 'a job\'s id is given by its submit event and cannot be chosen; leave it out')
     if (!JOB_FIELDS.has(key)) throw new InvalidEventError(key, `not a job field; expected one of ${[...JOB_FIELDS].join(', ')}`)
   }
   const given = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined))
-  return validateJobSpec({ ...OPTIONAL_FIELDS, user: defaults.user, id: randomUUID(), ...given })
+  return validateJobFields({ ...OPTIONAL_FIELDS, user: defaults.user, ...given })
 }
 
 /** Reads a job file's fields: `.toml` or `.json`. Throws JobFileError when it is neither readable nor parseable. */

@@ -3,17 +3,20 @@
  * wait on gossip. Hail lives here ("are you rendering block B at epoch e?" and its
  * answer, and the indirect probes that ask others to try), and a holder's own claim, sent
  * straight to a node that claimed the same block so the collision settles at once.
- * Messages are canonical CBOR checked against a schema and a size limit both ways.
+ * Messages are canonical CBOR checked against a schema and a size limit both ways, and a
+ * claim must carry a claim event of the peer that sends it.
  */
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
 import { z } from 'zod'
-import { MAX_EVENT_BYTES } from '../../protocol/encoding.js'
+import { decodeEvent, MAX_EVENT_BYTES } from '../../protocol/encoding.js'
+import { EventRejectedError } from '../../protocol/errors.js'
+import type { SignedEvent } from '../../protocol/events.js'
 import { peerIdSchema, uuidSchema } from '../../protocol/schemas.js'
 import type { Logger } from '../log.js'
 import { DirectSendError, InvalidDirectMessageError } from './errors.js'
-import type { Offence } from './offences.js'
+import { framingRefusal, type Offence } from './offences.js'
 import { DIRECT_PROTOCOL } from './protocols.js'
 import { decodeAs, encodeAs } from './wire.js'
 
@@ -94,21 +97,54 @@ export class DirectChannel {
 
   private async receive (stream: Stream, peer: PeerId): Promise<void> {
     const receivedAtMs = this.init.now()
+    const from = peer.toString()
     const framed = lpStream(stream, { maxDataLength: DIRECT_MAX_BYTES })
     let message: DirectMessage
     try {
       message = decodeDirect((await framed.read({ signal: AbortSignal.timeout(DIRECT_SEND_TIMEOUT_MS) })).subarray())
     } catch (error) {
-      if (!(error instanceof InvalidDirectMessageError)) {
-        this.init.logger.debug('direct message not read', { peer: peer.toString(), error })
-        stream.abort(error as Error)
-        return
-      }
-      this.init.onOffence({ peer: peer.toString(), channel: 'direct', reason: error.reason, detail: error.why })
-      stream.abort(error)
+      const offence = refusalOf(error, from)
+      if (offence === undefined) this.init.logger.debug('direct message not read', { peer: from, error })
+      else this.init.onOffence(offence)
+      stream.abort(error as Error)
       return
     }
     await stream.close()
-    this.init.onMessage({ from: peer.toString(), receivedAtMs, message })
+    const misfit = message.type === 'claim' ? claimMisfit(message.event, from) : undefined
+    if (misfit !== undefined) {
+      this.init.onOffence(misfit)
+      return
+    }
+    this.init.onMessage({ from, receivedAtMs, message })
   }
+}
+
+/** The offence in a failed read, or undefined when the peer is not to blame (gone, slow). */
+function refusalOf (error: unknown, peer: string): Offence | undefined {
+  if (error instanceof InvalidDirectMessageError) return { peer, channel: 'direct', reason: error.reason, detail: error.why }
+  const framing = framingRefusal(error)
+  return framing === undefined ? undefined : { peer, channel: 'direct', ...framing }
+}
+
+/**
+ * Why a claim message is not what a holder sends, if it is not: a holder sends its own
+ * claim event, so anything else (not an event, another kind of event, another author's
+ * claim) is refused before it reaches the log. The event's signature is the log's to check.
+ */
+function claimMisfit (bytes: Uint8Array, peer: string): Offence | undefined {
+  let event: SignedEvent
+  try {
+    event = decodeEvent(bytes)
+  } catch (error) {
+    if (!(error instanceof EventRejectedError)) throw error
+    return { peer, channel: 'direct', reason: error.reason, detail: error.message }
+  }
+  const ref = `${event.author}#${event.seq}`
+  if (event.body.type !== 'block.claimed') {
+    return { peer, channel: 'direct', reason: 'malformed-direct', detail: `a claim message carries ${event.body.type} event ${ref}` }
+  }
+  if (event.author !== peer) {
+    return { peer, channel: 'direct', reason: 'misattributed', detail: `a claim message carries another author's claim, ${ref}` }
+  }
+  return undefined
 }

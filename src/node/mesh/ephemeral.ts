@@ -2,8 +2,11 @@
  * The ephemeral channel: heartbeats (node status, the block it holds, progress) on a
  * second gossip topic, never written to the log. Liveness and hail subscribe here. Every
  * message is canonical CBOR checked against a schema and a size limit, on the way out as
- * on the way in. Gossipsub signs each message with the publisher's peer key, so `from`
- * is the node that said it, whoever relayed it.
+ * on the way in. A publisher's messages must be dated later than its last one, which
+ * stops replays however late they come, without asking its clock to agree with ours: a
+ * node whose clock is off by minutes still takes part, and is reported. Gossipsub
+ * signs each message with the publisher's peer key, so `from` is the node that said it,
+ * whoever relayed it; offences go to the peer that relayed it to us, which checked it too.
  */
 import { TopicValidatorResult, type GossipSub, type Message } from '@libp2p/gossipsub'
 import type { PeerId } from '@libp2p/interface'
@@ -19,11 +22,14 @@ import { decodeAs, encodeAs } from './wire.js'
 /** A heartbeat is about 150 bytes; this leaves room for later kinds without inviting floods. */
 export const EPHEMERAL_MAX_BYTES = 4 * 1024
 /**
- * Messages sent longer ago than this (by the sender's clock) are dropped as stale: gossip
- * forgets what it has seen after two minutes, so this also stops replays of old news.
- * Clocks of a studio's machines agree far better than this.
+ * A publisher's clock this far from ours (either way) is worth a warning: schedules,
+ * working hours and registered times are read off clocks. Heartbeats still count.
  */
-export const EPHEMERAL_MAX_AGE_MS = 60_000
+export const CLOCK_SKEW_WARN_MS = 10_000
+/** Publishers not heard for this long are forgotten, so the replay guard stays small. */
+const FORGET_PUBLISHER_MS = 10 * 60_000
+/** Above this many publishers remembered, the ones long silent are dropped. */
+const PUBLISHERS_SOFT_LIMIT = 10_000
 
 const heartbeatSchema = z.strictObject({
   type: z.literal('heartbeat'),
@@ -55,6 +61,8 @@ export interface ReceivedEphemeral {
   /** The node that published it (gossip-signed). */
   readonly from: string
   readonly receivedAtMs: number
+  /** Our clock minus the publisher's when it sent this (network delay included): its skew, negative when ahead. */
+  readonly clockOffsetMs: number
   readonly message: EphemeralMessage
 }
 
@@ -80,6 +88,8 @@ export function decodeEphemeral (bytes: Uint8Array): EphemeralMessage {
 
 export class EphemeralChannel {
   private readonly init: EphemeralChannelInit
+  /** Each publisher's latest send time, and when we heard it: the replay guard. */
+  private readonly latest = new Map<string, { sentAtMs: number, heardAtMs: number }>()
 
   constructor (init: EphemeralChannelInit) {
     this.init = init
@@ -103,21 +113,39 @@ export class EphemeralChannel {
 
   private validate (peer: PeerId, gossip: Message): TopicValidatorResult {
     const receivedAtMs = this.init.now()
+    const sender = peer.toString()
+    // The host's strict signing policy drops unsigned gossip before it gets here; without a
+    // signed publisher we could only credit the message to whoever relayed it.
+    if (gossip.type !== 'signed') {
+      this.init.onOffence({ peer: sender, channel: 'ephemeral', reason: 'malformed-ephemeral', detail: 'unsigned message: no publisher to credit it to' })
+      return TopicValidatorResult.Reject
+    }
     let message: EphemeralMessage
     try {
       message = decodeEphemeral(gossip.data)
     } catch (error) {
       if (!(error instanceof InvalidEphemeralMessageError)) throw error
-      this.init.onOffence({ peer: peer.toString(), channel: 'ephemeral', reason: error.reason, detail: error.why })
+      this.init.onOffence({ peer: sender, channel: 'ephemeral', reason: error.reason, detail: error.why })
       return TopicValidatorResult.Reject
     }
-    if (receivedAtMs - message.sentAtMs > EPHEMERAL_MAX_AGE_MS) {
-      this.init.logger.debug('stale ephemeral message dropped', { peer: peer.toString(), sentAtMs: message.sentAtMs })
+    const from = gossip.from.toString()
+    const last = this.latest.get(from)
+    if (last !== undefined && message.sentAtMs <= last.sentAtMs) {
+      // Older than what its publisher already told us: a replay, or its clock stepped back.
+      // Either way it is old news; the relay may be innocent (gossip re-delivers after two minutes).
+      this.init.onOffence({ peer: sender, channel: 'ephemeral', reason: 'misdated-ephemeral', detail: `${message.type} from ${from} is dated ${last.sentAtMs - message.sentAtMs} ms before its latest` })
       return TopicValidatorResult.Ignore
     }
-    // Signed gossip always names its publisher; unsigned gossip is refused by the host's policy.
-    const from = gossip.type === 'signed' ? gossip.from.toString() : peer.toString()
-    this.init.onMessage({ from, receivedAtMs, message })
+    this.remember(from, message.sentAtMs, receivedAtMs)
+    this.init.onMessage({ from, receivedAtMs, clockOffsetMs: receivedAtMs - message.sentAtMs, message })
     return TopicValidatorResult.Accept
+  }
+
+  private remember (from: string, sentAtMs: number, nowMs: number): void {
+    this.latest.set(from, { sentAtMs, heardAtMs: nowMs })
+    if (this.latest.size <= PUBLISHERS_SOFT_LIMIT) return
+    for (const [publisher, { heardAtMs }] of this.latest) {
+      if (nowMs - heardAtMs > FORGET_PUBLISHER_MS) this.latest.delete(publisher)
+    }
   }
 }

@@ -23,16 +23,20 @@ import { createLogger, type Logger } from '../log.js'
 import { resolveMeshConfig, type MeshConfig, type MeshConfigInput } from './config.js'
 import { PeerDialer, type DialFailure } from './discovery.js'
 import { DirectChannel, type DirectMessage, type ReceivedDirect } from './direct.js'
+import { ClockSkew, describeSkew } from './clock-skew.js'
 import { Emitter } from './emitter.js'
 import { EphemeralChannel, type EphemeralMessage, type ReceivedEphemeral } from './ephemeral.js'
 import { MeshNotRunningError } from './errors.js'
 import { createPeerHost, type PeerHost } from './host.js'
 import { KeepAlive } from './keep-alive.js'
-import { OFFENCE_POINTS, PeerOffences, type Offence, type OffenceVerdict } from './offences.js'
+import { PeerOffences, type Offence, type OffenceVerdict, type RefusalReason } from './offences.js'
 import { LOG_TOPIC } from './protocols.js'
 import { LogGossip } from './push.js'
 import { PullScheduler } from './scheduler.js'
 import { SyncService, type PullResult, type SyncLog } from './sync.js'
+
+/** A peer's clock is forgotten once it has been silent this long. */
+const FORGET_CLOCKS_AFTER_MS = 10 * 60_000
 
 /** What the mesh needs of the store (EventStore provides it). */
 export interface MeshLog extends SyncLog {
@@ -55,8 +59,8 @@ export interface MeshInit {
 export interface MeshEvents {
   'peer:connected': { readonly peer: string }
   'peer:disconnected': { readonly peer: string }
-  /** A connection to or from a banned peer was refused. */
-  'peer:refused': { readonly peer: string }
+  /** A connection to or from a banned peer, or a new identity from a banned peer's address, was refused. */
+  'peer:refused': { readonly peer: string, readonly why: RefusalReason }
   /** Input that was dropped, with the sender and what it cost it. */
   offence: Offence & OffenceVerdict
   /** A dial to a discovered or static peer failed (wrong swarm key, gone, refused). */
@@ -87,6 +91,7 @@ export class Mesh {
   private readonly logger: Logger
   private readonly now: () => number
   private readonly offences: PeerOffences
+  private readonly clocks = new ClockSkew()
   private readonly events: Emitter<MeshEvents>
   private running: Running | undefined
   /** Start and stop run one after the other, so overlapping calls cannot interleave. */
@@ -131,6 +136,19 @@ export class Mesh {
     return this.running?.host.getPeers().map(String) ?? []
   }
 
+  /** How far `peer`'s clock is from ours (our clock minus its), when beyond the warning threshold; null otherwise or unknown. */
+  clockSkewOf (peer: string): number | null {
+    return this.clocks.skewOf(peer)
+  }
+
+  private heard (received: ReceivedEphemeral): void {
+    if (this.clocks.observe(received.from, received.clockOffsetMs, received.receivedAtMs)) {
+      this.logger.warn('peer clock is off', { peer: received.from, skew: describeSkew(received.clockOffsetMs), offsetMs: received.clockOffsetMs })
+    }
+    this.clocks.prune(received.receivedAtMs, FORGET_CLOCKS_AFTER_MS)
+    this.events.emit('ephemeral', received)
+  }
+
   /** Sends a heartbeat (or other ephemeral message) to every peer; resolves with how many got it directly. */
   async publishEphemeral (message: EphemeralMessage): Promise<number> {
     if (this.running === undefined) throw new MeshNotRunningError('publish an ephemeral message')
@@ -141,6 +159,14 @@ export class Mesh {
   async sendDirect (peer: string, message: DirectMessage): Promise<void> {
     if (this.running === undefined) throw new MeshNotRunningError('send a direct message')
     await this.running.direct.send(peer, message)
+  }
+
+  /**
+   * Scores bad input that reached the node through the mesh but was judged above it (a
+   * direct claim the store refused), as the mesh scores its own: a ban hangs up on the peer.
+   */
+  reportOffence (offence: Offence): void {
+    this.report(this.running?.host, offence)
   }
 
   /** Queues a pull from `peer`: it told us (in a heartbeat or an answer) that it holds events we lack. */
@@ -172,7 +198,7 @@ export class Mesh {
       privateKey: this.init.privateKey,
       swarmKey: this.init.swarmKey,
       config,
-      connectionGater: this.offences.gater((peer) => { this.events.emit('peer:refused', { peer }) })
+      connectionGater: this.offences.gater((peer, why) => { this.events.emit('peer:refused', { peer, why }) })
     })
     const report = (offence: Offence): void => { this.report(host, offence) }
     const sync = new SyncService({
@@ -201,7 +227,7 @@ export class Mesh {
       now: this.now,
       logger: logger.child('ephemeral'),
       onOffence: report,
-      onMessage: (received) => { this.events.emit('ephemeral', received) }
+      onMessage: (received) => { this.heard(received) }
     })
     const direct = new DirectChannel({
       host,
@@ -240,6 +266,8 @@ export class Mesh {
       throw error
     }
     const unsubscribe = this.init.log.onAppended(({ event }, bytes) => {
+      // Each new event is one that honest peers may replay to us: it raises their replay allowance.
+      this.offences.noteAppended()
       if (event.author === this.peerId) gossip.publish(bytes)
     })
     logger.info('mesh started', { peer: this.peerId, addresses: host.getMultiaddrs().map(String) })
@@ -278,15 +306,15 @@ export class Mesh {
     this.logger.info('mesh stopped', { peer: this.peerId })
   }
 
-  private report (host: PeerHost, offence: Offence): void {
+  private report (host: PeerHost | undefined, offence: Offence): void {
     const verdict = this.offences.record(offence)
     // Input that costs nothing (a replay racing a pull, a fork relayed) is routine: keep it out of warnings.
-    const level = OFFENCE_POINTS[offence.channel][offence.reason] > 0 ? 'warn' : 'debug'
-    this.logger[level]('dropped bad input', { ...offence, points: verdict.points })
+    const level = verdict.cost > 0 ? 'warn' : 'debug'
+    this.logger[level]('dropped bad input', { ...offence, cost: verdict.cost, points: verdict.points })
     this.events.emit('offence', { ...offence, ...verdict })
     if (!verdict.banned) return
     this.logger.warn('peer banned', { peer: offence.peer, banMs: this.config.offences.banDurationMs })
-    host.hangUp(peerIdFromString(offence.peer)).catch((error: unknown) => {
+    host?.hangUp(peerIdFromString(offence.peer)).catch((error: unknown) => {
       this.logger.debug('hang up failed', { peer: offence.peer, error })
     })
   }

@@ -9,7 +9,7 @@
  * A server that learns from the puller's vector that the puller holds events it lacks
  * reports it (`onBehind`), so one exchange tells both sides what to fetch.
  */
-import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
+import { StreamBufferError, type Libp2p, type PeerId, type Stream } from '@libp2p/interface'
 import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
 import { ReplayedEventError } from '../../protocol/errors.js'
 import { missingFrom, type FeedRange, type VersionVector } from '../../protocol/version-vector.js'
@@ -17,7 +17,7 @@ import type { Logger } from '../log.js'
 import type { MeshConfig } from './config.js'
 import { MeshStoppingError, PeerOffenceError, SyncIdleTimeoutError, SyncProtocolError } from './errors.js'
 import type { IngestingLog, IngestOutcome } from './ingest.js'
-import { OFFENCE_POINTS, type Offence } from './offences.js'
+import { framingRefusal, OFFENCE_POINTS, type Offence } from './offences.js'
 import { SYNC_PROTOCOL } from './protocols.js'
 import {
   BATCH_EVENT_OVERHEAD_BYTES, BATCH_FRAME_OVERHEAD_BYTES, MAX_CONTROL_FRAME_BYTES,
@@ -206,9 +206,12 @@ export class SyncService {
         throw new SyncProtocolError(peer, `sent ${outcome.author}#${outcome.got} while we hold up to #${outcome.have}`)
       }
       const { error: refusal } = outcome
-      // Gossip delivered it while the batch was on its way.
-      if (refusal instanceof ReplayedEventError) continue
       const offence: Offence = { peer, channel: 'sync', reason: refusal.reason, detail: refusal.message }
+      if (refusal instanceof ReplayedEventError) {
+        // Gossip delivered it while the batch was on its way: free, unless the peer replays more than that explains.
+        this.init.onOffence(offence)
+        continue
+      }
       if (OFFENCE_POINTS.sync[refusal.reason] > 0) throw new PeerOffenceError(offence)
       const author = refusal.ref?.author
       if (author !== undefined && !stuck.has(author)) {
@@ -243,10 +246,14 @@ export class SyncService {
 
   private fail (session: FramedSession, error: Error): void {
     const { peer, stream } = session
+    // A frame over the limit or a flood past the buffer may surface as a failed write; the stream saw it first.
+    const framing = framingRefusal(session.overflow ?? error)
     if (error instanceof PeerOffenceError) {
       this.init.onOffence(error.offence)
     } else if (error instanceof SyncProtocolError) {
       this.init.onOffence({ peer, channel: 'sync', reason: error.reason, detail: error.why })
+    } else if (framing !== undefined) {
+      this.init.onOffence({ peer, channel: 'sync', reason: framing.reason, detail: framing.detail })
     } else if (stream.status === 'open') {
       // The stream is fine, so the failure is ours (the store, most likely).
       this.init.logger.warn('sync failed', { peer, error })
@@ -270,12 +277,17 @@ interface FrameSizes {
 
 /** One sync stream: length-prefixed frames and an idle timer that each frame re-arms. */
 class FramedSession {
+  /** The peer sent more than the read buffer holds: the stream was aborted with this, whatever we were doing. */
+  overflow: StreamBufferError | undefined
   private readonly framed: LengthPrefixedStream<Stream>
   private readonly idleTimer: NodeJS.Timeout
 
   constructor (readonly stream: Stream, readonly peer: string, sizes: FrameSizes, idleMs: number) {
     this.framed = lpStream(stream, { maxDataLength: sizes.maxFrameBytes, maxBufferSize: sizes.maxBufferBytes })
     this.idleTimer = setTimeout(() => { stream.abort(new SyncIdleTimeoutError(peer, idleMs)) }, idleMs)
+    stream.addEventListener('close', ({ error }) => {
+      if (error instanceof StreamBufferError) this.overflow = error
+    }, { once: true })
   }
 
   async read (): Promise<Uint8Array> {

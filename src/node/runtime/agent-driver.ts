@@ -6,17 +6,17 @@
  */
 import { Agent } from '../../protocol/agent/agent.js'
 import type { AgentCommand, AgentInput } from '../../protocol/agent/types.js'
+import { EventRejectedError } from '../../protocol/errors.js'
 import type { VerifiedEvent } from '../../protocol/events.js'
 import { hailMessagesOf, isHailCommand, receivedHail } from '../../protocol/agent/hail-messages.js'
 import { effectiveLimits, scheduleVerdict, type LocalTime, type ScheduleVerdict } from '../../protocol/schedule.js'
 import type { BlockRef } from '../../protocol/scheduling.js'
 import { clientStatus } from '../../protocol/view.js'
-import type { ExecutableOverrides } from '../../render/task.js'
 import type { Logger } from '../log.js'
 import type { ReceivedDirect } from '../mesh/direct.js'
 import type { Mesh } from '../mesh/mesh.js'
 import type { EventStore } from '../store/event-store.js'
-import { renderTaskFor } from './render-task.js'
+import { refusalOf, renderTaskFor, type LocalRenderSettings } from './render-task.js'
 import type { RenderOutcome, RendererSlot } from './renderer-slot.js'
 
 /** How often the agent's clock ticks. */
@@ -26,15 +26,22 @@ export const VIEW_BATCH_MS = 10
 
 export interface AgentDriverInit {
   readonly store: EventStore
-  readonly mesh: Pick<Mesh, 'on' | 'publishEphemeral' | 'sendDirect' | 'requestPull'>
+  readonly mesh: Pick<Mesh, 'on' | 'publishEphemeral' | 'sendDirect' | 'requestPull' | 'reportOffence'>
   readonly renderer: RendererSlot
   readonly name: string
   /** False for a node that must never render (a controller). */
   readonly renders: boolean
-  readonly executables: ExecutableOverrides
+  /** This node's own `[render]` settings: renderer paths and what it agrees to run. */
+  readonly local: LocalRenderSettings
   readonly now: () => number
   readonly localTime: (epochMs: number) => LocalTime
   readonly logger: Logger
+}
+
+/** Uniform in [0, 1) from the system's cryptographic source: 53 random bits. */
+function secureRandom (): number {
+  const [high = 0, low = 0] = crypto.getRandomValues(new Uint32Array(2))
+  return ((high >>> 5) * 67_108_864 + (low >>> 6)) / 9_007_199_254_740_992
 }
 
 function blockKey (target: BlockRef): string {
@@ -56,7 +63,8 @@ export class AgentDriver {
 
   constructor (private readonly init: AgentDriverInit) {
     this.self = init.store.author
-    this.agent = new Agent({ self: this.self, name: init.name, random: Math.random })
+    // Hail nonces come from this, so it must not be predictable from the ones a peer has seen.
+    this.agent = new Agent({ self: this.self, name: init.name, random: secureRandom })
   }
 
   /** What the node is doing, for its status line. */
@@ -177,6 +185,9 @@ export class AgentDriver {
         return
       case 'lease-freed':
         logger.info('lease freed: its holder is not rendering it', { holder: command.holder, lease: blockKey(command.lease) })
+        return
+      case 'answer-refused':
+        logger.warn('hail answer refused', { from: command.from, why: command.why })
     }
   }
 
@@ -193,9 +204,16 @@ export class AgentDriver {
       this.enqueue({ kind: 'render-failed', nowMs: this.init.now(), target, failure: 'retryable', message: 'job or node settings not in the view yet', outputTail: [] })
       return
     }
+    const refused = refusalOf(job, this.init.local)
+    if (refused !== null) {
+      // The scheduler keeps us off such jobs; reaching here means the view disagreed with our config.
+      this.init.logger.warn('refusing to render', { job: job.shortId, block: target.block, software: job.software })
+      this.enqueue({ kind: 'render-failed', nowMs: this.init.now(), target, failure: 'retryable', message: refused, outputTail: [] })
+      return
+    }
     const limits = effectiveLimits(me, this.verdict())
     this.init.logger.info('rendering', { job: job.shortId, block: target.block, epoch: target.epoch, frames: `${frames.start}-${frames.end}`, threads: limits.threads, memoryMb: limits.memoryMb })
-    this.init.renderer.start(target, renderTaskFor(job, target, frames, limits, this.init.executables), (outcome) => { this.ended(target, outcome) })
+    this.init.renderer.start(target, renderTaskFor(job, target, frames, limits, this.init.local), (outcome) => { this.ended(target, outcome) })
   }
 
   private ended (target: BlockRef, outcome: RenderOutcome): void {
@@ -224,9 +242,16 @@ export class AgentDriver {
 
   private direct ({ from, receivedAtMs: nowMs, message }: ReceivedDirect): void {
     if (message.type === 'claim') {
+      // The mesh checked that it is the sender's own claim; whether the log takes it is the store's call.
       this.init.store.ingest(message.event).then((result) => {
         if (result.kind === 'gap') this.init.mesh.requestPull(from)
-      }, (error: unknown) => { this.init.logger.debug('direct claim not taken in', { from, error }) })
+      }, (error: unknown) => {
+        if (!(error instanceof EventRejectedError)) {
+          this.init.logger.warn('direct claim not taken in', { from, error })
+          return
+        }
+        this.init.mesh.reportOffence({ peer: from, channel: 'direct', reason: error.reason, detail: error.message })
+      })
       return
     }
     const { input, feed } = receivedHail(from, nowMs, message, (author) => this.held(author))

@@ -2,17 +2,20 @@
  * A render node: the identity, the store, the mesh and the agent driver of one machine,
  * started and stopped together. `cr node` runs one; tests and the demo run several.
  * On first start the node writes its farm settings from the config into the shared
- * client table; after that the table is the truth (edited with `cr node set`).
+ * client table; after that the table is the truth (edited with `cr node set`). What it
+ * agrees to run is its own config's alone: it restates it whenever the table differs.
  */
 import { loadOrCreateIdentity } from '../identity.js'
 import { localTimeIn } from '../local-time.js'
 import { createLogger, type Logger } from '../log.js'
 import type { NodeConfig } from '../config/node-config.js'
 import { Mesh } from '../mesh/mesh.js'
-import { readSwarmKey } from '../mesh/swarm-key.js'
+import { readFarmKey } from '../mesh/swarm-key.js'
 import { EventStore, storeDirOf } from '../store/event-store.js'
 import type { NodeChanges } from '../../protocol/events.js'
 import type { NodeRecord } from '../../protocol/records.js'
+import { DEFAULT_ACCEPTED_SOFTWARE, type NodeView } from '../../protocol/view.js'
+import type { Software } from '../../protocol/vocabulary.js'
 import { signerFromKey } from '../../protocol/signing.js'
 import { removeStaleScratch } from '../../render/index.js'
 import { AgentDriver } from './agent-driver.js'
@@ -27,13 +30,24 @@ export interface RenderNodeOptions {
   readonly now?: () => number
 }
 
-/** Settings from the config that the client table does not have yet. */
-function unsetSettings (config: NodeConfig, record: NodeRecord | undefined): NodeChanges | null {
+function sameSoftware (a: readonly Software[], b: readonly Software[]): boolean {
+  return a.length === b.length && a.every((software) => b.includes(software))
+}
+
+/**
+ * Settings from the config that the node has not written yet (nobody else can address a
+ * node before its first start), and the software it accepts wherever the client table
+ * shows otherwise (a node that never said accepts the default list).
+ */
+function settingsToWrite (config: NodeConfig, record: NodeRecord | undefined, shown: NodeView | undefined): NodeChanges | null {
+  const written = new Set(Object.values(record?.settings ?? {})
+    .filter((fact) => fact.stamp.author === record?.id)
+    .flatMap((fact) => Object.keys(fact.changes)))
   const changes: Record<string, unknown> = {}
-  if (record?.name == null) changes.name = config.name
-  for (const [field, value] of Object.entries(config.farm)) {
-    if (record?.[field as keyof NodeRecord] == null) changes[field] = value
+  for (const [field, value] of Object.entries({ name: config.name, ...config.farm })) {
+    if (!written.has(field)) changes[field] = value
   }
+  if (!sameSoftware(config.render.software, shown?.software ?? DEFAULT_ACCEPTED_SOFTWARE)) changes.software = config.render.software
   return Object.keys(changes).length === 0 ? null : changes
 }
 
@@ -58,11 +72,11 @@ export class RenderNode {
     const now = options.now ?? Date.now
     const localTime = localTimeIn(config.timeZone)
     const privateKey = await loadOrCreateIdentity(config.dataDir)
-    const swarmKey = await readSwarmKey(config.swarmKeyFile)
-    const store = await EventStore.open(storeDirOf(config.dataDir), signerFromKey(privateKey))
+    const { psk: swarmKey, founder } = await readFarmKey(config.swarmKeyFile)
+    const store = await EventStore.open(storeDirOf(config.dataDir), signerFromKey(privateKey), { authority: { founder }, now })
     try {
       await removeStaleScratch(config.scratchDir)
-      const settings = unsetSettings(config, store.records().nodes[store.author])
+      const settings = settingsToWrite(config, store.records().nodes[store.author], store.view().nodes.find((node) => node.id === store.author))
       if (settings !== null) await store.append({ type: 'node.settings', node: store.author, changes: settings }, now())
       const mesh = new Mesh({ privateKey, swarmKey, log: store, config: config.mesh, logger: logger.child('mesh'), now })
       const renderer = new RendererSlot({ scratchRoot: config.scratchDir, logger: logger.child('render') })
@@ -70,9 +84,11 @@ export class RenderNode {
         store, mesh, renderer, now, localTime,
         name: config.name,
         renders: config.render.enabled,
-        executables: config.render.executables,
+        local: { executables: config.render.executables, software: config.render.software, blenderScripts: config.render.blenderScripts },
         logger: logger.child('agent')
       })
+      // Kept in the log (its chain is sound) but without effect: worth a sysadmin's look.
+      store.onRefusedFact(({ author, seq, type, refusal }) => { logger.warn('fact has no effect', { author, seq, type, reason: refusal.reason, why: refusal.why }) })
       await mesh.start()
       driver.start()
       logger.info('node started', { name: config.name, peer: store.author, addresses: mesh.addresses() })

@@ -18,6 +18,7 @@ export function launchdPlist (spec: ServiceSpec): string {
     '  <key>WorkingDirectory</key>',
     `  <string>${xmlText(spec.workingDirectory)}</string>`,
     ...(spec.user === undefined ? [] : ['  <key>UserName</key>', `  <string>${xmlText(spec.user)}</string>`]),
+    ...(spec.group === undefined ? [] : ['  <key>GroupName</key>', `  <string>${xmlText(spec.group)}</string>`]),
     '  <key>RunAtLoad</key>',
     '  <true/>',
     '  <key>KeepAlive</key>',

@@ -113,7 +113,11 @@ function windowsManager ({ root, run }: Layout, serviceDir: string): ServiceMana
         ]
       }
       await must(run, wrapper, ['start'])
-      return [`wrote ${definitionFile}`, `installed and started ${SERVICE_NAME} with WinSW`]
+      return [
+        `wrote ${definitionFile}`,
+        `installed and started ${SERVICE_NAME} with WinSW`,
+        ...(spec.user === undefined ? ['it runs as LocalSystem, which may do anything on this machine; reinstall with --user <account> to run it as a dedicated account'] : [])
+      ]
     },
     uninstall: async () => {
       await run(wrapper, ['stop'])

@@ -15,8 +15,13 @@ export interface ServiceSpec {
   readonly crPath: string
   /** Absolute path of the node's TOML config. */
   readonly configFile: string
-  /** The account the service runs as; the OS default (root/SYSTEM) when absent. */
+  /**
+   * The account the service runs as (account.ts picks it: a dedicated user by default).
+   * Absent only on Windows, where WinSW then runs it as LocalSystem.
+   */
   readonly user?: string
+  /** The group it runs as on Linux and macOS: the user's primary group. */
+  readonly group?: string
   readonly workingDirectory: string
   /**
    * How long the OS waits after SIGTERM before it kills the node: short when the node

@@ -20,6 +20,7 @@ export function systemdUnit (spec: ServiceSpec): string {
     `ExecStart=${serviceCommand(spec).map(quote).join(' ')}`,
     `WorkingDirectory=${spec.workingDirectory}`,
     ...(spec.user === undefined ? [] : [`User=${spec.user}`]),
+    ...(spec.group === undefined ? [] : [`Group=${spec.group}`]),
     // SIGTERM lets the node release (or finish) its block before it exits.
     'KillSignal=SIGTERM',
     'KillMode=mixed',

@@ -4,7 +4,11 @@
  * `cr service install` on Windows writes constellation-node.xml beside a copy of
  * WinSW renamed constellation-node.exe, then runs `constellation-node.exe install`.
  * WinSW sends Ctrl+C (SIGINT to Node) on stop and waits `stoptimeout`, which the node
- * treats as SIGTERM: release or finish the block, then exit.
+ * treats as SIGTERM: release or finish the block, then exit. Without a user WinSW runs
+ * the service as LocalSystem, which may do anything on the machine; `--user` names the
+ * account instead (`<serviceaccount>`). No password is ever written here: a built-in
+ * account (`NT AUTHORITY\LocalService`) needs none; WinSW's own `install --username
+ * <account> --password <password>` takes one for any other.
  */
 import { SERVICE_DESCRIPTION, SERVICE_NAME, type ServiceSpec } from './service-spec.js'
 import { xmlText } from './xml.js'

@@ -10,11 +10,16 @@
  */
 import path from 'node:path'
 import { Level } from 'level'
+import type { FarmAuthority } from '../../protocol/authority.js'
 import { decodeEvent, encodeCanonical, encodeEvent } from '../../protocol/encoding.js'
 import { EventRejectedError } from '../../protocol/errors.js'
-import type { EventBody, VerifiedEvent } from '../../protocol/events.js'
+import type { DraftBody, VerifiedEvent } from '../../protocol/events.js'
+import { judgeFact, type FactRefusal } from '../../protocol/fact-rules.js'
 import type { FeedHead } from '../../protocol/feed.js'
-import { emptyJobRecord, emptyRecords, type BlockRecord, type FarmRecords, type JobRecord, type NodeRecord, type Touched } from '../../protocol/records.js'
+import {
+  emptyJobRecord, emptyRecords,
+  type BlockRecord, type FarmRecords, type JobRecord, type NodeRecord, type RoleFact, type Touched
+} from '../../protocol/records.js'
 import { Replica } from '../../protocol/replica.js'
 import { verifyEvent, type Signer } from '../../protocol/signing.js'
 import type { VersionVector } from '../../protocol/version-vector.js'
@@ -22,7 +27,7 @@ import type { FarmView } from '../../protocol/view.js'
 import { CorruptStoreError, ForeignStoreError, StoreClosedError, StoreWriteError } from './errors.js'
 import { openSeal, seal } from './seal.js'
 
-export const STORE_FORMAT = 'constellation-store/1'
+export const STORE_FORMAT = 'constellation-store/2'
 
 /** Where a node keeps its store inside its data directory (beside identity.key). */
 export function storeDirOf (dataDir: string): string {
@@ -41,6 +46,23 @@ export type IngestResult =
 export type BatchOutcome = IngestResult | { readonly kind: 'rejected', readonly error: EventRejectedError }
 
 export type AppendListener = (event: VerifiedEvent, bytes: Uint8Array) => void
+
+/** A remote fact taken into the log that, by the farm's rules, has no effect. */
+export interface RefusedFact {
+  readonly author: string
+  readonly seq: number
+  readonly type: string
+  readonly refusal: FactRefusal
+}
+
+export type RefusedFactListener = (refused: RefusedFact) => void
+
+export interface EventStoreOptions {
+  /** The farm's founder, from the swarm key file; without it the farm has no wranglers. */
+  readonly authority?: FarmAuthority
+  /** The wall clock, which admission bounds events' clocks by. */
+  readonly now?: () => number
+}
 
 type Bytes = Uint8Array
 
@@ -73,27 +95,34 @@ export class EventStore {
   private readonly jobs: Sublevel
   private readonly blocks: Sublevel
   private readonly nodes: Sublevel
+  private readonly roles: Sublevel
+  private readonly authority: FarmAuthority
+  private readonly now: () => number
   private replica: Replica
   private readonly listeners = new Set<AppendListener>()
+  private readonly refusedListeners = new Set<RefusedFactListener>()
   /** Writes run one at a time, in arrival order, so feed heads never race. */
   private queue: Promise<unknown> = Promise.resolve()
   private closed = false
 
-  private constructor (readonly location: string, readonly signer: Signer, db: Level<string, Bytes>) {
+  private constructor (readonly location: string, readonly signer: Signer, db: Level<string, Bytes>, options: EventStoreOptions) {
     this.db = db
+    this.authority = options.authority ?? { founder: null }
+    this.now = options.now ?? Date.now
     this.events = sublevelOf(db, 'events')
     this.heads = sublevelOf(db, 'heads')
     this.jobs = sublevelOf(db, 'jobs')
     this.blocks = sublevelOf(db, 'blocks')
     this.nodes = sublevelOf(db, 'nodes')
-    this.replica = new Replica()
+    this.roles = sublevelOf(db, 'roles')
+    this.replica = new Replica({ authority: this.authority })
   }
 
   /** Opens (or creates) the store in `location`, writing events as `signer`. */
-  static async open (location: string, signer: Signer): Promise<EventStore> {
+  static async open (location: string, signer: Signer, options: EventStoreOptions = {}): Promise<EventStore> {
     const db = new Level<string, Bytes>(location, { keyEncoding: 'utf8', valueEncoding: 'view' })
     await db.open()
-    const store = new EventStore(location, signer, db)
+    const store = new EventStore(location, signer, db, options)
     try {
       await store.checkFormat()
       store.replica = await store.loadReplica()
@@ -130,6 +159,16 @@ export class EventStore {
     return () => this.listeners.delete(listener)
   }
 
+  /**
+   * Hears of remote facts that were taken in (their chain is sound) but break an authority
+   * rule, so have no effect: a job steered by someone not allowed to, a block fact from a
+   * peer that does not hold it. For logging; the view already ignores them.
+   */
+  onRefusedFact (listener: RefusedFactListener): () => void {
+    this.refusedListeners.add(listener)
+    return () => this.refusedListeners.delete(listener)
+  }
+
   /** Takes in one remote event in wire form. Throws EventRejectedError subclasses on refusal. */
   async ingest (bytes: Bytes): Promise<IngestResult> {
     const [outcome] = await this.ingestBatch([bytes])
@@ -142,7 +181,7 @@ export class EventStore {
   async ingestBatch (list: readonly Bytes[]): Promise<BatchOutcome[]> {
     return this.serialized(async () => {
       // Admission changes nothing; only the commits below do, and the write makes them durable.
-      const admissions = await this.replica.admitBatch(list, async (author, seq) => this.heldLink(author, seq))
+      const admissions = await this.replica.admitBatch(list, async (author, seq) => this.heldLink(author, seq), this.now())
       const appended: [VerifiedEvent, Bytes][] = []
       const touched: Touched[] = []
       const outcomes: BatchOutcome[] = []
@@ -158,12 +197,24 @@ export class EventStore {
         outcomes.push({ kind: 'appended', event: admission.verified })
       }
       await this.write(appended, touched)
+      this.judgeAppended(appended)
       return outcomes
     })
   }
 
+  /** Judges a batch's facts against the view after it, once, and only when someone listens. */
+  private judgeAppended (appended: readonly [VerifiedEvent, Bytes][]): void {
+    if (this.refusedListeners.size === 0 || appended.length === 0) return
+    const view = this.replica.view()
+    for (const [{ event }] of appended) {
+      const refusal = judgeFact(view, event.author, event.body)
+      if (refusal === null) continue
+      for (const listener of this.refusedListeners) listener({ author: event.author, seq: event.seq, type: event.body.type, refusal })
+    }
+  }
+
   /** Writes a local event: validated, signed as this node, stored, then announced. */
-  async append (body: EventBody, wallTime: number): Promise<{ event: VerifiedEvent, bytes: Bytes }> {
+  async append (body: DraftBody, wallTime: number): Promise<{ event: VerifiedEvent, bytes: Bytes }> {
     return this.serialized(async () => {
       const verified = this.replica.draft(this.signer, wallTime, body)
       const bytes = encodeEvent(verified.event)
@@ -250,6 +301,9 @@ export class EventStore {
       if (touch.kind === 'node') {
         changed.set(`node/${touch.id}`, { sublevel: this.nodes, key: touch.id, record: () => records.nodes[touch.id] })
       }
+      if (touch.kind === 'role') {
+        changed.set(`role/${touch.key}`, { sublevel: this.roles, key: touch.key, record: () => records.roles[touch.key] })
+      }
       if (touch.kind !== 'job') continue
       if (touch.meta) {
         changed.set(`job/${touch.id}`, { sublevel: this.jobs, key: touch.id, record: () => jobMeta(records.jobs[touch.id]) })
@@ -292,7 +346,10 @@ export class EventStore {
     for await (const [id, value] of this.nodes.iterator()) {
       records.nodes[id] = this.unseal(`nodes/${id}`, value) as NodeRecord
     }
-    return new Replica({ heads, records })
+    for await (const [key, value] of this.roles.iterator()) {
+      records.roles[key] = this.unseal(`roles/${key}`, value) as RoleFact
+    }
+    return new Replica({ snapshot: { heads, records }, authority: this.authority })
   }
 
   private unseal (key: string, value: Bytes): unknown {

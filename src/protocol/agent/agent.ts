@@ -11,8 +11,10 @@
  * not render (it restarted); release what it holds on graceful shutdown.
  */
 import type { BodyOf } from '../events.js'
+import { frameTimesInOrder } from '../frames.js'
 import { covers, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, Liveness, leaseKey, type LeaseRef } from '../liveness.js'
 import { CLAIM_JITTER_MS, CLAIM_SETTLE_MS, decideClaim, holdsLease, type BlockRef } from '../scheduling.js'
+import { FRAME_MS_MAX } from '../vocabulary.js'
 import type { FarmView } from '../view.js'
 import { candidatesOf, leasesByHolder, withFreedLeases } from './peers.js'
 import { EMPTY_VIEW, type AgentCommand, type AgentInput, type AgentPhase } from './types.js'
@@ -33,6 +35,13 @@ function sameBlock (a: BlockRef, b: BlockRef): boolean {
   return a.jobId === b.jobId && a.block === b.block && a.epoch === b.epoch
 }
 
+/** Blocks whose rival claims an idle agent remembers; a few hand-outs' worth. */
+const MAX_REMEMBERED_RIVAL_BLOCKS = 64
+
+function rivalKey (target: BlockRef): string {
+  return `${target.jobId}/${target.block}/${target.epoch}`
+}
+
 export class Agent {
   private phase: AgentPhase = { kind: 'idle' }
   private view: FarmView = EMPTY_VIEW
@@ -44,6 +53,11 @@ export class Agent {
   private readonly liveness: Liveness
   /** Leases this agent already released, so a release is written once. */
   private readonly released = new Set<string>()
+  /**
+   * Rival claims heard while we held nothing, by block and epoch: should we claim the same
+   * block before our view shows theirs, we send them ours at once, as a holder would.
+   */
+  private readonly rivals = new Map<string, Set<string>>()
   /** What the last decision saw; deciding again on the same inputs would decide the same. */
   private decided: { readonly view: FarmView, readonly peers: string } | null = null
 
@@ -75,7 +89,7 @@ export class Agent {
         this.liveness.observeLeases(leasesByHolder(input.view))
         break
       case 'render-finished':
-        commands.push(...this.end(input.target, { type: 'block.finished', ...input.target, wallMs: input.wallMs, frames: [...input.frames] }))
+        commands.push(...this.end(input.target, { type: 'block.finished', ...input.target, wallMs: input.wallMs, frameMs: this.frameMsOf(input) }))
         break
       case 'render-failed':
         commands.push(...this.end(input.target, { type: 'block.failed', ...input.target, failure: input.failure, message: input.message, outputTail: [...input.outputTail] }))
@@ -99,8 +113,10 @@ export class Agent {
         commands.push(...this.liveness.handle(input))
         break
       case 'claim-seen': {
+        if (input.from === this.init.self) break
         const mine = this.holding()
-        if (input.from !== this.init.self && mine !== null && covers(mine, input.target)) commands.push({ kind: 'send-claim', to: input.from, target: mine })
+        if (mine !== null && covers(mine, input.target)) commands.push({ kind: 'send-claim', to: input.from, target: mine })
+        else if (mine === null) this.rememberRival(input.from, input.target)
         break
       }
       case 'shutdown':
@@ -150,6 +166,17 @@ export class Agent {
     return { kind: 'append', body: { type: 'block.released', ...target, reason } }
   }
 
+  /** The finish event's per-frame times, for every frame of the block the view shows. */
+  private frameMsOf (input: Extract<AgentInput, { kind: 'render-finished' }>): number[] {
+    const block = this.view.jobs.find((job) => job.id === input.target.jobId)?.blocks[input.target.block]
+    const frames = input.frames.map(({ frame }) => frame)
+    // A block gone from the view (its job deleted) is finished as the renderer timed it.
+    const range = block === undefined
+      ? { start: frames.reduce((low, frame) => Math.min(low, frame), Infinity), end: frames.reduce((high, frame) => Math.max(high, frame), -Infinity) }
+      : { start: block.frameStart, end: block.frameEnd }
+    return frameTimesInOrder(range, input.frames, input.wallMs, FRAME_MS_MAX)
+  }
+
   /** The renderer ended; its outcome is written only if it is still the block we render. */
   private end (target: BlockRef, body: BodyOf<'block.finished' | 'block.failed'>): AgentCommand[] {
     if (this.phase.kind !== 'rendering' || !sameBlock(this.phase.target, target)) return []
@@ -197,6 +224,21 @@ export class Agent {
       .map((lease) => this.release({ jobId: lease.jobId, block: lease.block, epoch: lease.epoch }, 'not rendering it: the node restarted or its renderer stopped'))
   }
 
+  private rememberRival (peer: string, target: BlockRef): void {
+    const key = rivalKey(target)
+    const known = this.rivals.get(key)
+    if (known !== undefined) {
+      known.add(peer)
+      return
+    }
+    this.rivals.set(key, new Set([peer]))
+    // Only claims of the last few blocks matter: the ones we may be about to claim too.
+    for (const oldest of this.rivals.keys()) {
+      if (this.rivals.size <= MAX_REMEMBERED_RIVAL_BLOCKS) break
+      this.rivals.delete(oldest)
+    }
+  }
+
   private decide (): AgentCommand[] {
     const phase = this.phase
     if (phase.kind !== 'idle' && phase.kind !== 'waiting') return []
@@ -219,7 +261,8 @@ export class Agent {
       this.phase = { kind: 'settling', target, startAtMs: this.nowMs + CLAIM_SETTLE_MS }
       // Tell peers at once that we are no longer idle, so their hand-outs skip us.
       this.nextHeartbeatMs = this.nowMs
-      return [{ kind: 'append', body: { type: 'block.claimed', ...target } }]
+      const rivals = [...(this.rivals.get(rivalKey(target)) ?? [])]
+      return [{ kind: 'append', body: { type: 'block.claimed', ...target } }, ...rivals.map((to): AgentCommand => ({ kind: 'send-claim', to, target }))]
     }
     this.phase = { kind: 'waiting', target, claimAtMs: same ? phase.claimAtMs : this.nowMs + delayMs }
     return []

@@ -55,4 +55,4 @@ export type AgentPhase =
   | { readonly kind: 'stopped' }
 
 /** The view an agent starts with, before its replica has told it anything. */
-export const EMPTY_VIEW: FarmView = { jobs: [], nodes: [] }
+export const EMPTY_VIEW: FarmView = { jobs: [], nodes: [], founder: null, wranglers: [] }

@@ -1,8 +1,11 @@
 /**
  * Blender in background mode. Argument order matters to Blender, which acts on each
- * argument as it reads it: -y and --python-exit-code before the scene (its scripts run on
- * load), the output, format and threads before -a (which renders at once). Without
- * --python-exit-code a failing script still exits 0.
+ * argument as it reads it: -Y (or -y) and --python-exit-code before the scene (its
+ * scripts would run on load), the output, format and threads before -a (which renders at
+ * once). Without --python-exit-code a failing script still exits 0. The scene's own
+ * Python (drivers, registered text blocks) runs only when the node allows it: -y enables
+ * auto-execution, -Y disables it whatever Blender's preferences say. Our --python-expr
+ * runs either way.
  */
 import { frameRuns, runFrames } from '../task.js'
 import type { RenderTask } from '../task.js'
@@ -32,7 +35,7 @@ function planBlender(task: RenderTask, context: PlanContext): RenderPlan {
   const format = task.imageFormat === undefined ? undefined : (FORMATS[task.imageFormat.toLowerCase()] ?? task.imageFormat.toUpperCase())
   const setup = sceneSetup(task)
   const before = [
-    '-b', '-y', '--python-exit-code', String(BLENDER_PYTHON_EXIT_CODE), task.scenePath,
+    '-b', task.blenderScripts === true ? '-y' : '-Y', '--python-exit-code', String(BLENDER_PYTHON_EXIT_CODE), task.scenePath,
     ...optionalArgs('--python-expr', setup),
     '-o', pathsOf(context.platform).join(context.outputDir, `${task.imageName}_####`),
     ...optionalArgs('-F', format),

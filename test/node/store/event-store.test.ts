@@ -8,18 +8,28 @@ import path from 'node:path'
 import test from 'ava'
 import { Level } from 'level'
 import { encodeEvent } from '../../../src/protocol/encoding.js'
-import { ForkedFeedError, ReplayedEventError } from '../../../src/protocol/errors.js'
+import { ClockAheadError, ForkedFeedError, ReplayedEventError } from '../../../src/protocol/errors.js'
+import type { VerifiedEvent } from '../../../src/protocol/events.js'
+import { CLOCK_TICKS_PER_MS, MAX_CLOCK_AHEAD_MS } from '../../../src/protocol/feed.js'
+import { jobIdFor } from '../../../src/protocol/job-id.js'
 import { reduce } from '../../../src/protocol/records.js'
 import { signEvent } from '../../../src/protocol/signing.js'
 import { stateHash } from '../../../src/protocol/state-hash.js'
 import { IdentityFileError, loadOrCreateIdentity } from '../../../src/node/identity.js'
 import { CorruptStoreError, ForeignStoreError } from '../../../src/node/store/errors.js'
-import { EventStore } from '../../../src/node/store/event-store.js'
+import { EventStore, STORE_FORMAT } from '../../../src/node/store/event-store.js'
 import { jobSpec, makeSigners, World } from '../../helpers/farm-events.js'
 import { nth } from '../../helpers/nth.js'
 
 const signers = await makeSigners(3)
 const local = nth(signers, 2)
+
+/** The id a submit event gave its job. */
+function submittedJobId (verified: VerifiedEvent): string {
+  const { body } = verified.event
+  if (body.type !== 'job.submitted') throw new Error(`expected a submission, got ${body.type}`)
+  return body.job.id
+}
 
 async function tempDir (t: { teardown: (fn: () => Promise<void>) => void }): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'cr-store-'))
@@ -31,8 +41,7 @@ async function tempDir (t: { teardown: (fn: () => Promise<void>) => void }): Pro
 function busyWorld (): World {
   const world = new World(signers.slice(0, 2))
   for (let round = 0; round < 5; round++) {
-    const job = jobSpec({ frameEnd: 6, blockSize: 2, priority: round * 10 })
-    world.write(round % 2, { type: 'job.submitted', job })
+    const job = world.submit(round % 2, { frameEnd: 6, blockSize: 2, priority: round * 10 })
     world.sync(0)
     world.sync(1)
     for (let block = 0; block < 3; block++) {
@@ -42,7 +51,7 @@ function busyWorld (): World {
       if (block === 2 && round === 3) {
         world.write(who, { type: 'block.failed', jobId: job.id, block, epoch: 1, failure: 'retryable', message: 'exit 1', outputTail: ['Error: boom'] })
       } else {
-        world.write(who, { type: 'block.finished', jobId: job.id, block, epoch: 1, wallMs: 2000, frames: [{ frame: 1 + block * 2, ms: 1000 }, { frame: 2 + block * 2, ms: 1000 }] })
+        world.write(who, { type: 'block.finished', jobId: job.id, block, epoch: 1, wallMs: 2000, frameMs: [1000, 1000] })
       }
     }
     world.write(round % 2, { type: 'node.settings', node: world.author(round % 2), changes: { name: `render0${round % 2}`, threadLimit: round + 1 } })
@@ -76,12 +85,13 @@ test('a store survives close and reopen with equal state, equal to a full replay
 test('a local writer continues its own feed after a restart', async (t) => {
   const dir = await tempDir(t)
   const store = await EventStore.open(dir, local)
-  const job = jobSpec()
-  const first = await store.append({ type: 'job.submitted', job }, 1000)
+  const first = await store.append({ type: 'job.submitted', job: jobSpec() }, 1000)
+  const jobId = submittedJobId(first.event)
+  t.is(jobId, jobIdFor(local.author, 1))
   await store.close()
   const reopened = await EventStore.open(dir, local)
   t.teardown(async () => reopened.close())
-  const second = await reopened.append({ type: 'job.edited', jobId: job.id, changes: { halted: true } }, 2000)
+  const second = await reopened.append({ type: 'job.edited', jobId, changes: { halted: true } }, 2000)
   t.is(second.event.event.seq, 2)
   t.deepEqual(second.event.event.prev, first.event.link)
   t.true(second.event.event.lamport > first.event.event.lamport)
@@ -131,15 +141,14 @@ test('appended events are announced to listeners after they are on disk', async 
 test('a damaged record on disk is refused with the key that is wrong', async (t) => {
   const dir = await tempDir(t)
   const store = await EventStore.open(dir, local)
-  const job = jobSpec()
-  await store.append({ type: 'job.submitted', job }, 1)
+  const jobId = submittedJobId((await store.append({ type: 'job.submitted', job: jobSpec() }, 1)).event)
   await store.close()
 
   const raw = new Level<string, Uint8Array>(dir, { valueEncoding: 'view' })
-  await raw.sublevel<string, Uint8Array>('jobs', { valueEncoding: 'view' }).put(job.id, new TextEncoder().encode('not ours'))
+  await raw.sublevel<string, Uint8Array>('jobs', { valueEncoding: 'view' }).put(jobId, new TextEncoder().encode('not ours'))
   await raw.close()
   const error = await t.throwsAsync(EventStore.open(dir, local), { instanceOf: CorruptStoreError })
-  t.regex(error.message, new RegExp(`jobs/${job.id}`))
+  t.regex(error.message, new RegExp(`jobs/${jobId}`))
 })
 
 test('a damaged event on disk is refused when read, naming its key', async (t) => {
@@ -191,4 +200,55 @@ test('reads of events wait for writes in flight, so they never lag the state the
   t.is(events.length, 1)
   t.is((await store.readFeed(local.author, 1, 10)).length, 1)
   await writing
+})
+
+test('role facts are kept on disk: a farm\'s wranglers and what they steer survive a restart', async (t) => {
+  const dir = await tempDir(t)
+  const authority = { founder: local.author }
+  const artist = nth(signers, 0)
+  const world = new World([artist])
+  const job = world.submit(0)
+  const store = await EventStore.open(dir, local, { authority })
+  await store.ingest(encodeEvent(nth(world.events, 0).event))
+  await store.append({ type: 'role.changed', peer: nth(signers, 1).author, role: 'wrangler', granted: true }, Date.now())
+  await store.append({ type: 'job.edited', jobId: job.id, changes: { priority: 90 } }, Date.now())
+  const before = { hash: store.stateHash(), view: store.view() }
+  t.deepEqual(before.view.wranglers, [local.author, nth(signers, 1).author])
+  t.is(nth(before.view.jobs, 0).priority, 90, 'the founder steers a job it did not submit')
+  await store.close()
+
+  const reopened = await EventStore.open(dir, local, { authority })
+  t.teardown(async () => reopened.close())
+  t.is(reopened.stateHash(), before.hash)
+  t.deepEqual(reopened.view(), before.view)
+  t.is(Object.keys(reopened.records().roles).length, 1)
+})
+
+test('an event whose clock runs more than an hour ahead of the store\'s clock is refused until the clock catches up', async (t) => {
+  const dir = await tempDir(t)
+  const world = new World([nth(signers, 0)])
+  world.submit(0)
+  const [submitted] = world.events
+  if (submitted === undefined) throw new Error('no event')
+  const eventMs = submitted.event.lamport / CLOCK_TICKS_PER_MS
+  let nowMs = eventMs - MAX_CLOCK_AHEAD_MS - 1_000
+  const store = await EventStore.open(dir, local, { now: () => nowMs })
+  t.teardown(async () => store.close())
+  const bytes = encodeEvent(submitted.event)
+  const error = await t.throwsAsync(store.ingest(bytes), { instanceOf: ClockAheadError })
+  t.is(error.reason, 'clock-ahead')
+  t.deepEqual(store.versionVector(), {})
+  nowMs = eventMs - MAX_CLOCK_AHEAD_MS
+  t.like(await store.ingest(bytes), { kind: 'appended' })
+  t.is(store.view().jobs.length, 1)
+})
+
+test('a store of the earlier format is refused, naming both formats', async (t) => {
+  const dir = await tempDir(t)
+  const old = new Level(dir)
+  await old.sublevel('meta', { valueEncoding: 'utf8' }).put('format', 'constellation-store/1')
+  await old.close()
+  const error = await t.throwsAsync(EventStore.open(dir, local), { instanceOf: ForeignStoreError })
+  t.is(error.found, 'constellation-store/1')
+  t.is(error.expected, STORE_FORMAT)
 })

@@ -12,32 +12,41 @@ import { jobSpec, makeSigners } from '../../helpers/farm-events.js'
 import { AgentHarness, appended } from './harness.js'
 
 const signers = await makeSigners(4)
-const JOB_ID = '3f1c9a52-7b1e-4c8e-9d2a-5e6f7a8b9c0d'
-
-/** Node 1's agent, with a two-block job submitted by node 0. */
+/** Node 1's agent, with a two-block job submitted by node 0, and that job's id. */
 function farm (overrides: Parameters<typeof jobSpec>[0] = {}, random?: () => number) {
   const harness = new AgentHarness(signers, 1, random)
-  harness.world.write(0, { type: 'job.submitted', job: jobSpec({ id: JOB_ID, frameStart: 1, frameEnd: 4, blockSize: 2, ...overrides }) })
-  return harness
+  const job = harness.world.submit(0, { frameStart: 1, frameEnd: 4, blockSize: 2, ...overrides })
+  return { harness, jobId: job.id }
 }
 
 const frames = [{ frame: 1, ms: 400 }, { frame: 2, ms: 400 }]
 
 test('a new node announces itself, claims its block, settles, renders, finishes and takes the next', (t) => {
-  const harness = farm()
+  const { harness, jobId } = farm()
   t.deepEqual(appended(harness.sync()), ['node.settings', 'block.claimed 0@1'])
   t.is(harness.agent.current.kind, 'settling')
   t.deepEqual(harness.tickTo(CLAIM_SETTLE_MS - 100).filter((command) => command.kind !== 'send-heartbeat'), [], 'nothing starts inside the settle window')
   const started = harness.tickTo(CLAIM_SETTLE_MS)
   t.deepEqual(appended(started), ['block.started 0@1'])
-  t.deepEqual(started.find((command) => command.kind === 'start-renderer'), { kind: 'start-renderer', target: { jobId: JOB_ID, block: 0, epoch: 1 }, frames: { start: 1, end: 2 } })
-  const next = harness.drive({ kind: 'render-finished', nowMs: 900, target: { jobId: JOB_ID, block: 0, epoch: 1 }, wallMs: 800, frames })
+  t.deepEqual(started.find((command) => command.kind === 'start-renderer'), { kind: 'start-renderer', target: { jobId, block: 0, epoch: 1 }, frames: { start: 1, end: 2 } })
+  const next = harness.drive({ kind: 'render-finished', nowMs: 900, target: { jobId, block: 0, epoch: 1 }, wallMs: 800, frames })
   t.deepEqual(appended(next), ['block.finished 0@1', 'block.claimed 1@1'])
-  t.is(harness.view().jobs[0]?.blocks[0]?.status, 'DONE')
+  t.like(next.find((command) => command.kind === 'append' && command.body.type === 'block.finished'), { body: { wallMs: 800, frameMs: [400, 400] } })
+  t.like(harness.view().jobs[0]?.blocks[0], { status: 'DONE', frameTimes: [{ frame: 1, ms: 400 }, { frame: 2, ms: 400 }] })
+})
+
+test('a finish carries one time per frame of the block, in frame order; frames the renderer did not time share the rest', (t) => {
+  const { harness, jobId } = farm({ frameStart: 10, frameEnd: 13, blockSize: 4 })
+  harness.sync()
+  harness.tickTo(CLAIM_SETTLE_MS)
+  const target = { jobId, block: 0, epoch: 1 }
+  const commands = harness.drive({ kind: 'render-finished', nowMs: 900, target, wallMs: 1000, frames: [{ frame: 12, ms: 300 }, { frame: 10, ms: 100 }] })
+  t.like(commands.find((command) => command.kind === 'append' && command.body.type === 'block.finished'), { body: { frameMs: [100, 300, 300, 300] } })
+  t.like(harness.view().jobs[0], { status: 'DONE', framesDone: 4, renderTime: { totalMs: 1000, frames: 4 } })
 })
 
 test('a node handed a block claims it after a random moment, on the view it has by then', (t) => {
-  const harness = farm({}, () => 0.5)
+  const { harness } = farm({}, () => 0.5)
   t.deepEqual(appended(harness.sync()), ['node.settings'])
   t.is(harness.agent.current.kind, 'waiting')
   t.deepEqual(appended(harness.tickTo(CLAIM_JITTER_MS / 2 - 100)), [])
@@ -45,12 +54,12 @@ test('a node handed a block claims it after a random moment, on the view it has 
 })
 
 test('a claim that loses the collision withdraws before starting, and writes nothing', (t) => {
-  const harness = farm({ frameEnd: 2 })
-  const key = blockKey(JOB_ID, 0, 1)
+  const { harness, jobId } = farm({ frameEnd: 2 })
+  const key = blockKey(jobId, 0, 1)
   const rival = [0, 2, 3].find((who) => rankPeers(key, [harness.id, harness.world.author(who)])[0] !== harness.id)
   if (rival === undefined) return t.fail('no rival outranks node 1 for this key')
   t.deepEqual(appended(harness.sync()), ['node.settings', 'block.claimed 0@1'])
-  harness.world.write(rival, { type: 'block.claimed', jobId: JOB_ID, block: 0, epoch: 1 })
+  harness.world.write(rival, { type: 'block.claimed', jobId, block: 0, epoch: 1 })
   harness.sync()
   const settled = harness.tickTo(CLAIM_SETTLE_MS)
   t.false(settled.some((command) => command.kind === 'start-renderer' || command.kind === 'append'))
@@ -58,19 +67,19 @@ test('a claim that loses the collision withdraws before starting, and writes not
 })
 
 test('a renderer stops at once when a higher epoch takes the block; no fact is written for it', (t) => {
-  const harness = farm({ frameEnd: 2 })
+  const { harness, jobId } = farm({ frameEnd: 2 })
   harness.sync()
   harness.tickTo(CLAIM_SETTLE_MS)
   t.is(harness.agent.current.kind, 'rendering')
-  harness.world.write(2, { type: 'block.claimed', jobId: JOB_ID, block: 0, epoch: 2 })
+  harness.world.write(2, { type: 'block.claimed', jobId, block: 0, epoch: 2 })
   const commands = harness.sync()
-  t.deepEqual(commands, [{ kind: 'stop-renderer', target: { jobId: JOB_ID, block: 0, epoch: 1 }, reason: 'lost the lease' }])
-  t.deepEqual(harness.drive({ kind: 'render-finished', nowMs: 900, target: { jobId: JOB_ID, block: 0, epoch: 1 }, wallMs: 800, frames }), [], 'a late outcome of a stopped render is ignored')
+  t.deepEqual(commands, [{ kind: 'stop-renderer', target: { jobId, block: 0, epoch: 1 }, reason: 'lost the lease' }])
+  t.deepEqual(harness.drive({ kind: 'render-finished', nowMs: 900, target: { jobId, block: 0, epoch: 1 }, wallMs: 800, frames }), [], 'a late outcome of a stopped render is ignored')
 })
 
 test('hails are answered from the renderer\'s real state', (t) => {
-  const harness = farm({ frameEnd: 2 })
-  const lease = { jobId: JOB_ID, block: 0, epoch: 1 }
+  const { harness, jobId } = farm({ frameEnd: 2 })
+  const lease = { jobId, block: 0, epoch: 1 }
   t.deepEqual(harness.drive({ kind: 'hail-received', from: 'asker', nowMs: 0, nonce: 5, lease }), [{ kind: 'answer-hail', to: 'asker', nonce: 5, rendering: null }])
   harness.sync()
   harness.tickTo(CLAIM_SETTLE_MS)
@@ -78,7 +87,7 @@ test('hails are answered from the renderer\'s real state', (t) => {
 })
 
 test('graceful shutdown stops the renderer and releases the lease so others take it at once', (t) => {
-  const harness = farm({ frameEnd: 2 })
+  const { harness } = farm({ frameEnd: 2 })
   harness.sync()
   harness.tickTo(CLAIM_SETTLE_MS)
   const commands = harness.drive({ kind: 'shutdown', nowMs: 500 })
@@ -89,44 +98,43 @@ test('graceful shutdown stops the renderer and releases the lease so others take
 })
 
 test('after a restart, a lease the log shows but no renderer runs is released', (t) => {
-  const harness = farm({ frameEnd: 2 })
+  const { harness, jobId } = farm({ frameEnd: 2 })
   // The previous run of this node claimed and started block 0, then died.
   harness.world.write(1, { type: 'node.settings', node: harness.id, changes: { name: 'node-1' } })
-  harness.world.write(1, { type: 'block.claimed', jobId: JOB_ID, block: 0, epoch: 1 })
-  harness.world.write(1, { type: 'block.started', jobId: JOB_ID, block: 0, epoch: 1 })
+  harness.world.write(1, { type: 'block.claimed', jobId, block: 0, epoch: 1 })
+  harness.world.write(1, { type: 'block.started', jobId, block: 0, epoch: 1 })
   t.deepEqual(appended(harness.sync()), ['block.released 0@1', 'block.claimed 0@2'])
 })
 
 test('a fatal failure disables the job and the node moves on to other work', (t) => {
-  const harness = farm({ frameEnd: 2 })
-  const other = '8d0e4b1a-2c3d-4e5f-8a7b-6c5d4e3f2a1b'
-  harness.world.write(0, { type: 'job.submitted', job: jobSpec({ id: other, frameStart: 1, frameEnd: 2, blockSize: 2, priority: 10 }) })
+  const { harness, jobId } = farm({ frameEnd: 2 })
+  const other = harness.world.submit(0, { frameStart: 1, frameEnd: 2, blockSize: 2, priority: 10 }).id
   harness.sync()
   harness.tickTo(CLAIM_SETTLE_MS)
-  const target = { jobId: JOB_ID, block: 0, epoch: 1 }
+  const target = { jobId, block: 0, epoch: 1 }
   const commands = harness.drive({ kind: 'render-failed', nowMs: 400, target, failure: 'fatal', message: 'scene not found', outputTail: ['Error: Cannot read file'] })
   t.deepEqual(appended(commands), ['block.failed 0@1', 'block.claimed 0@1'])
   const claim = commands.find((command) => command.kind === 'append' && command.body.type === 'block.claimed')
   t.like(claim, { body: { jobId: other } })
-  t.false(harness.view().jobs.find((job) => job.id === JOB_ID)?.enabled)
+  t.false(harness.view().jobs.find((job) => job.id === jobId)?.enabled)
 })
 
 test('a disabled job\'s block is stopped and released', (t) => {
-  const harness = farm({ frameEnd: 2 })
+  const { harness, jobId } = farm({ frameEnd: 2 })
   harness.sync()
   harness.tickTo(CLAIM_SETTLE_MS)
-  harness.world.write(0, { type: 'job.edited', jobId: JOB_ID, changes: { enabled: false } })
+  harness.world.write(0, { type: 'job.edited', jobId, changes: { enabled: false } })
   const commands = harness.sync()
   t.is(commands[0]?.kind, 'stop-renderer')
   t.deepEqual(appended(commands), ['block.released 0@1'])
 })
 
 test('the block of a holder that falls silent and answers no hail is taken over at the next epoch', (t) => {
-  const harness = farm({ frameEnd: 2 })
+  const { harness, jobId } = farm({ frameEnd: 2 })
   const holder = harness.world.author(2)
   harness.world.write(2, { type: 'node.settings', node: holder, changes: { name: 'node-2' } })
-  harness.world.write(2, { type: 'block.claimed', jobId: JOB_ID, block: 0, epoch: 1 })
-  harness.world.write(2, { type: 'block.started', jobId: JOB_ID, block: 0, epoch: 1 })
+  harness.world.write(2, { type: 'block.claimed', jobId, block: 0, epoch: 1 })
+  harness.world.write(2, { type: 'block.started', jobId, block: 0, epoch: 1 })
   t.deepEqual(appended(harness.sync()), ['node.settings'], 'a live holder keeps its block')
   harness.tickTo(1_000, [holder])
   const silence = harness.tickTo(1_000 + HEARTBEAT_TIMEOUT_MS)
@@ -137,9 +145,9 @@ test('the block of a holder that falls silent and answers no hail is taken over 
 })
 
 test('a holder that answers the hail keeps its block', (t) => {
-  const harness = farm({ frameEnd: 2 })
+  const { harness, jobId } = farm({ frameEnd: 2 })
   const holder = harness.world.author(2)
-  const lease = { jobId: JOB_ID, block: 0, epoch: 1 }
+  const lease = { jobId, block: 0, epoch: 1 }
   harness.world.write(2, { type: 'node.settings', node: holder, changes: { name: 'node-2' } })
   harness.world.write(2, { type: 'block.claimed', ...lease })
   harness.sync()
@@ -159,21 +167,21 @@ test('a holder that answers the hail keeps its block', (t) => {
 
 /** Node 1 as a backup: a one-block job for which live node `rival` ranks first. */
 function backup () {
-  const harness = farm({ frameEnd: 2 })
-  const key = blockKey(JOB_ID, 0, 1)
+  const { harness, jobId } = farm({ frameEnd: 2 })
+  const key = blockKey(jobId, 0, 1)
   const rival = [0, 2, 3].find((who) => rankPeers(key, [harness.id, harness.world.author(who)])[0] !== harness.id)
   if (rival === undefined) throw new Error('no rival outranks node 1 for this key')
   const rivalId = harness.world.author(rival)
   harness.world.write(rival, { type: 'node.settings', node: rivalId, changes: { name: 'rival' } })
   harness.tickTo(100, [rivalId])
   harness.sync()
-  return { harness, rival, rivalId }
+  return { harness, jobId, rival, rivalId }
 }
 
 test('a backup waits out its stagger, and does not claim a block its first choice took', (t) => {
-  const { harness, rival, rivalId } = backup()
-  t.like(harness.agent.current, { kind: 'waiting', target: { jobId: JOB_ID, block: 0, epoch: 1 }, claimAtMs: 100 + CLAIM_STAGGER_MS })
-  harness.world.write(rival, { type: 'block.claimed', jobId: JOB_ID, block: 0, epoch: 1 })
+  const { harness, jobId, rival, rivalId } = backup()
+  t.like(harness.agent.current, { kind: 'waiting', target: { jobId, block: 0, epoch: 1 }, claimAtMs: 100 + CLAIM_STAGGER_MS })
+  harness.world.write(rival, { type: 'block.claimed', jobId, block: 0, epoch: 1 })
   harness.sync()
   t.deepEqual(appended(harness.tickTo(1_000, [rivalId])), [])
   t.is(harness.agent.current.kind, 'idle')
@@ -186,18 +194,30 @@ test('a backup claims once its stagger is over if the first choice stayed silent
 })
 
 test('a rival claim on the block we hold is answered with our claim, directly', (t) => {
-  const harness = farm({ frameEnd: 2 })
+  const { harness, jobId } = farm({ frameEnd: 2 })
   harness.sync()
-  const target = { jobId: JOB_ID, block: 0, epoch: 1 }
+  const target = { jobId, block: 0, epoch: 1 }
   t.deepEqual(harness.drive({ kind: 'claim-seen', from: 'rival', nowMs: 10, target }), [{ kind: 'send-claim', to: 'rival', target }])
   t.deepEqual(harness.drive({ kind: 'claim-seen', from: 'rival', nowMs: 10, target: { ...target, block: 1 } }), [], 'another block is none of our business')
 })
 
+test('a rival claim heard before we claim the same block is sent ours the moment we claim, before our view shows theirs', (t) => {
+  const { harness, jobId } = farm({ frameEnd: 2 }, () => 0.5)
+  t.deepEqual(appended(harness.sync()), ['node.settings'])
+  t.is(harness.agent.current.kind, 'waiting')
+  const target = { jobId, block: 0, epoch: 1 }
+  // The rival's claim arrives by gossip; the view that would show it is not flushed yet.
+  t.deepEqual(harness.drive({ kind: 'claim-seen', from: 'rival', nowMs: 10, target }).filter((command) => command.kind === 'send-claim'), [])
+  const claimed = harness.tickTo(CLAIM_JITTER_MS / 2)
+  t.deepEqual(appended(claimed), ['block.claimed 0@1'])
+  t.deepEqual(claimed.filter((command) => command.kind === 'send-claim'), [{ kind: 'send-claim', to: 'rival', target }])
+})
+
 test('a holder that answers "no" frees its block at once: taken over at the next epoch', (t) => {
-  const harness = farm({ frameEnd: 2 })
+  const { harness, jobId } = farm({ frameEnd: 2 })
   const holder = harness.world.author(2)
   harness.world.write(2, { type: 'node.settings', node: holder, changes: { name: 'node-2' } })
-  harness.world.write(2, { type: 'block.claimed', jobId: JOB_ID, block: 0, epoch: 1 })
+  harness.world.write(2, { type: 'block.claimed', jobId, block: 0, epoch: 1 })
   harness.sync()
   harness.tickTo(500, [holder])
   const [hail] = harness.drive({ kind: 'peer-disconnected', peer: holder, nowMs: 500 })
