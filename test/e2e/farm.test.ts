@@ -56,8 +56,8 @@ test.serial('a hung holder (SIGSTOP) is hailed, declared dead and taken over; wo
   holder.signal('SIGCONT')
   const done = await farm.until((view) => view.jobs.find((candidate): candidate is JobView => candidate.id === job.id && candidate.status === 'DONE'), 'the job done')
   t.is(done.blocks[0]?.finishedBy, takeover.holder)
-  await farm.until(() => holder.logged('stopping the renderer') ? true : undefined, 'the woken holder to stop its renderer')
-  t.pass()
+  const stopped = await farm.until(() => holder.logged('stopping the renderer') ? true : undefined, 'the woken holder to stop its renderer')
+  t.true(stopped, 'the woken holder stopped its renderer')
 })
 
 test.serial('SIGTERM on a rendering node releases its block, and another node takes it at once', async (t) => {
