@@ -6,7 +6,7 @@
  * small one.
  */
 import type { FailureFact } from './records.js'
-import { compareStamps } from './stamp.js'
+import { compareStamps, latestByStamp } from './stamp.js'
 import type { DerivedBlock, Lease } from './view.js'
 
 type Outcome = DerivedBlock['outcomes'][number]
@@ -24,11 +24,7 @@ export class NodeTotals {
 
   /** Its latest outcome on any block of the job. */
   latest (): Outcome | null {
-    if (this.latestCache === undefined) {
-      let latest: Outcome | null = null
-      for (const outcome of this.outcomes.values()) if (latest === null || compareStamps(outcome.stamp, latest.stamp) > 0) latest = outcome
-      this.latestCache = latest
-    }
+    this.latestCache ??= latestByStamp(this.outcomes.values())
     return this.latestCache
   }
 
@@ -52,12 +48,7 @@ export class NodeTotals {
 }
 
 function latestOf (outcomes: readonly Outcome[], node: string): Outcome | undefined {
-  let latest: Outcome | undefined
-  for (const outcome of outcomes) {
-    if (outcome.stamp.author !== node) continue
-    if (latest === undefined || compareStamps(outcome.stamp, latest.stamp) > 0) latest = outcome
-  }
-  return latest
+  return latestByStamp(outcomes.filter((outcome) => outcome.stamp.author === node)) ?? undefined
 }
 
 export class JobTotals {
@@ -109,15 +100,11 @@ export class JobTotals {
 
   /** The latest fatal failure from a holder, counting or not (it disables the job), and the latest counting one (its error). */
   fatal (): { readonly disabling: FailureFact | null, readonly counting: FailureFact | null } {
-    let disabling: FailureFact | null = null
-    let counting: FailureFact | null = null
-    const later = (current: FailureFact | null, candidate: FailureFact): FailureFact =>
-      current === null || compareStamps(candidate.stamp, current.stamp) > 0 ? candidate : current
-    for (const block of this.fatalBlocks.values()) {
-      if (block.latestFatal !== null) disabling = later(disabling, block.latestFatal)
-      for (const failure of block.failures) if (failure.failure === 'fatal') counting = later(counting, failure)
+    const blocks = [...this.fatalBlocks.values()]
+    return {
+      disabling: latestByStamp(blocks.flatMap((block) => block.latestFatal ?? [])),
+      counting: latestByStamp(blocks.flatMap((block) => block.failures.filter((failure) => failure.failure === 'fatal')))
     }
-    return { disabling, counting }
   }
 
   private node (id: string): NodeTotals {

@@ -24,3 +24,10 @@ export function compareStamps (a: Stamp, b: Stamp): number {
 export function stampKey (stamp: Stamp): string {
   return `${stamp.author}#${stamp.seq}`
 }
+
+/** The fact with the latest stamp among `facts`, or null when there are none. */
+export function latestByStamp<T extends { readonly stamp: Stamp }> (facts: Iterable<T>): T | null {
+  let latest: T | null = null
+  for (const fact of facts) if (latest === null || compareStamps(fact.stamp, latest.stamp) > 0) latest = fact
+  return latest
+}

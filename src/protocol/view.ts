@@ -16,7 +16,7 @@ import type { JobTotals } from './job-totals.js'
 import type { BlockFact, BlockRecord, FailureFact, FinishFact, JobRecord, NodeRecord } from './records.js'
 import { blockKey, rankPeers } from './rendezvous.js'
 import type { Schedule } from './schedule.js'
-import { compareStamps, type Stamp } from './stamp.js'
+import { compareStamps, latestByStamp, type Stamp } from './stamp.js'
 import {
   CLASSIFICATIONS, SOFTWARE, UNLIMITED,
   type BlockStatus, type Classification, type ClientStatus, type FailureKind, type JobStatus, type Software
@@ -357,7 +357,7 @@ function settingsOf (id: string, record: NodeRecord | undefined, roles: Roles): 
 export function deriveNode (id: string, record: NodeRecord | undefined, activity: readonly NodeActivity[], roles: Roles): NodeView | null {
   const settings = settingsOf(id, record, roles)
   if (activity.length === 0 && Object.values(settings).every((value) => value === null)) return null
-  let latest: NodeActivity['latest'] = null
+  const latest = latestByStamp(activity.flatMap((entry) => entry.latest ?? []))
   let totalMs = 0
   let frames = 0
   const holding: NodeView['holding'][number][] = []
@@ -365,7 +365,6 @@ export function deriveNode (id: string, record: NodeRecord | undefined, activity
     holding.push(...entry.holding)
     totalMs += entry.totalMs
     frames += entry.frames
-    if (entry.latest !== null && (latest === null || compareStamps(entry.latest.stamp, latest.stamp) > 0)) latest = entry.latest
   }
   // Jobs come in whatever order their records were made: put the leases in one order for all.
   holding.sort((a, b) => (a.jobId === b.jobId ? a.block - b.block : a.jobId < b.jobId ? -1 : 1))
