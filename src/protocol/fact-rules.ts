@@ -28,6 +28,16 @@ const refuse = (reason: FactRefusalReason, why: string): FactRefusal => ({ reaso
 
 /** Null when `author`'s fact `body` would count in `view` (or cannot be judged yet), else why not. */
 export function judgeFact (view: FarmView, author: string, body: EventBody): FactRefusal | null {
+  return factJudge(view)(author, body)
+}
+
+/** A judge for many facts against one view (a batch of them), which finds jobs by id without searching the list each time. */
+export function factJudge (view: FarmView): (author: string, body: EventBody) => FactRefusal | null {
+  const jobs = new Map(view.jobs.map((job) => [job.id, job]))
+  return (author, body) => judge(view, jobs, author, body)
+}
+
+function judge (view: FarmView, jobs: ReadonlyMap<string, FarmView['jobs'][number]>, author: string, body: EventBody): FactRefusal | null {
   const wrangler = view.wranglers.includes(author)
   switch (body.type) {
     case 'job.submitted':
@@ -43,13 +53,12 @@ export function judgeFact (view: FarmView, author: string, body: EventBody): Fac
     case 'job.edited':
     case 'job.retried':
     case 'job.deleted': {
-      const job = view.jobs.find((candidate) => candidate.id === body.jobId)
+      const job = jobs.get(body.jobId)
       if (job === undefined || job.submittedBy === author || wrangler) return null
       return refuse('not-job-owner', 'a job may be steered only by the peer that submitted it or a wrangler')
     }
     default: {
-      const job = view.jobs.find((candidate) => candidate.id === body.jobId)
-      const block = job?.blocks[body.block]
+      const block = jobs.get(body.jobId)?.blocks[body.block]
       if (block === undefined) return null
       if (body.type === 'block.claimed') {
         return body.epoch <= block.epoch + 1 ? null : refuse('epoch-jump', `a claim may be at most one epoch past the block's current epoch ${block.epoch}, not ${body.epoch}`)

@@ -14,7 +14,7 @@ import type { FarmAuthority } from '../../protocol/authority.js'
 import { decodeEvent, encodeCanonical, encodeEvent } from '../../protocol/encoding.js'
 import { EventRejectedError } from '../../protocol/errors.js'
 import type { DraftBody, VerifiedEvent } from '../../protocol/events.js'
-import { judgeFact, type FactRefusal } from '../../protocol/fact-rules.js'
+import { factJudge, type FactRefusal } from '../../protocol/fact-rules.js'
 import type { FeedHead } from '../../protocol/feed.js'
 import {
   emptyJobRecord, emptyRecords,
@@ -205,9 +205,9 @@ export class EventStore {
   /** Judges a batch's facts against the view after it, once, and only when someone listens. */
   private judgeAppended (appended: readonly [VerifiedEvent, Bytes][]): void {
     if (this.refusedListeners.size === 0 || appended.length === 0) return
-    const view = this.replica.view()
+    const judge = factJudge(this.replica.view())
     for (const [{ event }] of appended) {
-      const refusal = judgeFact(view, event.author, event.body)
+      const refusal = judge(event.author, event.body)
       if (refusal === null) continue
       for (const listener of this.refusedListeners) listener({ author: event.author, seq: event.seq, type: event.body.type, refusal })
     }
