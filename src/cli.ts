@@ -4,8 +4,9 @@
  */
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { Command, CommanderError } from 'commander'
-import { loadIdentity } from './node/identity.js'
+import { loadIdentity, loadOrCreateIdentity } from './node/identity.js'
 import { defaultDataDir } from './node/config/node-config.js'
 import { writeSwarmKey } from './node/mesh/swarm-key.js'
 import { checkStore } from './node/store/check.js'
@@ -19,10 +20,8 @@ import { addSubmitCommand } from './cli/submit.js'
 import { addDemoCommand } from './cli/demo.js'
 import { addRunNodeCommand } from './cli/run-node.js'
 import { addServiceCommands } from './cli/service.js'
+import { dataDirOption } from './cli/connection.js'
 import { addWhoamiCommand, addWranglerCommands } from './cli/wrangler.js'
-import { loadOrCreateIdentity } from './node/identity.js'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { Option } from 'commander'
 
 async function packageVersion (): Promise<string> {
   const manifest = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -61,7 +60,7 @@ function addKeyCommands (program: Command): void {
   key.command('generate')
     .description('write a new swarm key naming this machine\'s identity as the farm\'s founder; copy the file to every machine of the farm')
     .argument('[file]', 'where to write it', path.join(defaultDataDir(), 'swarm.key'))
-    .addOption(new Option('--data-dir <dir>', 'the founder\'s identity: this data directory\'s (made if missing)').env('CR_DATA_DIR').default(defaultDataDir()))
+    .addOption(dataDirOption('the founder\'s identity: this data directory\'s (made if missing)'))
     .option('--force', 'replace an existing key (every machine then needs the new one)')
     .action(async (file: string, options: { force?: boolean, dataDir: string }) => {
       const founder = peerIdFromPrivateKey(await loadOrCreateIdentity(options.dataDir)).toString()

@@ -27,10 +27,15 @@ export interface ConnectionOptions {
   readonly verbose?: boolean
 }
 
+/** `--data-dir` (`CR_DATA_DIR`): which identity and copy of the log a command uses. */
+export function dataDirOption (description = 'this machine\'s identity and copy of the log'): Option {
+  return new Option('--data-dir <dir>', description).env('CR_DATA_DIR').default(defaultDataDir())
+}
+
 /** Adds the shared connection flags to a command. */
 export function withConnectionOptions (command: Command): Command {
   return command
-    .addOption(new Option('--data-dir <dir>', 'this machine\'s identity and copy of the log').env('CR_DATA_DIR').default(defaultDataDir()))
+    .addOption(dataDirOption())
     .addOption(new Option('--swarm-key <file>', 'the studio\'s swarm key (default: swarm.key in the data dir)').env('CR_SWARM_KEY'))
     .addOption(new Option('--peer <multiaddr>', 'a peer to dial where mDNS cannot reach (repeatable)')
       .argParser((value: string, previous: string[]) => [...previous, value]).default([]))

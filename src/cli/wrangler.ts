@@ -4,14 +4,13 @@
  * may grant the role; so may any wrangler. Everyone else is an artist: they submit jobs
  * and steer their own. `cr whoami` prints this machine's identity, to be granted.
  */
-import { Option, type Command } from 'commander'
+import type { Command } from 'commander'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { defaultDataDir } from '../node/config/node-config.js'
 import { loadIdentity } from '../node/identity.js'
 import { findNode } from '../node/controller/resolve.js'
 import type { FarmView } from '../protocol/view.js'
 import { peerIdSchema } from '../protocol/schemas.js'
-import { inSession, withConnectionOptions, type ConnectionOptions } from './connection.js'
+import { dataDirOption, inSession, withConnectionOptions, type ConnectionOptions } from './connection.js'
 import { UsageError } from './exit.js'
 import { table } from './format.js'
 import { nodeName } from './nodes.js'
@@ -28,10 +27,11 @@ function peerOf (view: FarmView, ref: string): string {
 
 async function changeRole (options: ConnectionOptions, ref: string, granted: boolean): Promise<void> {
   const peer = await inSession(options, 'write', async ({ controller, write }) => {
-    const target = peerOf(controller.view(), ref)
-    if (granted === controller.view().wranglers.includes(target)) return { target, changed: false, name: nodeName(controller.view(), target) }
-    await write({ type: 'role.changed', peer: target, role: 'wrangler', granted })
-    return { target, changed: true, name: nodeName(controller.view(), target) }
+    const view = controller.view()
+    const target = peerOf(view, ref)
+    const changed = granted !== view.wranglers.includes(target)
+    if (changed) await write({ type: 'role.changed', peer: target, role: 'wrangler', granted })
+    return { target, changed, name: nodeName(view, target) }
   })
   const what = granted ? 'is a wrangler' : 'is no longer a wrangler'
   console.log(peer.changed ? `${peer.name} (${peer.target}) ${what}` : `${peer.name} (${peer.target}) already ${granted ? 'is a wrangler' : 'is not a wrangler'}; nothing written`)
@@ -67,7 +67,7 @@ export function addWranglerCommands (program: Command): void {
 export function addWhoamiCommand (program: Command): void {
   program.command('whoami')
     .description('print this machine\'s peer id (its identity in the log), creating none')
-    .addOption(new Option('--data-dir <dir>', 'this machine\'s identity and copy of the log').env('CR_DATA_DIR').default(defaultDataDir()))
+    .addOption(dataDirOption())
     .action(async (options: { readonly dataDir: string }) => {
       const key = await loadIdentity(options.dataDir, { create: false })
       console.log(peerIdFromPrivateKey(key).toString())
