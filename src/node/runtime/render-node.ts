@@ -87,8 +87,11 @@ export class RenderNode {
         local: { executables: config.render.executables, software: config.render.software, blenderScripts: config.render.blenderScripts },
         logger: logger.child('agent')
       })
-      // Kept in the log (its chain is sound) but without effect: worth a sysadmin's look.
-      store.onRefusedFact(({ author, seq, type, refusal }) => { logger.warn('fact has no effect', { author, seq, type, reason: refusal.reason, why: refusal.why }) })
+      // Kept in the log (its chain is sound) but without effect: worth a sysadmin's look. A
+      // non-holder's block fact is also what an honest loser of a claim collision writes.
+      store.onRefusedFact(({ author, seq, type, refusal }) => {
+        logger[refusal.reason === 'not-lease-holder' ? 'info' : 'warn']('fact has no effect', { author, seq, type, reason: refusal.reason, why: refusal.why })
+      })
       await mesh.start()
       driver.start()
       logger.info('node started', { name: config.name, peer: store.author, addresses: mesh.addresses() })
