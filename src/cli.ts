@@ -6,13 +6,10 @@ import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { Command, CommanderError } from 'commander'
-import { loadIdentity, loadOrCreateIdentity } from './node/identity.js'
+import { loadOrCreateIdentity } from './node/identity.js'
 import { defaultDataDir } from './node/config/node-config.js'
 import { writeSwarmKey } from './node/mesh/swarm-key.js'
-import { checkStore } from './node/store/check.js'
-import { EventStore, storeDirOf } from './node/store/event-store.js'
-import { signerFromKey } from './protocol/signing.js'
-import { EXIT, exitCodeOf } from './cli/exit.js'
+import { exitCodeOf } from './cli/exit.js'
 import { addJobsCommands } from './cli/jobs.js'
 import { addLogsCommand } from './cli/logs.js'
 import { addNodeSettingsCommands, addNodesCommand } from './cli/nodes.js'
@@ -20,39 +17,13 @@ import { addSubmitCommand } from './cli/submit.js'
 import { addDemoCommand } from './cli/demo.js'
 import { addRunNodeCommand } from './cli/run-node.js'
 import { addServiceCommands } from './cli/service.js'
+import { addStoreCommands } from './cli/store.js'
 import { dataDirOption } from './cli/connection.js'
 import { addWhoamiCommand, addWranglerCommands } from './cli/wrangler.js'
 
 async function packageVersion (): Promise<string> {
   const manifest = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
   return manifest.version
-}
-
-/** Subcommands are made with `.command()` so they inherit the program's exit handling. */
-function addStoreCommands (program: Command): void {
-  const store = program.command('store').description('inspect a node\'s event store')
-  store.command('check')
-    .description('verify every event on disk and compare a full replay with the materialized state')
-    .argument('<data-dir>', 'the node\'s data directory')
-    .option('--json', 'print the result as JSON')
-    .action(async (dataDir: string, options: { json?: boolean }) => {
-      const signer = signerFromKey(await loadIdentity(dataDir, { create: false }))
-      const opened = await EventStore.open(storeDirOf(dataDir), signer)
-      try {
-        const result = await checkStore(opened)
-        if (options.json === true) {
-          console.log(JSON.stringify(result))
-        } else {
-          console.log(`${result.events} events from ${result.authors} authors`)
-          console.log(`materialized state ${result.materializedHash}`)
-          console.log(`full replay        ${result.replayedHash}`)
-          console.log(result.consistent ? 'consistent' : 'INCONSISTENT: the materialized state differs from a replay')
-        }
-        if (!result.consistent) process.exitCode = EXIT.inconsistent
-      } finally {
-        await opened.close()
-      }
-    })
 }
 
 function addKeyCommands (program: Command): void {

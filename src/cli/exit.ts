@@ -5,6 +5,7 @@
 import { CommanderError } from 'commander'
 import { JobFileError, NoPeerReachableError, NotAllowedError, SceneNotFoundError } from '../node/controller/errors.js'
 import { InvalidMeshConfigError } from '../node/mesh/errors.js'
+import { CorruptStoreError } from '../node/store/errors.js'
 import { InvalidEventError } from '../protocol/errors.js'
 
 export const EXIT = {
@@ -13,8 +14,12 @@ export const EXIT = {
   failure: 1,
   /** Bad flags or invalid input (a job field, a scene that is not there): nothing was written. */
   usage: 2,
-  /** `cr store check`: the materialized state differs from a replay. */
-  inconsistent: 3,
+  /**
+   * The store is damaged (CorruptStoreError: `cr store check`, or `cr node` refusing to
+   * start on it; `cr store repair` mends it), or `cr store check` found the materialized
+   * state different from a replay.
+   */
+  storeDamaged: 3,
   /** A write that no peer stored (or no peer to write to). */
   noPeer: 4,
   /** A change this identity may not make (another artist's job, a node's settings without the wrangler role). */
@@ -35,6 +40,7 @@ export function exitCodeOf (error: unknown): number {
   if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage
   if (error instanceof NoPeerReachableError) return EXIT.noPeer
   if (error instanceof NotAllowedError) return EXIT.notAllowed
+  if (error instanceof CorruptStoreError) return EXIT.storeDamaged
   if (USAGE_ERRORS.some((kind) => error instanceof kind)) return EXIT.usage
   // Unknown or ambiguous jobs and nodes land here too: they are failures, not bad syntax.
   return EXIT.failure

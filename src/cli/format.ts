@@ -26,6 +26,11 @@ export function duration (ms: number | null): string {
   return minutes < 60 ? `${minutes} m ${Math.round((ms % 60_000) / 1000)} s` : `${Math.floor(minutes / 60)} h ${minutes % 60} m`
 }
 
+/** Time since `startedAt`, by another machine's clock: never below zero, should that clock run ahead of ours. */
+export function elapsedMs (startedAt: number, nowMs: number): number {
+  return Math.max(0, nowMs - startedAt)
+}
+
 /** A resource limit as the seed writes it, with -1 spelled out. */
 export function limit (value: number, unit = ''): string {
   return value === UNLIMITED ? 'unlimited' : `${value}${unit}`

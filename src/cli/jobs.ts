@@ -7,9 +7,10 @@
 import type { Command } from 'commander'
 import { findJob } from '../node/controller/resolve.js'
 import type { EventBody } from '../protocol/events.js'
-import type { FarmView, JobView } from '../protocol/view.js'
+import { formatDurationS } from '../protocol/duration.js'
+import type { BlockView, FarmView, JobView } from '../protocol/view.js'
 import { inSession, withConnectionOptions, type ConnectionOptions } from './connection.js'
-import { duration, localTime, table } from './format.js'
+import { duration, elapsedMs, localTime, table } from './format.js'
 import { nodeName } from './nodes.js'
 import { numeric } from './parse.js'
 
@@ -35,7 +36,7 @@ export function addJobsCommands (program: Command): void {
     .action(async (ref: string, options: ReadOptions) => {
       const view = await inSession(options, 'read', ({ controller }) => controller.view())
       const found = findJob(view, ref)
-      console.log(options.json === true ? JSON.stringify(found) : jobReport(found, view))
+      console.log(options.json === true ? JSON.stringify(found) : jobReport(found, view, Date.now()))
     })
 
   const edits: readonly [name: string, description: string, body: (jobId: string) => EventBody][] = [
@@ -87,7 +88,13 @@ function jobsTable (jobs: readonly JobView[]): string {
   )
 }
 
-function jobReport (job: JobView, view: FarmView): string {
+/** A running block's time so far (from its start under the live lease), a finished one's wall time, else nothing. */
+function blockTime (block: BlockView, nowMs: number): string {
+  if (block.startedAt !== null) return `${duration(elapsedMs(block.startedAt, nowMs))} so far`
+  return duration(block.wallMs)
+}
+
+function jobReport (job: JobView, view: FarmView, nowMs: number): string {
   const fields: [string, string][] = [
     ['job', `${job.shortId} ${job.id}`],
     ['name', job.name],
@@ -99,6 +106,7 @@ function jobReport (job: JobView, view: FarmView): string {
     ['frames', `${job.frameStart}-${job.frameEnd} in blocks of ${job.blockSize}; ${job.framesDone}/${job.framesTotal} done`],
     ['priority / class', `${job.priority} / ${job.classification}`],
     ['max retries', String(job.maxRetries)],
+    ['timeout', job.timeoutPerFrameS === undefined ? 'the rendering node\'s default ([render] timeoutPerFrame), if any' : `${formatDurationS(job.timeoutPerFrameS)} per frame, plus the node's start-up grace`],
     ['render time', `${duration(job.renderTime.totalMs)} total, ${duration(job.renderTime.averageFrameMs)} per frame`],
     ['registered', localTime(job.registeredAt)],
     ...(job.error === null ? [] : [['error', job.error] as [string, string]])
@@ -106,9 +114,9 @@ function jobReport (job: JobView, view: FarmView): string {
   const width = Math.max(...fields.map(([label]) => label.length))
   const header = fields.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n')
   const blocks = table(
-    ['BLOCK', 'FRAMES', 'STATUS', 'HOLDER', 'EPOCH', 'ATTEMPTS', 'LAST FAILURE'],
+    ['BLOCK', 'FRAMES', 'STATUS', 'TIME', 'HOLDER', 'EPOCH', 'ATTEMPTS', 'LAST FAILURE'],
     job.blocks.map((block) => [
-      String(block.index), `${block.frameStart}-${block.frameEnd}`, block.status,
+      String(block.index), `${block.frameStart}-${block.frameEnd}`, block.status, blockTime(block, nowMs),
       block.lease === null ? (block.finishedBy === null ? '-' : `(${nodeName(view, block.finishedBy)})`) : nodeName(view, block.lease.holder),
       String(block.epoch), String(block.attempts),
       block.lastFailure === null ? '-' : `${nodeName(view, block.lastFailure.node)}: ${block.lastFailure.failure}: ${block.lastFailure.message}`

@@ -12,7 +12,7 @@ import { clientStatus, type FarmView, type NodeView } from '../protocol/view.js'
 import { CLASSIFICATIONS, UNLIMITED } from '../protocol/vocabulary.js'
 import { inSession, withConnectionOptions, type ConnectionOptions } from './connection.js'
 import { UsageError } from './exit.js'
-import { limit, table } from './format.js'
+import { duration, elapsedMs, limit, table } from './format.js'
 import { numeric } from './parse.js'
 
 interface SetOptions extends ConnectionOptions {
@@ -38,21 +38,27 @@ export function addNodesCommand (program: Command): void {
       const rows = await inSession(options, 'read', ({ controller }) => {
         const view = controller.view()
         const live = controller.livePeers()
-        return view.nodes.map((node) => ({
-          ...node,
-          status: clientStatus(node, live.has(node.id)),
-          currentJob: currentJob(view, node),
-          clockSkewMs: controller.clockSkewOf(node.id)
-        }))
+        const nowMs = Date.now()
+        return view.nodes.map((node) => {
+          const current = currentBlock(view, node)
+          return {
+            ...node,
+            status: clientStatus(node, live.has(node.id)),
+            currentJob: current?.text ?? null,
+            /** How long it has rendered its current block, by its own clock's start. */
+            elapsedMs: current === null || current.startedAt === null ? null : elapsedMs(current.startedAt, nowMs),
+            clockSkewMs: controller.clockSkewOf(node.id)
+          }
+        })
       })
       if (options.json === true) {
         console.log(JSON.stringify(rows))
         return
       }
       console.log(table(
-        ['NAME', 'STATUS', 'JOB', 'BLOCKED', 'MEMORY', 'THREADS', 'WORK MEMORY', 'WORK THREADS', 'CLASSES', 'SCHEDULE', 'PEER'],
+        ['NAME', 'STATUS', 'JOB', 'ELAPSED', 'BLOCKED', 'MEMORY', 'THREADS', 'WORK MEMORY', 'WORK THREADS', 'CLASSES', 'SCHEDULE', 'PEER'],
         rows.map((node) => [
-          node.name, node.status, node.currentJob ?? '-', node.blocked ? 'BLOCKED' : 'no',
+          node.name, node.status, node.currentJob ?? '-', duration(node.elapsedMs), node.blocked ? 'BLOCKED' : 'no',
           limit(node.memoryLimitMb, ' MB'), limit(node.threadLimit), limit(node.workMemoryLimitMb, ' MB'), limit(node.workThreadLimit),
           classesText(node.classifications), scheduleText(node.schedule), node.id.slice(-8)
         ])
@@ -109,11 +115,14 @@ async function changeNode (options: ConnectionOptions, ref: string, what: string
   console.log(`${what} node ${node.name} (${node.id})`)
 }
 
-function currentJob (view: FarmView, node: NodeView): string | null {
+/** The block a node holds: its job and index, and since when it renders it (null while only claimed). */
+function currentBlock (view: FarmView, node: NodeView): { readonly text: string, readonly startedAt: number | null } | null {
   const [held] = node.holding
   if (held === undefined) return null
   const job = view.jobs.find((candidate) => candidate.id === held.jobId)
-  return `${job?.shortId ?? held.jobId} block ${held.block}`
+  const block = job?.blocks[held.block]
+  const startedAt = block?.lease?.holder === node.id && block.lease.epoch === held.epoch ? block.startedAt : null
+  return { text: `${job?.shortId ?? held.jobId} block ${held.block}`, startedAt }
 }
 
 function limitValue (text: string | undefined): number | string | undefined {

@@ -5,6 +5,8 @@
  */
 import type { Command } from 'commander'
 import { loadNodeConfig } from '../node/config/node-config.js'
+import { createLogger } from '../node/log.js'
+import { installProcessGuard } from '../node/runtime/process-guard.js'
 import { RenderNode } from '../node/runtime/render-node.js'
 
 interface RunNodeFlags {
@@ -53,16 +55,40 @@ export function addRunNodeCommand (node: Command): void {
     .option('--no-render', 'join the farm without ever rendering')
     .action(async (flags: RunNodeFlags) => {
       const config = await loadNodeConfig(flags.config, overridesOf(flags))
-      const running = await RenderNode.start(config)
-      console.log(`${config.name} is rendering for the farm as ${running.peerId}`)
-      console.log(`listening on ${running.mesh.addresses().join(', ')}`)
-      await new Promise<void>((resolve) => {
-        const stop = (signal: NodeJS.Signals): void => {
-          console.log(`${signal}: ${config.render.onShutdown === 'finish' ? 'finishing the block, then stopping' : 'releasing the block and stopping'}`)
-          running.stop().then(resolve, resolve)
+      // A long-running node outlives a bug: faults are logged and fail the block, not the process.
+      const removeGuard = installProcessGuard(createLogger('process'))
+      // Listening from the first moment: a node can wait long for its peers (recovery), and a
+      // stop asked for then must end the wait cleanly, before anything of ours is written.
+      const starting = new AbortController()
+      let stopDone: { resolve: () => void, reject: (error: unknown) => void } | undefined
+      const stopped = new Promise<void>((resolve, reject) => { stopDone = { resolve, reject } })
+      let running: RenderNode | undefined
+      const stop = (signal: NodeJS.Signals): void => {
+        if (running === undefined) {
+          console.log(`${signal}: stopping before the node started; it wrote nothing`)
+          starting.abort(new Error(`${signal} before the node started`))
+          return
         }
-        process.once('SIGTERM', stop)
-        process.once('SIGINT', stop)
-      })
+        console.log(`${signal}: ${config.render.onShutdown === 'finish' ? 'finishing the block, then stopping' : 'releasing the block and stopping'}`)
+        // A stop that fails ends the command with its error (printed, exit code set by main), not silently.
+        running.stop().then(() => { stopDone?.resolve() }, (error: unknown) => { stopDone?.reject(error) })
+      }
+      process.once('SIGTERM', stop)
+      process.once('SIGINT', stop)
+      try {
+        try {
+          running = await RenderNode.start(config, { signal: starting.signal, onFatal: (error) => { stopDone?.reject(error) } })
+        } catch (error) {
+          if (starting.signal.aborted) return
+          throw error
+        }
+        console.log(`${config.name} is rendering for the farm as ${running.peerId}`)
+        console.log(`listening on ${running.mesh.addresses().join(', ')}`)
+        await stopped
+      } finally {
+        process.off('SIGTERM', stop)
+        process.off('SIGINT', stop)
+        removeGuard()
+      }
     })
 }

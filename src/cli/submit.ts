@@ -31,6 +31,7 @@ interface SubmitOptions extends ConnectionOptions {
   readonly imageName?: string
   readonly format?: string
   readonly maxRetries?: string
+  readonly timeoutPerFrame?: string
   readonly disabled?: boolean
   readonly command?: string
   readonly allowMissingScene?: boolean
@@ -55,6 +56,7 @@ const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
   imageName: '--image-name',
   imageFormat: '--format',
   maxRetries: '--max-retries',
+  timeoutPerFrameS: '--timeout-per-frame',
   enabled: '--disabled',
   commandTemplate: '--command'
 }
@@ -78,6 +80,7 @@ export function addSubmitCommand (program: Command): void {
     .option('--image-name <name>', 'output image name')
     .option('--format <ext>', 'output image format, e.g. png or exr')
     .option('--max-retries <n>', 'failures of a block before it is given up (default 3)')
+    .option('--timeout-per-frame <duration>', 'render timeout, e.g. 90s, 10m or 1h30m per frame: a block running longer than this times its frames (plus the node\'s start-up grace) is stopped and retried (default: the node\'s [render] timeoutPerFrame, if any)')
     .option('--disabled', 'submit it disabled: no node takes it until `cr job enable`')
     .option('--command <template>', 'for software "command": the program and arguments, with {scene} {start} {end} ... placeholders')
     .option('--allow-missing-scene', 'submit even though the scene is not on this machine (only the render nodes can see it)')
@@ -111,6 +114,7 @@ async function jobFrom (options: SubmitOptions): Promise<ReturnType<typeof build
     imageName: options.imageName,
     imageFormat: options.format,
     maxRetries: numeric(options.maxRetries),
+    timeoutPerFrameS: options.timeoutPerFrame,
     enabled: options.disabled === true ? false : undefined,
     commandTemplate: options.command === undefined ? undefined : commandWords(options.command)
   }

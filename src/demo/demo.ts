@@ -18,6 +18,7 @@ import type { Software } from '../protocol/vocabulary.js'
 import type { JobView } from '../protocol/view.js'
 import { writeBlenderSampleScene } from '../render/blender-scene.js'
 import { findExecutable } from '../render/discovery.js'
+import { ExecutableNotFoundError } from '../render/errors.js'
 import { writeProceduralScene } from '../render/procedural/scene.js'
 
 export const DEMO_NODES = ['render01', 'render02', 'render03'] as const
@@ -44,7 +45,11 @@ export interface DemoResult {
 }
 
 async function sampleScene (dir: string, forced: DemoOptions['renderer']): Promise<{ software: Software, scenePath: string }> {
-  const blender = forced === 'procedural' ? undefined : await findExecutable('blender', undefined).catch(() => undefined)
+  // No Blender here: the demo renders with the procedural renderer instead. Any other failure is the demo's to report.
+  const blender = forced === 'procedural' ? undefined : await findExecutable('blender', undefined).catch((error: unknown) => {
+    if (error instanceof ExecutableNotFoundError) return undefined
+    throw error
+  })
   if (blender !== undefined) {
     const scenePath = path.join(dir, 'scene.blend')
     await writeBlenderSampleScene(blender, scenePath, { frameEnd: DEMO_FRAMES })

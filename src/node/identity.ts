@@ -3,7 +3,7 @@
  * It is both the libp2p peer key and the key that signs the node's events, so a gossip
  * sender's peer id and an event's author are the same name.
  */
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { access, chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { PrivateKey } from '@libp2p/interface'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
@@ -19,6 +19,21 @@ export class IdentityFileError extends Error {
 
 function isMissing (error: unknown): boolean {
   return (error as NodeJS.ErrnoException).code === 'ENOENT'
+}
+
+/**
+ * Whether `dataDir` holds a node key already. A node whose key is older than its store
+ * has written a feed before, which its peers hold: it must get that feed back, not start a new one.
+ */
+export async function hasIdentity (dataDir: string): Promise<boolean> {
+  const file = path.join(dataDir, IDENTITY_FILE)
+  try {
+    await access(file)
+    return true
+  } catch (error) {
+    if (isMissing(error)) return false
+    throw new IdentityFileError(file, 'unreadable', { cause: error })
+  }
 }
 
 /** Loads the node's key from `dataDir`, or creates and saves one (mode 0600) on first start. */

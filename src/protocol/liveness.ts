@@ -10,7 +10,7 @@
  * An answer counts only when it answers a hail we have pending: from the peer we hailed,
  * under the unpredictable nonce we drew, or (indirectly) from one of the relays we chose.
  * Anything else changes nothing and is reported as `answer-refused`, for the mesh to score.
- * What we keep per peer, per relay and per ended probe is bounded.
+ * What we keep per peer, per relay and per ended probe is bounded, in count and in time.
  *
  * Time is passed in, randomness is injected, and every effect is returned as a command:
  * the simulator and the real node drive it alike.
@@ -43,6 +43,12 @@ export const LATE_ANSWER_GRACE_MS = HAIL_TIMEOUT_MS + INDIRECT_HAIL_TIMEOUT_MS
 export const MAX_SETTLED_HAILS = 256
 /** A peer that holds no lease and has not been heard for this long is forgotten. */
 export const FORGET_SILENT_PEER_MS = 10 * 60_000
+/**
+ * Most peers known at once, far above any studio's farm. Past it, hearing a new peer
+ * forgets the longest-silent one that holds no lease, so a swarm of short-lived or forged
+ * identities costs bounded memory; lease holders are kept (the log bounds them).
+ */
+export const MAX_KNOWN_PEERS = 2_048
 
 /** A lease as a hail names it: block `block` of job `jobId` at `epoch`. */
 export type LeaseRef = BlockRef
@@ -128,6 +134,14 @@ interface Settled {
 type HailAnswered = Extract<LivenessInput, { kind: 'hail-answered' }>
 type IndirectHailAnswered = Extract<LivenessInput, { kind: 'indirect-hail-answered' }>
 type IndirectHailRequested = Extract<LivenessInput, { kind: 'indirect-hail-requested' }>
+
+/** How much liveness holds now: each count stays within its bound, whatever the traffic. */
+export interface LivenessFootprint {
+  readonly peers: number
+  readonly relays: number
+  readonly settled: number
+  readonly freed: number
+}
 
 /** A peer that is alive and said how it stands, for the scheduler's candidate list. */
 export interface LivePeer {
@@ -227,6 +241,10 @@ export class Liveness {
     return this.peers.get(peer)
   }
 
+  footprint (): LivenessFootprint {
+    return { peers: this.peers.size, relays: this.relays.size, settled: this.settled.size, freed: this.freed.size }
+  }
+
   private leasesOf (peer: string): readonly LeaseRef[] {
     return this.leases.get(peer) ?? []
   }
@@ -236,7 +254,19 @@ export class Liveness {
     const known = state === undefined || state.kind === 'dead' ? null : state.beat
     if (state?.kind === 'dead') this.verdictCount++
     if (state?.kind === 'suspect') this.settleProbe(peer, state.probe, nowMs)
+    if (state === undefined && this.peers.size >= MAX_KNOWN_PEERS) this.forgetStalest()
     this.peers.set(peer, { kind: 'alive', lastHeardMs: nowMs, beat: beat ?? known })
+  }
+
+  /** Makes room for a new peer: forgets the one that holds no lease and was heard longest ago (the dead first). */
+  private forgetStalest (): void {
+    let stalest: { readonly peer: string, readonly heardMs: number } | null = null
+    for (const [peer, state] of this.peers) {
+      if (this.leasesOf(peer).length > 0) continue
+      const heardMs = state.kind === 'dead' ? Number.NEGATIVE_INFINITY : state.lastHeardMs
+      if (stalest === null || heardMs < stalest.heardMs) stalest = { peer, heardMs }
+    }
+    if (stalest !== null) this.peers.delete(stalest.peer)
   }
 
   /** An answer from the holder itself: to a hail we run as a relay, or to our own pending probe (late ones too). */

@@ -8,10 +8,12 @@
  *
  * Each event touches at most one record (a job or one of its blocks, a node, or one role
  * fact), which lets the store persist exactly that record in the same write as the event.
+ * The one exception is compaction: a job its submitter deleted shrinks to a tombstone, and
+ * the records of its blocks go (the event says which, so the store deletes them too).
  */
 import type { BlockEventBody, BodyOf, JobChanges, JobSpec, NodeChanges, VerifiedEvent } from './events.js'
 import { jobIdFor } from './job-id.js'
-import { stampKey, stampOf, type Stamp } from './stamp.js'
+import { compareStamps, stampKey, stampOf, type Stamp } from './stamp.js'
 import type { FailureKind, Role } from './vocabulary.js'
 
 /** A fact about one block, with who wrote it and when. */
@@ -51,13 +53,30 @@ export type SteeringFact =
   | { readonly kind: 'retry', readonly stamp: Stamp }
   | { readonly kind: 'delete', readonly stamp: Stamp }
 
+/**
+ * What is left of a job its submitter deleted: enough to keep it deleted, whatever arrives
+ * later and in whatever order. The submitter's delete always counts (no role fact can
+ * undo it) and nothing undeletes a job, so its facts can never matter again; the log keeps
+ * the events themselves. A wrangler's delete hides a job just as well but compacts nothing:
+ * whether it counts rests on role facts, and a revocation stamped before it may still
+ * arrive, which would bring the job back with every fact it had.
+ */
+export interface Tombstone {
+  /** Whose later deletes still change something: an earlier one moves `deletedAt`. */
+  readonly submitter: string
+  /** The earliest of the submitter's deletes, so every peer keeps the same one. */
+  readonly deletedAt: Stamp
+}
+
 export interface JobRecord {
   readonly id: string
-  /** Its submit event; only the event whose feed position gives this id (job-id.ts). */
+  /** Its submit event; only the event whose feed position gives this id (job-id.ts). Null until it arrives, and once compacted. */
   submission: { readonly spec: JobSpec, readonly stamp: Stamp, readonly wallTime: number } | null
   /** Every act on the job, by anyone: the view counts the submitter's and wranglers'. */
   steering: Record<string, SteeringFact>
   blocks: Record<string, BlockRecord>
+  /** Set once the submitter deleted the job: submission, steering and blocks are then empty for good. */
+  tombstone?: Tombstone
 }
 
 export interface SettingsFact {
@@ -88,10 +107,12 @@ export interface FarmRecords {
 
 /**
  * Which parts of the records an event changed, so a store can persist just those: a
- * job's own fields (`meta`), one of its blocks, or a node.
+ * job's own fields (`meta`), one of its blocks, or a node. A compaction also names the
+ * blocks whose records it `dropped`, for the store to delete.
  */
 export type Touched =
   | { readonly kind: 'job', readonly id: string, readonly meta: boolean, readonly block: number | null }
+  | { readonly kind: 'job', readonly id: string, readonly meta: true, readonly block: null, readonly dropped: readonly number[] }
   | { readonly kind: 'node', readonly id: string }
   | { readonly kind: 'role', readonly key: string }
   | { readonly kind: 'none' }
@@ -133,18 +154,21 @@ export function applyEvent (records: FarmRecords, verified: VerifiedEvent): Touc
       // hold an id its feed position does not give.
       if (body.job.id !== jobIdFor(stamp.author, stamp.seq)) return { kind: 'none' }
       const job = records.jobs[body.job.id] ??= emptyJobRecord(body.job.id)
+      if (job.tombstone !== undefined) return { kind: 'none' }
       job.submission ??= { spec: body.job, stamp, wallTime: verified.event.wallTime }
-      return { kind: 'job', id: body.job.id, meta: true, block: null }
+      return compactIfDeleted(job) ?? { kind: 'job', id: body.job.id, meta: true, block: null }
     }
     case 'job.edited':
     case 'job.retried':
     case 'job.deleted': {
       const job = records.jobs[body.jobId] ??= emptyJobRecord(body.jobId)
+      if (job.tombstone !== undefined) return earlierDelete(job, job.tombstone, body, stamp)
       job.steering[key] = steeringFact(body, stamp)
-      return { kind: 'job', id: body.jobId, meta: true, block: null }
+      return compactIfDeleted(job) ?? { kind: 'job', id: body.jobId, meta: true, block: null }
     }
     default: {
       const job = records.jobs[body.jobId] ??= emptyJobRecord(body.jobId)
+      if (job.tombstone !== undefined) return { kind: 'none' }
       applyBlockEvent(job, body, stamp, verified.event.wallTime)
       return { kind: 'job', id: body.jobId, meta: false, block: body.block }
     }
@@ -157,6 +181,35 @@ function steeringFact (body: BodyOf<'job.edited' | 'job.retried' | 'job.deleted'
     case 'job.retried': return { kind: 'retry', stamp }
     case 'job.deleted': return { kind: 'delete', stamp }
   }
+}
+
+/**
+ * Shrinks `job` to its tombstone once it holds both its submission and a delete by its
+ * submitter, whichever came first. What the tombstone keeps depends on those facts alone,
+ * so every peer compacts to the same record whatever else it had seen by then.
+ */
+function compactIfDeleted (job: JobRecord): Touched | null {
+  const submitter = job.submission?.stamp.author
+  if (submitter === undefined) return null
+  let deletedAt: Stamp | null = null
+  for (const fact of Object.values(job.steering)) {
+    if (fact.kind !== 'delete' || fact.stamp.author !== submitter) continue
+    if (deletedAt === null || compareStamps(fact.stamp, deletedAt) < 0) deletedAt = fact.stamp
+  }
+  if (deletedAt === null) return null
+  const dropped = Object.keys(job.blocks).map(Number)
+  job.submission = null
+  job.steering = {}
+  job.blocks = {}
+  job.tombstone = { submitter, deletedAt }
+  return { kind: 'job', id: job.id, meta: true, block: null, dropped }
+}
+
+/** A compacted job takes one fact only: a delete by its submitter stamped before the one it keeps. */
+function earlierDelete (job: JobRecord, tombstone: Tombstone, body: BodyOf<'job.edited' | 'job.retried' | 'job.deleted'>, stamp: Stamp): Touched {
+  if (body.type !== 'job.deleted' || stamp.author !== tombstone.submitter || compareStamps(stamp, tombstone.deletedAt) >= 0) return { kind: 'none' }
+  job.tombstone = { submitter: tombstone.submitter, deletedAt: stamp }
+  return { kind: 'job', id: job.id, meta: true, block: null }
 }
 
 function applyBlockEvent (job: JobRecord, body: BlockEventBody, stamp: Stamp, wallTime: number): void {

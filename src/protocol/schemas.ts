@@ -8,7 +8,7 @@ import { z } from 'zod'
 import { parseClockTime, WEEKDAYS, WINDOW_MODES } from './schedule.js'
 import {
   CLASSIFICATIONS, FAILURE_KINDS, FRAME_MS_MAX, FRAME_NUMBER_LIMIT, MAX_BLOCKS_PER_JOB, MAX_FRAMES_PER_BLOCK,
-  MAX_FRAMES_PER_JOB, MAX_RETRIES_LIMIT, OUTPUT_LINE_MAX_CHARS, OUTPUT_TAIL_LINES, PATH_MAX_CHARS, PRIORITY_MAX,
+  MAX_FRAMES_PER_JOB, MAX_RETRIES_LIMIT, MAX_TIMEOUT_PER_FRAME_S, OUTPUT_LINE_MAX_CHARS, OUTPUT_TAIL_LINES, PATH_MAX_CHARS, PRIORITY_MAX,
   PRIORITY_MIN, ROLES, SOFTWARE, TEXT_MAX_CHARS, UNLIMITED
 } from './vocabulary.js'
 
@@ -78,7 +78,16 @@ const jobFieldsShape = {
   priority: prioritySchema,
   classification: classificationSchema,
   maxRetries: maxRetriesSchema,
-  enabled: z.boolean()
+  enabled: z.boolean(),
+  /**
+   * Render timeout, seconds per frame: a block running longer than this times its frames
+   * (plus the node's start-up grace) is stopped and fails as retryable. Absent: the
+   * rendering node's default (`[render] timeoutPerFrame`), if it has one.
+   */
+  timeoutPerFrameS: z.int({ error: 'timeout per frame must be a whole number of seconds' })
+    .min(1, { error: (issue) => `timeout per frame ${String(issue.input)} s is below 1 s` })
+    .max(MAX_TIMEOUT_PER_FRAME_S, { error: (issue) => `timeout per frame ${String(issue.input)} s is above ${MAX_TIMEOUT_PER_FRAME_S} s (a week)` })
+    .exactOptional()
 }
 
 type JobFieldsShape = z.infer<z.ZodObject<typeof jobFieldsShape>>

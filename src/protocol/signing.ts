@@ -56,6 +56,7 @@ function ed25519KeyOf (author: string): Uint8Array | undefined {
     const peerId = peerIdFromString(author)
     return peerId.type === 'Ed25519' ? peerId.publicKey.raw : undefined
   } catch {
+    // Not a peer id at all: no key, which the caller refuses with the event's context.
     return undefined
   }
 }

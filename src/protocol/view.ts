@@ -44,10 +44,20 @@ export interface BlockView {
   readonly epoch: number
   /** The live lease while CLAIMED or RENDERING. */
   readonly lease: Lease | null
+  /**
+   * While RENDERING: when the holder started it under the live lease, by the holder's
+   * clock (ms since the epoch), so people can see how long it has run; null otherwise.
+   */
+  readonly startedAt: number | null
   /** Who holds (or last held) the lease at `epoch`: the only peer whose facts at that epoch count. */
   readonly holder: string | null
   /** Failures that count against the retry limit (since the last retry). */
   readonly attempts: number
+  /**
+   * A retry of its job came after one of its failures: its next render was asked for, and
+   * may replace frames an earlier attempt left at the target.
+   */
+  readonly retryAsked: boolean
   readonly lastFailure: LastFailure | null
   readonly finishedBy: string | null
   readonly wallMs: number | null
@@ -169,7 +179,15 @@ export function steeringOf (job: JobRecord, roles: Roles): Steering {
  * take a lease nor make takeover impossible. Among the claims of one epoch, the fixed
  * rule picks the holder: the highest rendezvous rank wins.
  */
-function holdersOf (jobId: string, index: number, block: BlockRecord): string[] {
+/** A block's established epochs, from 1 with none missing: each epoch's claimants and its holder. */
+interface Epochs {
+  /** Index e - 1: the holder of epoch e, the top-ranked of its claimants. */
+  readonly holders: readonly string[]
+  /** Index e - 1: every peer that claimed epoch e. */
+  readonly claimants: readonly (readonly string[])[]
+}
+
+function epochsOf (jobId: string, index: number, block: BlockRecord): Epochs {
   const byEpoch = new Map<number, string[]>()
   for (const claim of factsOf(block.claims)) {
     const claimants = byEpoch.get(claim.epoch)
@@ -177,16 +195,23 @@ function holdersOf (jobId: string, index: number, block: BlockRecord): string[] 
     else claimants.push(claim.stamp.author)
   }
   const holders: string[] = []
+  const claimants: string[][] = []
   for (let epoch = 1; ; epoch++) {
-    const claimants = byEpoch.get(epoch)
-    if (claimants === undefined) return holders
+    const those = byEpoch.get(epoch)
+    if (those === undefined) return { holders, claimants }
     // One claimant (by far the usual case) needs no ranking, which would hash it.
-    const [holder] = claimants.length === 1 ? claimants : rankPeers(blockKey(jobId, index, epoch), claimants)
+    const [holder] = those.length === 1 ? those : rankPeers(blockKey(jobId, index, epoch), those)
     if (holder !== undefined) holders.push(holder)
+    claimants.push(those)
   }
 }
 
-/** A block's facts that count: those its lease holder at their epoch stated. */
+/**
+ * A block's facts that count: those its lease holder at their epoch stated, and any
+ * claimant's finish at its epoch. A collision loser that rendered before it learned it
+ * lost delivered whole frames all the same (the copy to the target never overwrites), so
+ * its finish is work done: letting the winner's rank undo it would render the block again.
+ */
 interface HeldFacts {
   readonly starts: BlockFact[]
   readonly finishes: FinishFact[]
@@ -194,11 +219,12 @@ interface HeldFacts {
   readonly releases: BlockFact[]
 }
 
-function heldFacts (block: BlockRecord, holders: readonly string[], frames: number): HeldFacts {
-  const byHolder = (fact: BlockFact): boolean => holders[fact.epoch - 1] === fact.stamp.author
+function heldFacts (block: BlockRecord, epochs: Epochs, frames: number): HeldFacts {
+  const byHolder = (fact: BlockFact): boolean => epochs.holders[fact.epoch - 1] === fact.stamp.author
+  const byClaimant = (fact: BlockFact): boolean => epochs.claimants[fact.epoch - 1]?.includes(fact.stamp.author) === true
   return {
     starts: factsOf(block.starts).filter(byHolder),
-    finishes: factsOf(block.finishes).filter((finish) => byHolder(finish) && finish.frameMs.length === frames).sort(byStamp),
+    finishes: factsOf(block.finishes).filter((finish) => byClaimant(finish) && finish.frameMs.length === frames).sort(byStamp),
     failures: factsOf(block.failures).filter(byHolder).sort(byStamp),
     releases: factsOf(block.releases).filter(byHolder)
   }
@@ -225,17 +251,19 @@ export function deriveBlock (job: JobRecord, spec: JobSpec, maxRetries: number, 
   const block = job.blocks[String(index)]
   const base = { index, frameStart: frames.start, frameEnd: frames.end }
   if (block === undefined) {
-    const view: BlockView = { ...base, status: 'QUEUE', epoch: 0, lease: null, holder: null, attempts: 0, lastFailure: null, finishedBy: null, wallMs: null, frameTimes: NO_FRAMES }
+    const view: BlockView = { ...base, status: 'QUEUE', epoch: 0, lease: null, startedAt: null, holder: null, attempts: 0, retryAsked: false, lastFailure: null, finishedBy: null, wallMs: null, frameTimes: NO_FRAMES }
     return { view, failures: [], latestFatal: null, finish: null, claimants: [], outcomes: [] }
   }
-  const holders = holdersOf(job.id, index, block)
-  const held = heldFacts(block, holders, frames.end - frames.start + 1)
+  const epochs = epochsOf(job.id, index, block)
+  const { holders } = epochs
+  const held = heldFacts(block, epochs, frames.end - frames.start + 1)
   const failures = held.failures.filter((failure) => retried === null || compareStamps(failure.stamp, retried) > 0)
   const last = failures.at(-1)
   const lastFailure = last === undefined
     ? null
     : { node: last.stamp.author, epoch: last.epoch, failure: last.failure, message: last.message }
   const attempts = new Set(failures.map((failure) => failure.epoch)).size
+  const retryAsked = retried !== null && held.failures.some((failure) => compareStamps(failure.stamp, retried) < 0)
   const epoch = holders.length
   const holder = holders.at(-1)
   const [finish] = held.finishes
@@ -249,19 +277,19 @@ export function deriveBlock (job: JobRecord, spec: JobSpec, maxRetries: number, 
       ...held.failures.map((fact) => ({ stamp: fact.stamp, failed: true }))
     ]
   }
-  const common = { ...base, epoch, holder: holder ?? null, attempts, lastFailure }
+  const common = { ...base, epoch, holder: holder ?? null, attempts, retryAsked, lastFailure }
   if (finish !== undefined) {
     const frameTimes = finish.frameMs.map((ms, offset) => ({ frame: frames.start + offset, ms }))
-    return { ...derived, view: { ...common, status: 'DONE', lease: null, finishedBy: finish.stamp.author, wallMs: finish.wallMs, frameTimes } }
+    return { ...derived, view: { ...common, status: 'DONE', lease: null, startedAt: null, finishedBy: finish.stamp.author, wallMs: finish.wallMs, frameTimes } }
   }
   const exhausted = failures.some((failure) => failure.failure === 'fatal') || attempts > maxRetries
-  const idle = { ...common, lease: null, finishedBy: null, wallMs: null, frameTimes: NO_FRAMES }
+  const idle = { ...common, lease: null, startedAt: null, finishedBy: null, wallMs: null, frameTimes: NO_FRAMES }
   if (exhausted) return { ...derived, view: { ...idle, status: 'ERROR' } }
   const ended = [...held.releases, ...held.failures].some((fact) => fact.epoch === epoch)
   if (holder === undefined || ended) return { ...derived, view: { ...idle, status: 'QUEUE' } }
   const lease = { holder, epoch }
-  const started = held.starts.some((fact) => fact.epoch === epoch)
-  return { ...derived, view: { ...idle, status: started ? 'RENDERING' : 'CLAIMED', lease } }
+  const start = held.starts.filter((fact) => fact.epoch === epoch).sort(byStamp)[0]
+  return { ...derived, view: { ...idle, status: start === undefined ? 'CLAIMED' : 'RENDERING', lease, startedAt: start?.wallTime ?? null } }
 }
 
 /** What one job tells about one node: for the client table. */

@@ -72,6 +72,11 @@ export const MAX_FRAMES_PER_BLOCK = 10_000
 export const FRAME_MS_MAX = 0xffff_ffff
 /** Frames may be negative (pre-roll), within this bound. */
 export const FRAME_NUMBER_LIMIT = 10_000_000
+/**
+ * A render timeout is set per frame, at most this (a week): a block's limit is that times
+ * its frames, and beyond a week per frame a typo is likelier than intent.
+ */
+export const MAX_TIMEOUT_PER_FRAME_S = 7 * 86_400
 /** -1 means unlimited, as in the seed's client table. */
 export const UNLIMITED = -1
 /** Lines of renderer output kept with a failure or a log record for the log report. */

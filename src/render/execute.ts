@@ -24,7 +24,8 @@ export interface ExecuteRequest {
   readonly label: string
   /** The caller's: halt, lost lease, shutdown. */
   readonly signal: AbortSignal | undefined
-  readonly timeoutMs: number | undefined
+  /** The block's time limit, with how it was reached (render-block.ts); none when undefined. */
+  readonly timeLimit: { readonly ms: number; readonly text: string } | undefined
   readonly tail: OutputTail
   readonly onProgress: (progress: RenderProgress) => void
 }
@@ -50,7 +51,7 @@ export async function executePlan(request: ExecuteRequest, runner: RunnerOptions
   const onCallerAbort = (): void => { stopWith({ kind: 'caller' }) }
   if (request.signal?.aborted === true) return { kind: 'aborted' }
   request.signal?.addEventListener('abort', onCallerAbort, { once: true })
-  const timeout = request.timeoutMs === undefined ? undefined : setTimeout(() => { stopWith({ kind: 'timeout' }) }, request.timeoutMs)
+  const timeout = request.timeLimit === undefined ? undefined : setTimeout(() => { stopWith({ kind: 'timeout' }) }, request.timeLimit.ms)
 
   const timer = new FrameTimer(request.frames)
   const warnings: string[] = []
@@ -111,7 +112,7 @@ export async function executePlan(request: ExecuteRequest, runner: RunnerOptions
         onSpawn: (pid) => { request.onProgress({ kind: 'started', pid, command: [invocation.file, ...invocation.args] }) }
       }, runner)
       renderMs += performance.now() - started
-      const failure = judgeExit(exit, cause, firstError, request.memoryLimitMb, request.timeoutMs, invocation.file)
+      const failure = judgeExit(exit, cause, firstError, request.memoryLimitMb, request.timeLimit?.text, invocation.file)
       if (failure !== undefined) return failure
       for (const time of timer.end(performance.now())) reportFrame(time)
     }
@@ -129,7 +130,7 @@ function judgeExit(
   cause: StopCause | undefined,
   firstError: { reason: FailureReason; line: string } | undefined,
   memoryLimitMb: number,
-  timeoutMs: number | undefined,
+  timeLimit: string | undefined,
   file: string
 ): ExecuteOutcome | undefined {
   if (exit.kind === 'spawn-failed') {
@@ -143,7 +144,7 @@ function judgeExit(
     case 'fatal':
       return { kind: 'failed', reason: cause.reason, message: cause.line }
     case 'timeout':
-      return { kind: 'failed', reason: 'timeout', message: `render took longer than its limit of ${Math.round((timeoutMs ?? 0) / 1000)} s and was stopped` }
+      return { kind: 'failed', reason: 'timeout', message: `render timeout: the block ran past its limit of ${timeLimit ?? '?'} and was stopped` }
     case undefined:
       break
   }

@@ -43,6 +43,31 @@ export function parseProcStat(text: string, pageKb: number): ProcessInfo | undef
   return { pid, ppid, pgid, rssKb: rssPages * pageKb }
 }
 
+let bootId: Promise<string> | undefined
+
+/**
+ * When `pid` started, as the OS tells it, or undefined when there is no such process:
+ * with the pid it names one process for good, though pids are reused. Linux: the boot id
+ * and the start tick from /proc; elsewhere ps's start time, to the second. Not on Windows.
+ */
+export async function processStartOf(pid: number, platform: NodeJS.Platform = process.platform): Promise<string | undefined> {
+  if (platform === 'win32') throw new Error('process start times are not read on Windows')
+  if (platform !== 'linux') {
+    const { exitCode, stdout } = await execa('ps', ['-o', 'lstart=', '-p', String(pid)], { reject: false })
+    return exitCode === 0 && stdout.trim() !== '' ? stdout.trim() : undefined
+  }
+  bootId ??= readFile('/proc/sys/kernel/random/boot_id', 'latin1').then((text) => text.trim())
+  let stat: string
+  try {
+    stat = await readFile(`/proc/${pid}/stat`, 'latin1')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ESRCH') return undefined
+    throw err
+  }
+  const startTicks = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
+  return `${await bootId}/${startTicks ?? '?'}`
+}
+
 /** Linux: /proc. */
 export function procTable(procRoot = '/proc'): ProcessTable {
   let pageKb: Promise<number> | undefined

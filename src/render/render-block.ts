@@ -4,13 +4,13 @@
  * the node layer calls; it never throws for a renderer's or a job's failure, only reports.
  */
 import { open, stat, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { adapterFor } from './adapters/index.js'
-import { copyToTarget, listOutputs, missingFrames, prepareScratch, removeScratch } from './contained.js'
+import { DEFAULT_SCRATCH_ROOT, deliverToTarget, listOutputs, missingFrames, nodeScratchDir, prepareScratch, removeScratch } from './contained.js'
 import type { CopyFs, ScratchDirs } from './contained.js'
 import { findExecutable } from './discovery.js'
 import type { DiscoveryHost } from './discovery.js'
+import { SILENT_LOGGER } from './logger.js'
 import { RenderError, SceneUnavailableError, ScratchError } from './errors.js'
 import { executePlan } from './execute.js'
 import { OutputTail } from './output-lines.js'
@@ -18,17 +18,24 @@ import { failureKindOf } from './result.js'
 import type { FailureReason, RenderAborted, RenderFailed, RenderProgress, RenderResult } from './result.js'
 import type { RunnerOptions } from './runner.js'
 import { formatFrameRun, frameRuns, taskFrames, validateTask } from './task.js'
-import type { RenderTask } from './task.js'
+import type { RenderTask, RenderTimeout } from './task.js'
+import { formatDurationS } from '../protocol/duration.js'
+import { renderGroupsDirOf } from './render-groups.js'
 
-export const DEFAULT_SCRATCH_ROOT = path.join(tmpdir(), 'constellation-render')
+/** Frames named in a log line about kept or replaced frames: enough to find them, few enough to read. */
+const NAMES_LOGGED = 5
 
 export interface RenderOptions extends RunnerOptions {
-  /** Local folder for contained renders; each block gets `<root>/<job>/<block>-<epoch>/`. */
+  /** Local folder for contained renders; each block gets `<root>/<node>/<job>/<block>-<epoch>/`. */
   readonly scratchRoot?: string
+  /**
+   * The rendering node (its peer id): its blocks go under `<root>/<node>/`, so nodes that
+   * share a host and a scratch root never touch each other's folders. Outside a node (a
+   * one-off render) the block folders go straight under the root.
+   */
+  readonly nodeId?: string
   /** Abort to stop the render (halt, lost lease, shutdown); the result is then `aborted`. */
   readonly signal?: AbortSignal
-  /** Wall-time limit of the rendering; past it the block fails as retryable `timeout`. */
-  readonly timeoutMs?: number
   readonly onProgress?: (progress: RenderProgress) => void
   /** Where executables are looked for; this machine by default. */
   readonly discovery?: DiscoveryHost
@@ -57,13 +64,14 @@ export async function renderBlock(task: RenderTask, options: RenderOptions = {})
   // The renderer runs in the scratch folder: relative paths must mean what they meant here.
   const local: RenderTask = { ...task, scenePath: path.resolve(task.scenePath), targetDir: path.resolve(task.targetDir) }
   const scratchRoot = options.scratchRoot ?? DEFAULT_SCRATCH_ROOT
+  const ownScratch = options.nodeId === undefined ? scratchRoot : nodeScratchDir(scratchRoot, options.nodeId)
   let scratch: ScratchDirs
   try {
-    scratch = await prepareScratch(scratchRoot, local)
+    scratch = await prepareScratch(ownScratch, local)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     if (typeof code !== 'string') throw err
-    const error = new ScratchError(scratchRoot, code, (err as Error).message)
+    const error = new ScratchError(ownScratch, code, (err as Error).message)
     return failed(error.reason, error.message)
   }
   try {
@@ -84,10 +92,10 @@ export async function renderBlock(task: RenderTask, options: RenderOptions = {})
       memoryLimitMb: local.limits.memoryMb,
       label: `cr-${local.jobId.slice(0, 64)}-${local.blockIndex}-${local.epoch}`,
       signal: options.signal,
-      timeoutMs: options.timeoutMs,
+      timeLimit: local.timeout === undefined ? undefined : blockTimeLimit(local.timeout, frames.length),
       tail,
       onProgress
-    }, options)
+    }, options.nodeId === undefined ? options : { renderGroupsDir: renderGroupsDirOf(ownScratch), ...options })
     if (outcome.kind === 'aborted') return aborted()
     if (outcome.kind === 'failed') return failed(outcome.reason, outcome.message)
 
@@ -97,9 +105,31 @@ export async function renderBlock(task: RenderTask, options: RenderOptions = {})
       return failed('missing-frames', `the renderer ended without error but frame(s) ${frameRuns(missing).map(formatFrameRun).join(', ')} are missing or empty`)
     }
     onProgress({ kind: 'phase', phase: 'copying' })
-    const copy = await copyToTarget(scratch.outputDir, outputs, local.targetDir, { signal: options.signal, concurrency: options.copyConcurrency, fs: options.copyFs })
-    if (copy.kind === 'aborted') return aborted()
-    return { kind: 'finished', frames: outcome.frames, wallMs: wallMs(), renderMs: outcome.renderMs, outputs: copy.paths, warnings: outcome.warnings, outputTail: tail.snapshot() }
+    const logger = options.logger ?? SILENT_LOGGER
+    const delivery = await deliverToTarget(
+      { outputDir: scratch.outputDir, outputs, targetDir: local.targetDir, attempt: local, existing: local.replaceExisting === true ? 'replace' : 'keep' },
+      { signal: options.signal, concurrency: options.copyConcurrency, fs: options.copyFs, logger }
+    )
+    if (delivery.kind === 'aborted') return aborted()
+    const block = `${local.jobId}/${local.blockIndex}/${local.epoch}`
+    if (delivery.kept.length > 0) {
+      logger.warn('frames this block had already delivered were kept, not written again', { block, kept: delivery.kept.length, of: delivery.paths.length, first: delivery.kept.slice(0, NAMES_LOGGED) })
+    }
+    if (delivery.replaced.length > 0) {
+      const why = local.replaceExisting === true ? 'a re-render was asked for' : 'they were not this block\'s (another job\'s frames, or files cr did not write)'
+      logger.warn(`frames at the target replaced: ${why}`, { block, replaced: delivery.replaced.length, of: delivery.paths.length, first: delivery.replaced.slice(0, NAMES_LOGGED) })
+    }
+    return {
+      kind: 'finished',
+      frames: outcome.frames,
+      wallMs: wallMs(),
+      renderMs: outcome.renderMs,
+      outputs: delivery.paths,
+      kept: delivery.kept,
+      replaced: delivery.replaced,
+      warnings: outcome.warnings,
+      outputTail: tail.snapshot()
+    }
   } catch (err) {
     if (err instanceof RenderError) return failed(err.reason, err.message)
     throw err
@@ -121,6 +151,14 @@ async function checkScene(scene: string): Promise<void> {
     if (typeof code === 'string') throw new SceneUnavailableError(scene, 'scene-unreadable', code)
     throw err
   }
+}
+
+/** The block's limit: per frame times its frames, plus the start-up grace; with how it was reached, for the failure message. */
+export function blockTimeLimit(timeout: RenderTimeout, frameCount: number): { readonly ms: number; readonly text: string } {
+  const ms = timeout.perFrameMs * frameCount + timeout.startupMs
+  // Whole seconds as 1h30m; a fraction (tests, mostly) as plain seconds.
+  const seconds = (value: number): string => (value % 1000 === 0 ? formatDurationS(value / 1000) : `${value / 1000}s`)
+  return { ms, text: `${seconds(ms)} (${frameCount} frame${frameCount === 1 ? '' : 's'} × ${seconds(timeout.perFrameMs)}, plus ${seconds(timeout.startupMs)} to start)` }
 }
 
 function abortMessage(reason: unknown): string {

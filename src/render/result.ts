@@ -22,7 +22,9 @@ export const FAILURE_REASONS = [
   'missing-frames',
   'disk-full',
   'target-permission',
-  'io-error'
+  'io-error',
+  /** Not the renderer's nor the job's fault: the node's own code threw (the node retries the block, see renderer-slot.ts). */
+  'internal-error'
 ] as const
 export type FailureReason = (typeof FAILURE_REASONS)[number]
 
@@ -51,12 +53,16 @@ export interface FrameTime {
 export interface RenderFinished {
   readonly kind: 'finished'
   readonly frames: readonly FrameTime[]
-  /** From "start block" to the last frame renamed into the target. */
+  /** From "start block" to the last frame moved into the target. */
   readonly wallMs: number
   /** The renderer processes alone: the seed's render time, for Average Render Time. */
   readonly renderMs: number
-  /** Absolute paths of every file written to the target. */
+  /** Absolute paths of every output at the target, whoever put it there. */
   readonly outputs: readonly string[]
+  /** Outputs already at the target, left as they were: an earlier attempt of the block delivered them. */
+  readonly kept: readonly string[]
+  /** Outputs already at the target that this re-render, asked for, replaced. */
+  readonly replaced: readonly string[]
   /** Error lines the renderer printed without failing (Maya's `// Error:` on a texture, say). */
   readonly warnings: readonly string[]
   readonly outputTail: readonly string[]

@@ -3,16 +3,22 @@
  * a memory limit (a cgroup where the host allows, else the watchdog), and kills its whole
  * process tree when the caller's AbortSignal fires (halt, timeout, lost lease, a fatal
  * line), gently first (SIGTERM lets a renderer release its license), then for good.
+ * The renderer's group must not outlive the node either: on Linux a guardian kills it
+ * when the node dies and stops it while the node is stopped (guardian.ts), and on every
+ * POSIX system it is recorded on disk for the next start's sweep (render-groups.ts).
  */
 import { execa } from 'execa'
 import { CgroupUnavailableError, findCgroupHost, MemoryCgroup } from './limits/cgroup.js'
 import { startMemoryWatchdog } from './limits/watchdog.js'
 import type { Watchdog } from './limits/watchdog.js'
+import { startGuardian } from './guardian.js'
+import type { Guardian } from './guardian.js'
 import { SILENT_LOGGER } from './logger.js'
 import type { RenderLogger } from './logger.js'
 import { LineSplitter } from './output-lines.js'
 import { killGroupOnExit, processTableFor, signalTree } from './process-tree.js'
 import type { ProcessTable } from './process-tree.js'
+import { recordRenderGroup } from './render-groups.js'
 
 export const DEFAULT_KILL_GRACE_MS = 10_000
 export const DEFAULT_WATCHDOG_INTERVAL_MS = 500
@@ -41,6 +47,8 @@ export interface RunnerOptions {
   readonly memoryEnforcement?: 'auto' | 'watchdog'
   /** A cgroup folder to make render cgroups in (a delegated systemd slice); this process's own by default. */
   readonly cgroupParent?: string
+  /** Where running render groups are recorded for the sweep at the next start (render-groups.ts); renderBlock() sets the node's own. None when absent. */
+  readonly renderGroupsDir?: string
   readonly logger?: RenderLogger
 }
 
@@ -124,10 +132,22 @@ async function spawnAndWait(request: ProcessRequest, options: RunnerOptions, gua
   }
   const onAbort = (): void => { stopTree('SIGTERM') }
   let forgetGroup: (() => void) | undefined
+  let guardian: Guardian | undefined
+  let unrecord: (() => Promise<void>) | undefined
 
   if (pid !== undefined) {
     request.onSpawn(pid)
     if (process.platform !== 'win32') forgetGroup = killGroupOnExit(pid)
+    const cgroupDir = guard.kind === 'cgroup' ? guard.cgroup.dir : undefined
+    if (process.platform === 'linux') guardian = await startGuardian({ group: pid, cgroupDir, logger })
+    if (options.renderGroupsDir !== undefined && process.platform !== 'win32') {
+      try {
+        unrecord = await recordRenderGroup(options.renderGroupsDir, pid, { label: request.label, cgroupDir })
+      } catch (err) {
+        // The record is a backstop for a crash; a render is not worth failing for want of it.
+        logger.warn('cannot record the render for the sweep at the next start', { pid, dir: options.renderGroupsDir, error: String(err) })
+      }
+    }
     if (request.signal.aborted) onAbort()
     else request.signal.addEventListener('abort', onAbort, { once: true })
     if (guard.kind === 'watchdog') {
@@ -162,5 +182,7 @@ async function spawnAndWait(request: ProcessRequest, options: RunnerOptions, gua
     clearTimeout(forceKill)
     request.signal.removeEventListener('abort', onAbort)
     forgetGroup?.()
+    guardian?.stop()
+    await unrecord?.()
   }
 }

@@ -52,6 +52,20 @@ export interface RenderTask {
   readonly blenderScripts?: boolean
   readonly limits: RenderLimits
   readonly executables?: ExecutableOverrides
+  /**
+   * A re-render that was asked for (`cr job retry` after the block failed): frames it finds
+   * at the target are replaced. Otherwise they are kept, as an earlier attempt of the
+   * block delivered them whole.
+   */
+  readonly replaceExisting?: boolean
+  /** Past this the render is stopped and the block fails as retryable `timeout`; none when absent. */
+  readonly timeout?: RenderTimeout
+}
+
+/** A block's time limit: so much per frame, plus a grace for the renderer to start (load the scene, get a license). */
+export interface RenderTimeout {
+  readonly perFrameMs: number
+  readonly startupMs: number
 }
 
 /** One arithmetic run of frames, the unit renderers with start/end/step flags accept. */
@@ -129,6 +143,11 @@ export function validateTask(task: RenderTask): void {
   }
   for (const [field, value] of [['thread', task.limits.threads], ['memory', task.limits.memoryMb]] as const) {
     if (!Number.isSafeInteger(value) || (value < 1 && value !== UNLIMITED)) throw new InvalidTaskError(`${field} limit ${value} must be a positive integer or ${UNLIMITED}`)
+  }
+  if (task.timeout !== undefined) {
+    for (const [field, value, min] of [['timeout per frame', task.timeout.perFrameMs, 1], ['timeout start-up grace', task.timeout.startupMs, 0]] as const) {
+      if (!Number.isSafeInteger(value) || value < min) throw new InvalidTaskError(`${field} ${value} ms must be a whole number of ms, at least ${min}`)
+    }
   }
   taskFrames(task.frames)
 }

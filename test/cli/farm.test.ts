@@ -66,7 +66,7 @@ test.serial('a job file submits with flags on top, and the job shows its blocks'
   t.like(job, { name: 'from_file', classification: 'B', priority: 40, frameStart: 1, frameEnd: 4 })
   t.is(job.blocks.length, 2)
   const human = await crAt(t.context.bed, 'artist-b', ['job', 'show', id])
-  t.regex(human.stdout, /BLOCK +FRAMES +STATUS +HOLDER +EPOCH +ATTEMPTS +LAST FAILURE\n0 +1-2 +QUEUE/)
+  t.regex(human.stdout, /BLOCK +FRAMES +STATUS +TIME +HOLDER +EPOCH +ATTEMPTS +LAST FAILURE\n0 +1-2 +QUEUE/)
 })
 
 test.serial('halt, resume, priority, disable, enable, retry and delete change what job show reports', async (t) => {
@@ -139,7 +139,7 @@ test.serial('cr node set, block and unblock change the client table', async (t) 
   await crAt(farm.bed, 'wrangler', ['node', 'unblock', 'render-01'])
   t.like((await nodes()).find((node) => node.name === 'render-01'), { blocked: false })
   const human = await crAt(farm.bed, 'watcher', ['nodes'])
-  t.regex(human.stdout, /^render-01 +STANDBY +- +no +unlimited +8 +16384 MB +2 +AB +mon,tue,wed,thu,fri 09:00-18:00 work-hours/m)
+  t.regex(human.stdout, /^render-01 +STANDBY +- +- +no +unlimited +8 +16384 MB +2 +AB +mon,tue,wed,thu,fri 09:00-18:00 work-hours/m)
 })
 
 test.serial('unknown jobs and nodes fail with exit 1, and nothing is written', async (t) => {

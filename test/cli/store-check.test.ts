@@ -34,14 +34,14 @@ test('a healthy store checks out consistent, for people and for scripts', async 
   t.regex(human.stdout, /2 events from 1 authors[\s\S]*consistent/)
 })
 
-test('a damaged event fails the check with exit 1 and the key that is wrong', async (t) => {
+test('a damaged event fails the check with exit 3 and the key that is wrong', async (t) => {
   const dir = await nodeDir(t)
   const raw = new Level<string, Uint8Array>(storeDirOf(dir), { valueEncoding: 'view' })
   const events = raw.sublevel<string, Uint8Array>('events', { valueEncoding: 'view' })
   await events.put(nth(await events.keys().all(), 1), new Uint8Array([0xa0]))
   await raw.close()
   const result = await execa(process.execPath, [cr, 'store', 'check', dir], { reject: false })
-  t.is(result.exitCode, 1)
+  t.is(result.exitCode, 3)
   t.regex(result.stderr, /corrupt at events\/.+!0000000000000002/)
 })
 

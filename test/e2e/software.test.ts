@@ -9,6 +9,7 @@ import { readdir } from 'node:fs/promises'
 import path from 'node:path'
 import test from 'ava'
 import { DEFAULT_ACCEPTED_SOFTWARE, type FarmView, type JobView } from '../../src/protocol/view.js'
+import { DELIVERY_RECORDS_DIR } from '../../src/render/contained.js'
 import { writeProceduralScene } from '../../src/render/index.js'
 import { jobSpec } from '../helpers/farm-events.js'
 import { RenderFarm, type NodeProcess } from '../helpers/render-farm.js'
@@ -54,7 +55,7 @@ test.serial('a node that does not list `command` never claims a `command` job; a
   const done = await untilDone(farm, command.name)
   await untilDone(farm, probe.name)
   t.deepEqual(done.blocks.map((block) => block.finishedBy), done.blocks.map(() => trusting.peerId))
-  t.deepEqual((await readdir(target)).sort(), [1, 2, 3, 4, 5, 6].map((frame) => `cmd_000${frame}.png`))
+  t.deepEqual((await readdir(target)).filter((name) => name !== DELIVERY_RECORDS_DIR).sort(), [1, 2, 3, 4, 5, 6].map((frame) => `cmd_000${frame}.png`))
   const claimers = new Set<string>()
   for await (const verified of store.allEvents()) {
     const { author, body } = verified.event

@@ -58,6 +58,14 @@ export class HostNetwork {
     return network
   }
 
+  /**
+   * Gives the test's own namespace `address` on the segment (on the bridge), so a peer
+   * running in the test process (an observer) reaches the hosts; the address goes with the bridge.
+   */
+  async joinSegment (address: string): Promise<void> {
+    await ip('addr', 'add', `${address}/24`, 'dev', this.bridge)
+  }
+
   /** Cuts the host off the segment: its packets, and everyone's to it, are dropped. */
   async cut (host: Host): Promise<void> {
     await ip('link', 'set', host.link, 'down')
@@ -72,6 +80,16 @@ export class HostNetwork {
     for (const host of this.hosts) await ip('netns', 'del', host.namespace).catch(ignoreMissing)
     await ip('link', 'del', this.bridge).catch(ignoreMissing)
   }
+}
+
+/**
+ * `command` run in the host's network namespace only (`nsenter --net`), not `ip netns exec`,
+ * which also gives the process a mount namespace of its own: the process keeps seeing the
+ * mounts a test makes later (a full tmpfs, a read-only bind), and keeps its pid, so signals
+ * reach it directly.
+ */
+export function inHost (host: Host, command: readonly string[]): string[] {
+  return ['nsenter', `--net=/run/netns/${host.namespace}`, '--', ...command]
 }
 
 async function ip (...args: string[]): Promise<void> {

@@ -25,6 +25,7 @@ import { signerFromKey } from '../../src/protocol/signing.js'
 import type { BlockView, FarmView, Lease } from '../../src/protocol/view.js'
 import { writeProceduralScene } from '../../src/render/index.js'
 import { jobSpec } from './farm-events.js'
+import { inHost, type Host } from './netns.js'
 
 /** The real `cr` entry point: the farm runs `cr node --config <file>` as a studio would. */
 const CR = fileURLToPath(new URL('../../bin/cr.js', import.meta.url))
@@ -67,6 +68,22 @@ export class NodeProcess {
   }
 }
 
+/** A node that exited before it was ready (a refused config or store): its stderr says why. */
+export class NodeExitedEarlyError extends Error {
+  override readonly name = 'NodeExitedEarlyError'
+  constructor (readonly node: string, readonly code: number | null, readonly stderr: string) {
+    super(`node ${node} exited with ${String(code)} before it was ready\n${stderr.split('\n').slice(-STDERR_TAIL_LINES).join('\n')}`)
+  }
+}
+
+/** What is left to read of an exited child's stderr. */
+async function stderrOf (child: ChildProcess): Promise<string> {
+  if (child.stderr === null) return ''
+  const chunks: Buffer[] = []
+  for await (const chunk of child.stderr) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks).toString('utf8')
+}
+
 export interface OneBlock {
   readonly nodes: readonly NodeProcess[]
   readonly job: JobSpec
@@ -76,27 +93,40 @@ export interface OneBlock {
   readonly blockOf: (view: FarmView) => BlockView | undefined
 }
 
+export interface RenderFarmOptions {
+  /** The observer's mesh settings instead of the nodes' loopback ones (a farm of separate hosts). */
+  readonly observerMesh?: Record<string, unknown>
+}
+
+export interface StartNodeOptions {
+  /** Run the node on this host (test/helpers/netns.ts) instead of in the test's namespace. */
+  readonly host?: Host
+}
+
 export class RenderFarm {
   readonly nodes: NodeProcess[] = []
   private observerParts: { store: EventStore, mesh: Mesh } | undefined
 
-  private constructor (readonly dir: string, readonly swarmKeyFile: string, readonly mdnsTag: string, private readonly observerKey: PrivateKey) {}
+  private constructor (readonly dir: string, readonly swarmKeyFile: string, readonly mdnsTag: string, private readonly observerKey: PrivateKey, private readonly options: RenderFarmOptions) {}
 
   /** A farm whose founder is the observer, so the tests may steer every job and node, as a wrangler would. */
-  static async create (): Promise<RenderFarm> {
+  static async create (options: RenderFarmOptions = {}): Promise<RenderFarm> {
     const dir = await mkdtemp(path.join(tmpdir(), 'cr-farm-'))
     const swarmKeyFile = path.join(dir, 'swarm.key')
     const observerKey = await generateKeyPair('Ed25519')
     await writeSwarmKey(swarmKeyFile, { founder: peerIdFromPrivateKey(observerKey).toString() })
-    return new RenderFarm(dir, swarmKeyFile, `_cr-${randomUUID().slice(0, 8)}._udp.local`, observerKey)
+    return new RenderFarm(dir, swarmKeyFile, `_cr-${randomUUID().slice(0, 8)}._udp.local`, observerKey, options)
   }
 
   private meshConfig () {
     return { listen: ['/ip4/127.0.0.1/tcp/0'], mdns: { serviceTag: this.mdnsTag, queryIntervalMs: 500 } }
   }
 
-  /** Starts a node process with `farm` settings and extra config, and waits until it is ready. */
-  async startNode (name: string, extra: Record<string, unknown> = {}): Promise<NodeProcess> {
+  /**
+   * Starts a node process with `farm` settings and extra config, and waits until it is
+   * ready. Starting a name again restarts that node on its data dir.
+   */
+  async startNode (name: string, extra: Record<string, unknown> = {}, options: StartNodeOptions = {}): Promise<NodeProcess> {
     const config = {
       name,
       dataDir: path.join(this.dir, name),
@@ -107,14 +137,18 @@ export class RenderFarm {
     }
     const file = path.join(this.dir, `${name}.toml`)
     await writeFile(file, stringifyToml(config))
-    const child = spawn(process.execPath, [CR, 'node', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CR_LOG_LEVEL: 'info' } })
+    const command = [process.execPath, CR, 'node', '--config', file]
+    const [program = '', ...args] = options.host === undefined ? command : inHost(options.host, command)
+    const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CR_LOG_LEVEL: 'info' } })
     const lines = createInterface({ input: child.stdout })
     const ready = new Promise<string>((resolve, reject) => {
       lines.on('line', (line) => {
         const peerId = READY.exec(line)?.[1]
         if (peerId !== undefined) resolve(peerId)
       })
-      child.once('exit', (code) => { reject(new Error(`node ${name} exited with ${String(code)} before it was ready`)) })
+      child.once('exit', (code) => {
+        stderrOf(child).then((stderr) => { reject(new NodeExitedEarlyError(name, code, stderr)) }, reject)
+      })
     })
     const node = new NodeProcess(name, await ready, child)
     this.nodes.push(node)
@@ -127,7 +161,7 @@ export class RenderFarm {
     const privateKey = this.observerKey
     const { psk: swarmKey, founder } = await readFarmKey(this.swarmKeyFile)
     const store = await EventStore.open(path.join(this.dir, 'observer'), signerFromKey(privateKey), { authority: { founder } })
-    const mesh = new Mesh({ privateKey, swarmKey, log: store, logger: silentLogger(), config: this.meshConfig() })
+    const mesh = new Mesh({ privateKey, swarmKey, log: store, logger: silentLogger(), config: this.options.observerMesh ?? this.meshConfig() })
     await mesh.start()
     this.observerParts = { store, mesh }
     return this.observerParts

@@ -13,6 +13,7 @@ import { CLOCK_TICKS_PER_MS } from '../../src/protocol/feed.js'
 import { jobIdFor } from '../../src/protocol/job-id.js'
 import { emptyRecords, type FarmRecords } from '../../src/protocol/records.js'
 import { Replica } from '../../src/protocol/replica.js'
+import { blockKey, rankPeers } from '../../src/protocol/rendezvous.js'
 import { signEvent, type Signer } from '../../src/protocol/signing.js'
 import { stampKey } from '../../src/protocol/stamp.js'
 import { MAX_BLOCKS_PER_JOB, MAX_FRAMES_PER_BLOCK } from '../../src/protocol/vocabulary.js'
@@ -50,6 +51,23 @@ function renderingJob (farm: World): JobSpec {
   everyoneSyncs(farm)
   return job
 }
+
+test('a collision loser that finished its block before it heard it lost: the work counts, and the winner\'s rank does not undo it', (t) => {
+  const farm = world()
+  const job = farm.submit(FOUNDER, { frameStart: 1, frameEnd: 2, blockSize: 2 })
+  everyoneSyncs(farm)
+  // Both claim epoch 1 without seeing each other's claim (a partition, a stale log).
+  farm.write(NODE_A, { type: 'block.claimed', jobId: job.id, block: 0, epoch: 1 })
+  farm.write(NODE_B, { type: 'block.claimed', jobId: job.id, block: 0, epoch: 1 })
+  const [winner, loser] = rankPeers(blockKey(job.id, 0, 1), [farm.author(NODE_A), farm.author(NODE_B)])
+  const loserIndex = loser === farm.author(NODE_A) ? NODE_A : NODE_B
+  t.is(jobIn(farm, job.id).blocks[0]?.lease?.holder, winner)
+  farm.write(loserIndex, { type: 'block.finished', jobId: job.id, block: 0, epoch: 1, wallMs: 10, frameMs: [4, 6] })
+  const done = jobIn(farm, job.id)
+  t.is(done.status, 'DONE', 'the frames are delivered: rendering them again would be redone work')
+  t.is(done.blocks[0]?.finishedBy, loser)
+  t.is(judgeFact(viewOf(farm), loser ?? '', { type: 'block.finished', jobId: job.id, block: 0, epoch: 1, wallMs: 10, frameMs: [4, 6] }), null)
+})
 
 test('a job id is derived from its submit event, and a submission naming another id is refused at decode', (t) => {
   const farm = world()

@@ -128,9 +128,13 @@ test('the state hash tells apart event sets that differ by a block fact', (t) =>
   fc.assert(fc.property(scenarioArbitrary, ({ events }) => {
     const without = events.slice(0, -1)
     const last = events.at(-1)
-    // Block facts always add to a set; an act that does not count, or a log record, may
-    // rightly change nothing.
-    fc.pre(last?.event.body.type.startsWith('block.') === true)
-    t.not(stateHash(reduce(without)), stateHash(reduce(events)))
+    // Block facts always add to a set, unless their job is compacted (its submitter deleted
+    // it); an act that does not count, or a log record, may rightly change nothing.
+    const body = last?.event.body
+    const jobId = body !== undefined && body.type.startsWith('block.') && 'jobId' in body ? body.jobId : null
+    fc.pre(jobId !== null)
+    const before = reduce(without)
+    fc.pre(before.jobs[jobId]?.tombstone === undefined)
+    t.not(stateHash(before), stateHash(reduce(events)))
   }), { numRuns: 200 })
 })

@@ -184,10 +184,11 @@ test('a task that cannot be rendered is a fatal usage error', async (t) => {
 })
 
 test('a render past its time limit is stopped and retryable', async (t) => {
-  const run = await render(t, 'maya-software', { mode: 'hang' }, { timeoutMs: 1500 })
+  const run = await render(t, 'maya-software', { mode: 'hang' }, {}, { timeout: { perFrameMs: 250, startupMs: 500 } })
   const failed = failure(t, run.result)
   t.is(failed.reason, 'timeout')
   t.is(failed.failure, 'retryable')
+  t.is(failed.message, 'render timeout: the block ran past its limit of 1.5s (4 frames × 0.25s, plus 0.5s to start) and was stopped')
   await scratchIsClean(t, run.scratch)
 })
 

@@ -1,6 +1,7 @@
 /**
  * Figures over many runs, for the summary the runner prints: takeover latency by cause,
- * claim collisions per 1,000 blocks, hail traffic, and how often renders overlapped.
+ * claim collisions per 1,000 blocks, hail traffic, how often renders overlapped, and how
+ * fast steering stopped renders.
  */
 import type { RunResult } from './sim.js'
 
@@ -26,7 +27,7 @@ export function summarize (results: readonly RunResult[]): string[] {
     `runs: ${results.length}, failed: ${results.filter((result) => result.violations.length > 0).length}, blocks: ${blocks}, events: ${sum((result) => result.figures.events)}, messages: ${sum((result) => result.figures.messages)}, virtual time: ${(sum((result) => result.figures.virtualMs) / 3_600_000).toFixed(2)} h`,
     `claim collisions: ${sum((result) => result.figures.collisions)} (${perThousand(sum((result) => result.figures.collisions))} per 1,000 blocks)`,
     `renders stopped on losing the lease: ${sum((result) => result.figures.lostLeaseStops)} (${perThousand(sum((result) => result.figures.lostLeaseStops))} per 1,000 blocks)`,
-    `overlapping renders of healthy connected nodes (within the profile's allowance): ${sum((result) => result.figures.overlaps)}, longest ${Math.max(0, ...results.map((result) => result.figures.longestOverlapMs))} ms`
+    `overlapping renders of healthy connected nodes (within the settle window): ${sum((result) => result.figures.overlaps)}, longest ${Math.max(0, ...results.map((result) => result.figures.longestOverlapMs))} ms`
   ]
   const detections = results.flatMap((result) => result.figures.detections)
   for (const cause of ['crash', 'hang'] as const) {
@@ -36,8 +37,9 @@ export function summarize (results: readonly RunResult[]): string[] {
     lines.push(`takeover (${cause} to the block rendering again; includes waiting for a free node): ${distribution(takeovers.filter((takeover) => takeover.cause === cause).map((takeover) => takeover.ms))}`)
   }
   lines.push(
-    `hail: ${sum((result) => result.figures.hails)} direct, ${sum((result) => result.figures.indirectHails)} indirect, ${sum((result) => result.figures.leasesFreed)} leases freed by "no", ${sum((result) => result.figures.deadVerdicts)} dead verdicts, ${sum((result) => result.figures.falseDeaths)} on reachable nodes (lost messages)`
+    `hail: ${sum((result) => result.figures.hails)} direct, ${sum((result) => result.figures.indirectHails)} indirect, ${sum((result) => result.figures.leasesFreed)} leases freed by "no", ${sum((result) => result.figures.deadVerdicts)} dead verdicts, ${sum((result) => result.figures.falseDeaths)} on nodes heard alive`
   )
+  lines.push(`steering: ${sum((result) => result.figures.steerActs)} acts; halt, disable or delete to its job's renders stopped: ${distribution(results.flatMap((result) => result.figures.steerStops))}`)
   const profiles = [...new Set(results.map((result) => result.profile))]
   lines.push(`by profile: ${profiles.map((profile) => `${profile} ${results.filter((result) => result.profile === profile).length}`).join(', ')}`)
   return lines

@@ -15,8 +15,8 @@ import type { EventQueue } from './queue.js'
 export type Message =
   /** Push: a new event on the log topic. */
   | { readonly kind: 'event', readonly event: VerifiedEvent }
-  /** Pull: "here is what I have"; the answer is `events`. */
-  | { readonly kind: 'pull', readonly vector: VersionVector }
+  /** Pull: "here is what I have"; the answer is `events`, sent even when empty if `answerAlways` (a node recovering waits for it). */
+  | { readonly kind: 'pull', readonly vector: VersionVector, readonly answerAlways: boolean }
   | { readonly kind: 'events', readonly events: readonly VerifiedEvent[] }
   /** Ephemeral: the sender's heartbeat, with its own feed's length so a lost push is noticed. */
   | { readonly kind: 'heartbeat', readonly beat: Beat, readonly feedSeq: number }
@@ -39,7 +39,13 @@ export class Network {
   private readonly stalls = new Map<string, number>()
   messages = 0
 
-  constructor (private readonly queue: EventQueue, private readonly prng: Prng, private readonly profile: NetworkProfile) {}
+  /** `delivered` hears of every message that reaches its receiver. */
+  constructor (
+    private readonly queue: EventQueue,
+    private readonly prng: Prng,
+    private readonly profile: NetworkProfile,
+    private readonly delivered: (from: string, to: string, message: Message) => void
+  ) {}
 
   attach (id: string, endpoint: Endpoint): void {
     this.endpoints.set(id, endpoint)
@@ -93,6 +99,7 @@ export class Network {
       this.queue.after(delayMs, () => {
         // In flight when the sender died still arrives (it was on the wire); a dead or cut-off receiver gets nothing.
         if (this.down.has(to) || !this.sameSide(from, to)) return
+        this.delivered(from, to, message)
         this.endpoints.get(to)?.receive(from, message)
       })
     }

@@ -2,7 +2,11 @@
  * One simulated peer: the real Replica and the real Agent, driven the way the real node
  * will drive them. Its log survives a crash (LevelDB); its renderer and its agent do not.
  * Paused (SIGSTOP), it processes nothing: messages wait in its socket buffers until the
- * peers' keep-alive gives up on it, and its renderer (a child process) runs on.
+ * peers' keep-alive gives up on it, and its renderer is stopped with it (the node's
+ * renderers are stopped and continued with their node) and runs on from where it was.
+ * Restarted, it first catches up with every peer it reaches (their answers to its pulls)
+ * and does nothing else until then, as a recovering node must (never claim on a stale log).
+ * Its wall clock is off by a fixed offset, as an unsynchronised machine's is.
  */
 import { Agent } from '../../src/protocol/agent/agent.js'
 import { hailMessagesOf, receivedHail } from '../../src/protocol/agent/hail-messages.js'
@@ -11,6 +15,7 @@ import type { FarmAuthority } from '../../src/protocol/authority.js'
 import type { DraftBody, VerifiedEvent } from '../../src/protocol/events.js'
 import { equalBytes, place } from '../../src/protocol/feed.js'
 import type { FrameRange } from '../../src/protocol/frames.js'
+import type { FarmView } from '../../src/protocol/view.js'
 import type { LeaseRef } from '../../src/protocol/liveness.js'
 import { Replica } from '../../src/protocol/replica.js'
 import type { BlockRef } from '../../src/protocol/scheduling.js'
@@ -35,7 +40,7 @@ export const VIEW_BATCH_MS = 10
 /** Wall clock of the virtual epoch (events carry wall time). */
 const WALL_CLOCK_ORIGIN_MS = 1_800_000_000_000
 
-/** How a job renders in this run: time per frame, and the block that fails fatally, if any. */
+/** How a job renders in this run: time per frame, and the block that fails fatally (until its artist fixes the scene and retries), if any. */
 export interface JobPlan {
   readonly frameMs: number
   readonly fatalBlock: number | null
@@ -54,6 +59,14 @@ export interface SimContext {
 
 type Status = 'up' | 'crashed' | 'paused'
 
+/** A running renderer: what it renders, when it will end (pushed back while its node is stopped), and how. */
+interface Renderer {
+  readonly target: BlockRef
+  readonly generation: number
+  readonly endsAtMs: number
+  readonly outcome: AgentInput
+}
+
 export class SimNode implements Endpoint {
   readonly replica: Replica
   /** The node's durable log, by author, in seq order. */
@@ -62,12 +75,23 @@ export class SimNode implements Endpoint {
   status: Status = 'up'
   private pausedAtMs = 0
   private inbox: (() => void)[] = []
-  private renderer: { readonly target: BlockRef, readonly generation: number } | null = null
+  private renderer: Renderer | null = null
+  /** The view the agent last saw: what its decisions were made on. */
+  private agentView: FarmView | null = null
   private generation = 0
   private viewDirty = false
+  /** After a restart: the peers whose answers to our catch-up pull we still wait for; the agent hears nothing until then. */
+  private recovering: Set<string> | null = null
   private nextPullMs: number
 
-  constructor (private readonly context: SimContext, readonly index: number, private readonly signer: Signer, private readonly prng: Prng) {
+  /** `clockOffsetMs`: how far this node's wall clock is from true time. */
+  constructor (
+    private readonly context: SimContext,
+    readonly index: number,
+    private readonly signer: Signer,
+    private readonly prng: Prng,
+    private readonly clockOffsetMs: number
+  ) {
     this.replica = new Replica({ authority: context.authority })
     this.agent = this.freshAgent()
     this.nextPullMs = prng.int(0, PULL_INTERVAL_MS)
@@ -82,9 +106,9 @@ export class SimNode implements Endpoint {
     return this.context.queue.nowMs
   }
 
-  /** This node's wall clock: every node's reads the virtual time (the sim models no clock skew). */
+  /** This node's wall clock, which events carry and the HLC follows: the virtual time, off by the node's skew. */
   private get wallClockMs (): number {
-    return WALL_CLOCK_ORIGIN_MS + this.now
+    return WALL_CLOCK_ORIGIN_MS + this.now + this.clockOffsetMs
   }
 
   private freshAgent (): Agent {
@@ -137,18 +161,35 @@ export class SimNode implements Endpoint {
     this.context.network.setDown(this.id, false)
     this.agent = this.freshAgent()
     this.context.recorder.note(`${this.now} ${this.index} restart`)
-    this.flushView()
-    this.reconnect()
+    this.recover(new Set(this.context.network.peersOf(this.id)))
+  }
+
+  /** Pulls from every peer in `awaited` (again every PULL_INTERVAL_MS) until each answered or is gone; then the agent starts. */
+  private recover (awaited: Set<string>): void {
+    const { network, queue } = this.context
+    for (const peer of awaited) if (!network.linked(this.id, peer)) awaited.delete(peer)
+    if (awaited.size === 0) {
+      this.recovering = null
+      this.context.recorder.note(`${this.now} ${this.index} caught up`)
+      this.flushView()
+      return
+    }
+    this.recovering = awaited
+    for (const peer of awaited) network.send(this.id, peer, { kind: 'pull', vector: this.replica.versionVector(), answerAlways: true }, 'stream')
+    queue.after(PULL_INTERVAL_MS, () => { if (this.recovering === awaited && this.status === 'up') this.recover(awaited) })
   }
 
   pause (): void {
     this.status = 'paused'
+    // The renderer stops with its node: its end is pushed back on resume.
+    if (this.renderer !== null) this.renderer = { ...this.renderer, generation: ++this.generation }
     this.pausedAtMs = this.now
     this.context.recorder.note(`${this.now} ${this.index} pause`)
   }
 
   resume (): void {
     this.status = 'up'
+    if (this.renderer !== null) this.armRenderer({ ...this.renderer, generation: ++this.generation, endsAtMs: this.renderer.endsAtMs + this.now - this.pausedAtMs })
     const inbox = this.inbox
     this.inbox = []
     this.context.recorder.note(`${this.now} ${this.index} resume ${inbox.length}`)
@@ -164,7 +205,7 @@ export class SimNode implements Endpoint {
 
   /** Asks `peer` for what we lack. */
   pullFrom (peer: string): void {
-    this.context.network.send(this.id, peer, { kind: 'pull', vector: this.replica.versionVector() }, 'stream')
+    this.context.network.send(this.id, peer, { kind: 'pull', vector: this.replica.versionVector(), answerAlways: false }, 'stream')
   }
 
   disconnected (peer: string): void {
@@ -186,6 +227,7 @@ export class SimNode implements Endpoint {
   }
 
   private feed (input: AgentInput): void {
+    if (this.recovering !== null) return
     this.run(this.agent.handle(input))
   }
 
@@ -197,11 +239,12 @@ export class SimNode implements Endpoint {
         return
       case 'events':
         this.admit(from, message.events)
+        if (this.recovering?.delete(from) === true && this.recovering.size === 0) this.recover(this.recovering)
         return
       case 'pull': {
         const wanted = missingFrom(message.vector, this.replica.versionVector())
         const events = wanted.flatMap((range) => (this.log.get(range.author) ?? []).slice(range.fromSeq - 1, range.toSeq))
-        if (events.length > 0) this.context.network.send(this.id, from, { kind: 'events', events }, 'stream')
+        if (events.length > 0 || message.answerAlways) this.context.network.send(this.id, from, { kind: 'events', events }, 'stream')
         return
       }
       case 'heartbeat':
@@ -264,15 +307,28 @@ export class SimNode implements Endpoint {
   private appendOwn (body: DraftBody): VerifiedEvent {
     const verified = this.replica.draft(this.signer, this.wallClockMs, body)
     this.commit(verified)
+    this.observeOwn(body)
     this.context.recorder.note(`${this.now} ${this.index} append ${body.type} ${'jobId' in body ? `${body.jobId}/${'block' in body ? body.block : ''}/${'epoch' in body ? body.epoch : ''}` : ''}`)
     this.context.network.gossip(this.id, { kind: 'event', event: verified })
     return verified
   }
 
+  /** What the invariants need of our own block facts; a claim on a job the agent saw steered off is a bug at once. */
+  private observeOwn (body: DraftBody): void {
+    const { recorder } = this.context
+    if (body.type === 'block.finished') recorder.finished(this.id, body, this.now)
+    if (body.type !== 'block.claimed') return
+    recorder.claimed(this.id, body, this.now)
+    const job = this.agentView?.jobs.find((candidate) => candidate.id === body.jobId)
+    const off = job === undefined ? 'unknown or deleted' : job.halted ? 'halted' : job.enabled ? null : 'disabled'
+    if (off !== null) recorder.problems.push(`steered: node ${this.index} claimed block ${body.block} of job ${body.jobId.slice(0, 8)} at ${this.now} ms on a view that shows the job ${off}`)
+  }
+
   private flushView (): void {
     if (this.status !== 'up') return
     this.viewDirty = false
-    this.feed({ kind: 'view-changed', nowMs: this.now, view: this.replica.view() })
+    this.agentView = this.replica.view()
+    this.feed({ kind: 'view-changed', nowMs: this.now, view: this.agentView })
   }
 
   private run (commands: readonly AgentCommand[]): void {
@@ -296,6 +352,7 @@ export class SimNode implements Endpoint {
         return
       case 'stop-renderer':
         if (command.reason === 'lost the lease') recorder.counts.lostLeaseStops++
+        recorder.stops.push({ node: this.id, target: command.target, reason: command.reason, atMs: this.now })
         this.killRenderer()
         return
       case 'send-claim': {
@@ -333,11 +390,9 @@ export class SimNode implements Endpoint {
   }
 
   private startRenderer (target: BlockRef, frames: FrameRange): void {
-    const { recorder, queue, profile, plans } = this.context
+    const { recorder, profile, plans } = this.context
     const plan = plans.get(target.jobId)
     if (plan === undefined) throw new RangeError(`no render plan for job ${target.jobId}`)
-    const generation = ++this.generation
-    this.renderer = { target, generation }
     recorder.renderStarted(this.id, target, this.now)
     recorder.note(`${this.now} ${this.index} render ${leaseText(target)}`)
     const frameMs = Math.round(plan.frameMs * (0.8 + 0.4 * this.prng.next()))
@@ -345,16 +400,20 @@ export class SimNode implements Endpoint {
     const retryable = !fatal && this.prng.chance(profile.retryableFailure)
     const count = frames.end - frames.start + 1
     const wallMs = fatal ? Math.round(frameMs / 2) : frameMs * count
-    queue.after(wallMs, () => {
-      if (this.renderer?.generation !== generation) return
+    const outcome: AgentInput = fatal || retryable
+      ? { kind: 'render-failed', nowMs: this.now, target, failure: fatal ? 'fatal' : 'retryable', message: fatal ? 'scene file not found' : 'renderer exited with code 1', outputTail: ['Error: simulated'] }
+      : { kind: 'render-finished', nowMs: this.now, target, wallMs, frames: Array.from({ length: count }, (_, offset) => ({ frame: frames.start + offset, ms: frameMs })) }
+    this.armRenderer({ target, generation: ++this.generation, endsAtMs: this.now + wallMs, outcome })
+  }
+
+  /** Runs `renderer` until it ends, unless it is stopped, killed or paused (a new generation) first. */
+  private armRenderer (renderer: Renderer): void {
+    this.renderer = renderer
+    this.context.queue.at(renderer.endsAtMs, () => {
+      if (this.renderer?.generation !== renderer.generation) return
       this.renderer = null
-      recorder.renderEnded(this.id, this.now)
-      const input: AgentInput = fatal || retryable
-        ? { kind: 'render-failed', nowMs: this.now, target, failure: fatal ? 'fatal' : 'retryable', message: fatal ? 'scene file not found' : 'renderer exited with code 1', outputTail: ['Error: simulated'] }
-        : { kind: 'render-finished', nowMs: this.now, target, wallMs, frames: Array.from({ length: count }, (_, offset) => ({ frame: frames.start + offset, ms: frameMs })) }
-      // The renderer is a child process: it ends on time even while its node is stopped, which hears of it later.
-      if (this.status === 'paused') this.inbox.push(() => { this.feed({ ...input, nowMs: this.now }) })
-      else if (this.status === 'up') this.feed(input)
+      this.context.recorder.renderEnded(this.id, this.now)
+      this.feed({ ...renderer.outcome, nowMs: this.now })
     })
   }
 

@@ -1,6 +1,8 @@
 /**
- * Fault profiles: how bad the network is and which failures a run injects. The CI matrix
- * runs every profile; `npm run sim -- --profile NAME` runs one.
+ * Fault profiles: how bad the network is, which failures a run injects and how far the
+ * nodes' clocks disagree. Every run also steers its jobs (sim.ts: halt, disable, delete,
+ * retry, re-prioritise). The CI matrix runs every profile; `npm run sim -- --profile NAME`
+ * runs one.
  */
 
 export interface NetworkProfile {
@@ -29,14 +31,20 @@ export interface FaultProfile {
   /** Chance per render attempt of a retryable failure; chance per job that it fails fatally. */
   readonly retryableFailure: number
   readonly fatalJob: number
+  /** Each node's wall clock is off by up to this much, either way (the HLC must see through it). */
+  readonly clockSkewMaxMs: number
 }
 
 const LAN: NetworkProfile = { latencyMinMs: 1, latencyMaxMs: 20, spikeChance: 0, spikeMs: 0, loss: 0, duplication: 0, stalls: 0 }
 
-const quiet = { crashes: 0, permanentCrashShare: 0, pauses: 0, partitions: 0, retryableFailure: 0, fatalJob: 0 }
+/** Minutes apart, as unsynchronised studio machines drift: far inside the hour an event may run ahead. */
+const SKEWED_MS = 5 * 60_000
+
+const quiet = { crashes: 0, permanentCrashShare: 0, pauses: 0, partitions: 0, retryableFailure: 0, fatalJob: 0, clockSkewMaxMs: SKEWED_MS }
 
 export const PROFILES: readonly FaultProfile[] = [
-  { name: 'clean', network: LAN, ...quiet },
+  // The one profile with clocks in step: a baseline for the skewed rest.
+  { name: 'clean', network: LAN, ...quiet, clockSkewMaxMs: 0 },
   { name: 'failures', network: LAN, ...quiet, retryableFailure: 0.15, fatalJob: 0.2 },
   { name: 'lossy', network: { ...LAN, latencyMaxMs: 60, loss: 0.1, duplication: 0.05 }, ...quiet, crashes: 1 },
   // Only delays: gossip late by up to 6 s, so holders are hailed, but none may be taken over.
@@ -52,7 +60,8 @@ export const PROFILES: readonly FaultProfile[] = [
     pauses: 2,
     partitions: 1,
     retryableFailure: 0.1,
-    fatalJob: 0.1
+    fatalJob: 0.1,
+    clockSkewMaxMs: 2 * SKEWED_MS
   }
 ]
 

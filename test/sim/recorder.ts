@@ -1,8 +1,9 @@
 /**
  * What the simulator observes as it runs, for the invariants and the figures: renderer
- * spans (real renderer state, not the view), when nodes were unhealthy (crashed, paused)
- * or cut off, every dead verdict, and takeover latencies. Also a trace hash: a run that
- * replays exactly produces the same hash.
+ * spans (real renderer state, not the view), every block finish written, the steering
+ * acts, when nodes were unhealthy (crashed, paused) or cut off, which messages reached
+ * whom, every dead verdict, and takeover latencies. Also a trace hash: a run that replays
+ * exactly produces the same hash.
  */
 import { createHash, type Hash } from 'node:crypto'
 import type { BlockRef } from '../../src/protocol/scheduling.js'
@@ -25,6 +26,41 @@ export interface Partition extends Interval {
 
 export type TakeoverCause = 'crash' | 'hang' | 'shutdown'
 
+/** A `block.finished` some node wrote, when it wrote it. */
+export interface FinishRecord {
+  readonly node: string
+  readonly target: BlockRef
+  readonly atMs: number
+}
+
+/** A steering act written in someone's feed, and whether its author may steer that job. */
+export type SteerRecord = {
+  readonly jobId: string
+  readonly author: string
+  readonly authorized: boolean
+  readonly atMs: number
+} & (
+  | { readonly kind: 'halt' | 'resume' | 'disable' | 'enable' | 'delete' }
+  /** `failed`: the blocks its author saw ERROR, which must render again. */
+  | { readonly kind: 'retry', readonly failed: readonly number[] }
+  | { readonly kind: 'priority', readonly priority: number }
+)
+
+/** A block claim some node wrote, when it wrote it. */
+export interface ClaimRecord {
+  readonly node: string
+  readonly target: BlockRef
+  readonly atMs: number
+}
+
+/** A renderer the agent told to stop, and why. */
+export interface StopRecord {
+  readonly node: string
+  readonly target: BlockRef
+  readonly reason: string
+  readonly atMs: number
+}
+
 interface PendingTakeover {
   readonly cause: TakeoverCause
   readonly target: BlockRef
@@ -43,6 +79,12 @@ export class Recorder {
   private readonly pending: PendingTakeover[] = []
   /** The fault each unhealthy node is in, until its first dead verdict. */
   private readonly faults = new Map<string, { readonly cause: TakeoverCause, readonly sinceMs: number }>()
+  readonly finishes: FinishRecord[] = []
+  readonly claims: ClaimRecord[] = []
+  readonly steering: SteerRecord[] = []
+  readonly stops: StopRecord[] = []
+  /** When one node heard from another that it is alive (a heartbeat, a hail answer), by `from>to`, in time order. */
+  private readonly deliveries = new Map<string, number[]>()
   readonly counts = { hails: 0, indirectHails: 0, leasesFreed: 0, lostLeaseStops: 0 }
   readonly problems: string[] = []
   private readonly trace: Hash = createHash('sha256')
@@ -72,6 +114,33 @@ export class Recorder {
     if (span === undefined) return
     span.endMs = nowMs
     this.open.delete(node)
+  }
+
+  finished (node: string, target: BlockRef, nowMs: number): void {
+    this.finishes.push({ node, target, atMs: nowMs })
+  }
+
+  claimed (node: string, target: BlockRef, nowMs: number): void {
+    this.claims.push({ node, target, atMs: nowMs })
+  }
+
+  delivered (from: string, to: string, nowMs: number): void {
+    const key = `${from}>${to}`
+    const times = this.deliveries.get(key)
+    if (times === undefined) this.deliveries.set(key, [nowMs])
+    else times.push(nowMs)
+  }
+
+  /** Whether `to` heard `from` is alive within [startMs, endMs]. */
+  heardWithin (from: string, to: string, startMs: number, endMs: number): boolean {
+    const times = this.deliveries.get(`${from}>${to}`) ?? []
+    // Times only grow: search from the end, where recent windows are.
+    for (let index = times.length - 1; index >= 0; index--) {
+      const atMs = times[index] ?? Number.NEGATIVE_INFINITY
+      if (atMs < startMs) return false
+      if (atMs <= endMs) return true
+    }
+    return false
   }
 
   rendering (node: string): BlockRef | null {

@@ -1,21 +1,25 @@
 /**
  * One simulated run: a farm of 10 to 50 nodes on the real protocol core, a virtual clock,
- * the simulated network, and the faults of a profile, all from one seed. The run ends when
- * every job is finished and the connected peers agree, or at a time limit; then the
- * invariants are checked. The same seed gives the same trace hash.
+ * the simulated network, the faults of a profile and nodes' clocks off by up to its skew,
+ * all from one seed. The jobs are steered while they render, as a studio does: halted and
+ * resumed, disabled and enabled, deleted, retried when they fail (or once done), given a
+ * new priority, by their artist or the wrangler, and now and then by someone who may not.
+ * The run ends when every job is finished and the connected peers agree, or at a time
+ * limit; then the invariants are checked. The same seed gives the same trace hash.
  */
 import type { JobFields } from '../../src/protocol/events.js'
 import { blockCount } from '../../src/protocol/frames.js'
 import type { Signer } from '../../src/protocol/signing.js'
 import type { Classification } from '../../src/protocol/vocabulary.js'
 import { makeSigners } from '../helpers/farm-events.js'
-import { checkComplete, checkConverged, checkExclusive, falseDeaths } from './invariants.js'
+import { checkComplete, checkConverged, checkExclusive, checkRedone, checkSteering, falseDeaths, steerStopLatencies } from './invariants.js'
 import { DISCONNECT_DETECT_MS, KEEP_ALIVE_TIMEOUT_MS, SimNode, type JobPlan, type SimContext } from './node.js'
-import { Network } from './network.js'
+import { Network, type Message } from './network.js'
 import { PROFILES, type FaultProfile } from './profiles.js'
 import { Prng } from './prng.js'
 import { EventQueue } from './queue.js'
 import { Recorder, type TakeoverCause } from './recorder.js'
+import { scheduleRetries, scheduleSteering, steeringPlan } from './steering.js'
 
 export const MIN_NODES = 10
 export const MAX_NODES = 50
@@ -27,6 +31,11 @@ const TIME_LIMIT_MS = 400_000
 const CHECK_EVERY_MS = 1_000
 /** Partitions start in separate slots of this length and last at most 8 s, so they never overlap. */
 const PARTITION_SLOT_MS = 10_000
+/**
+ * Nodes no node fault strikes (partitions still may): the controller, the farm's founder
+ * and so a wrangler, and an artist's workstation. They submit and steer the jobs.
+ */
+const STEERING_NODES = 2
 
 export interface RunOptions {
   readonly seed: number
@@ -50,9 +59,12 @@ export interface RunFigures {
   readonly indirectHails: number
   readonly leasesFreed: number
   readonly deadVerdicts: number
-  /** Dead verdicts on nodes that were up and reachable (only lost messages can cause these). */
+  /** Dead verdicts on nodes that were up, connected and heard alive (each one a violation). */
   readonly falseDeaths: number
   readonly lostLeaseStops: number
+  /** Steering acts written, and from each halt, disable or delete to the last of its job's renders stopping. */
+  readonly steerActs: number
+  readonly steerStops: readonly number[]
 }
 
 export interface RunResult {
@@ -113,7 +125,7 @@ export async function runSeed (options: RunOptions): Promise<RunResult> {
   if (count < 2 || count > signers.length) throw new RangeError(`a run needs 2 to ${signers.length} nodes, not ${count}`)
   const queue = new EventQueue()
   const recorder = new Recorder()
-  const network = new Network(queue, root.fork(), profile.network)
+  const network = new Network(queue, root.fork(), profile.network, (from, to, message) => { heardAlive(recorder, queue, from, to, message) })
   const scenario = root.fork()
   const jobs = Array.from({ length: scenario.int(1, 4) }, (_, index) => jobOf(scenario, index))
   const jobPlans = jobs.map((job): JobPlan => ({
@@ -124,10 +136,15 @@ export async function runSeed (options: RunOptions): Promise<RunResult> {
   const plans = new Map<string, JobPlan>()
   const authority = { founder: signers[0]?.author ?? null }
   const context: SimContext = { queue, network, recorder, profile, plans, authority }
-  const nodes = signers.slice(0, count).map((signer, index) => new SimNode(context, index, signer, root.fork()))
+  const clocks = root.fork()
+  const nodes = signers.slice(0, count).map((signer, index) => {
+    const offsetMs = Math.round((2 * clocks.next() - 1) * profile.clockSkewMaxMs)
+    return new SimNode(context, index, signer, root.fork(), offsetMs)
+  })
   const label = (id: string): string => `node ${nodes.findIndex((node) => node.id === id)}`
-  const controller = nodes[0]
-  if (controller === undefined) throw new RangeError('no nodes')
+  const [controller, artist] = nodes
+  if (controller === undefined || artist === undefined) throw new RangeError('a run needs a controller and an artist')
+  const submitters = jobs.map(() => scenario.pick([controller, artist]))
 
   for (const node of nodes) node.start()
   // The controller routes some nodes to one class, as a wrangler would, then submits.
@@ -136,14 +153,20 @@ export async function runSeed (options: RunOptions): Promise<RunResult> {
       if (scenario.chance(0.2)) controller.write({ type: 'node.settings', node: node.id, changes: { classifications: [scenario.pick<Classification>(['A', 'B'])] } })
     }
   })
+  const jobIds: string[] = []
+  const steering = steeringPlan({ prng: root.fork(), queue, recorder, plans, controller, nodes, jobIds, untilMs: FAULT_PHASE_MS, steerers: STEERING_NODES })
   jobs.forEach((job, index) => {
     queue.at(100 + index * scenario.int(0, 3_000), () => {
-      const submitted = controller.write({ type: 'job.submitted', job })?.event.body
+      const submitter = submitters[index] ?? controller
+      const submitted = submitter.write({ type: 'job.submitted', job })?.event.body
       const plan = jobPlans[index]
-      if (submitted?.type !== 'job.submitted' || plan === undefined) throw new Error(`the controller did not submit job ${index}`)
+      if (submitted?.type !== 'job.submitted' || plan === undefined) throw new Error(`node ${submitter.index} did not submit job ${index}`)
       plans.set(submitted.job.id, plan)
+      jobIds[index] = submitted.job.id
+      scheduleSteering(steering, submitted.job.id, submitter, jobs.length)
     })
   })
+  scheduleRetries(steering)
   for (let record = 0; record < 3; record++) {
     const author = scenario.pick(nodes)
     queue.at(scenario.int(0, FAULT_PHASE_MS), () => {
@@ -156,7 +179,7 @@ export async function runSeed (options: RunOptions): Promise<RunResult> {
   const check = (): void => {
     const up = nodes.filter((node) => node.status === 'up')
     const live = up.map((node) => node.id)
-    const finished = up.every((node) => checkComplete(node.replica.view(), live).length === 0 && node.replica.view().jobs.length === jobs.length)
+    const finished = up.every((node) => checkComplete(node.replica.view(), live).length === 0 && node.replica.view().jobs.length === jobs.length - steering.deleted.size)
     progress.done = queue.nowMs > FAULT_PHASE_MS && finished && checkConverged(nodes).length === 0
     if (!progress.done) queue.after(CHECK_EVERY_MS, check)
   }
@@ -172,9 +195,11 @@ export async function runSeed (options: RunOptions): Promise<RunResult> {
   const finalView = (up[0] ?? controller).replica.view()
   const violations = [
     ...exclusive.violations,
+    ...checkRedone(recorder, profile, label),
+    ...checkSteering(recorder, profile, finalView, label),
     ...checkComplete(finalView, live),
     ...(progress.done ? [] : checkConverged(nodes)),
-    ...(profile.network.loss === 0 ? dishonest : []),
+    ...dishonest,
     ...recorder.problems
   ]
   if (!progress.done && violations.length === 0) violations.push(`time limit: not finished after ${TIME_LIMIT_MS} ms`)
@@ -199,9 +224,17 @@ export async function runSeed (options: RunOptions): Promise<RunResult> {
       leasesFreed: recorder.counts.leasesFreed,
       deadVerdicts: recorder.declares.length,
       falseDeaths: dishonest.length,
-      lostLeaseStops: recorder.counts.lostLeaseStops
+      lostLeaseStops: recorder.counts.lostLeaseStops,
+      steerActs: recorder.steering.length,
+      steerStops: steerStopLatencies(recorder)
     }
   }
+}
+
+/** Records the messages that tell their receiver a peer is alive: its heartbeats and its hail answers, direct or relayed. */
+function heardAlive (recorder: Recorder, queue: EventQueue, from: string, to: string, message: Message): void {
+  if (message.kind === 'heartbeat' || (message.kind === 'hail' && message.message.type === 'hail-answer')) recorder.delivered(from, to, queue.nowMs)
+  if (message.kind === 'hail' && message.message.type === 'indirect-answer') recorder.delivered(message.message.target, to, queue.nowMs)
 }
 
 /** Epochs of a block claimed by more than one node: collisions the lease rule had to settle. */
@@ -230,9 +263,9 @@ interface FaultPlan {
   readonly nodes: readonly SimNode[]
 }
 
-/** Picks a victim other than the controller, preferring one that is rendering (to exercise takeover). */
+/** Picks a victim other than the steering nodes, preferring one that is rendering (to exercise takeover). */
 function victim (plan: FaultPlan): SimNode | undefined {
-  const candidates = plan.nodes.slice(1).filter((node) => node.status === 'up')
+  const candidates = plan.nodes.slice(STEERING_NODES).filter((node) => node.status === 'up')
   const busy = candidates.filter((node) => plan.recorder.rendering(node.id) !== null)
   const pool = busy.length > 0 && plan.prng.chance(0.8) ? busy : candidates
   return pool.length === 0 ? undefined : plan.prng.pick(pool)
@@ -317,3 +350,4 @@ function scheduleFaults (plan: FaultPlan): void {
     })
   }
 }
+

@@ -7,12 +7,15 @@
  * (`[render] software`) is the node's alone: it restates it at every start where it changed.
  */
 import { readFile } from 'node:fs/promises'
-import { hostname, homedir, tmpdir } from 'node:os'
+import { hostname, homedir } from 'node:os'
 import path from 'node:path'
 import { parse as parseToml, TomlError } from 'smol-toml'
 import { z } from 'zod'
 import { nodeSettingsFields, softwareSchema } from '../../protocol/schemas.js'
 import { DEFAULT_ACCEPTED_SOFTWARE } from '../../protocol/view.js'
+import { formatDurationS, parseDurationS } from '../../protocol/duration.js'
+import { MAX_TIMEOUT_PER_FRAME_S } from '../../protocol/vocabulary.js'
+import { DEFAULT_SCRATCH_ROOT } from '../../render/contained.js'
 import { PROGRAMS } from '../../render/task.js'
 import { resolveMeshConfig, type MeshConfig } from '../mesh/config.js'
 import { InvalidMeshConfigError } from '../mesh/errors.js'
@@ -33,6 +36,22 @@ export function defaultDataDir (env: NodeJS.ProcessEnv = process.env, platform: 
 
 const pathText = z.string().min(1, { error: 'must not be empty' })
 
+/** Without a word from the config, a block gets this long to start rendering on top of its per-frame limit. */
+export const DEFAULT_TIMEOUT_GRACE_S = 30
+
+/** A duration in whole seconds: a number of seconds, or text such as "90s", "10m" or "1h30m". */
+function durationS (minS: number, maxS: number) {
+  return z.union([z.int(), z.string()], { error: 'must be a duration such as "90s", "10m" or "1h30m", or a number of seconds' })
+    .transform((value, context) => {
+      const seconds = typeof value === 'number' ? value : parseDurationS(value)
+      if (seconds === undefined || seconds < minS || seconds > maxS) {
+        context.addIssue({ code: 'custom', message: `must be a duration from ${formatDurationS(minS)} to ${formatDurationS(maxS)}, such as "90s", "10m" or "1h30m"; got ${JSON.stringify(value)}` })
+        return z.NEVER
+      }
+      return seconds
+    })
+}
+
 /** `fields` without `keys`; typed so that a key the shape may not have is fine to name. */
 function omitFields<T extends object, K extends string> (fields: T, keys: readonly K[]): Omit<T, K> {
   return Object.fromEntries(Object.entries(fields).filter(([key]) => !(keys as readonly string[]).includes(key))) as Omit<T, K>
@@ -49,8 +68,11 @@ const nodeConfigSchema = z.strictObject({
   name: z.string().min(1).max(200).default(() => hostname()),
   /** The node's own identity and log; apart from the artist's `cr` commands on the same machine. */
   dataDir: pathText.default(() => path.join(defaultDataDir(), 'node')),
-  /** Contained render: frames render here first, then are copied to the target in bulk. */
-  scratchDir: pathText.default(() => path.join(tmpdir(), 'constellation-scratch')),
+  /**
+   * Contained render: frames render here first (in the node's own `<scratchDir>/<peer id>/`),
+   * then are copied to the target in bulk. Nodes on one host may share it.
+   */
+  scratchDir: pathText.default(DEFAULT_SCRATCH_ROOT),
   /** The studio's swarm key (`cr key generate`); by default where `cr key generate` writes it. */
   swarmKeyFile: pathText.optional(),
   /** IANA zone for the working-hour schedule; the system's when unset. */
@@ -70,7 +92,14 @@ const nodeConfigSchema = z.strictObject({
       .refine((list) => new Set(list).size === list.length, { error: 'a software is listed twice' })
       .default(() => [...DEFAULT_ACCEPTED_SOFTWARE]),
     /** Whether Blender may run the Python scripts a scene carries (drivers, registered text blocks). */
-    blenderScripts: z.boolean({ error: 'must be true or false' }).default(false)
+    blenderScripts: z.boolean({ error: 'must be true or false' }).default(false),
+    /**
+     * The render timeout for jobs that set none: a block is stopped and fails as retryable
+     * past this times its frames (plus timeoutGrace). None when unset.
+     */
+    timeoutPerFrame: durationS(1, MAX_TIMEOUT_PER_FRAME_S).optional(),
+    /** Added to every block's limit for the renderer to start: load the scene, check out a license. */
+    timeoutGrace: durationS(0, MAX_TIMEOUT_PER_FRAME_S).default(DEFAULT_TIMEOUT_GRACE_S)
   }).prefault({}),
   /** This node's first entry in the client table. */
   farm: z.strictObject(farmFields).prefault({}),

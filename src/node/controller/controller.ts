@@ -81,6 +81,7 @@ export class Controller {
   private readonly init: ControllerInit
   private readonly meshConfig: MeshConfig
   private readonly now: () => number
+  private readonly logger: Logger
   private opened: Opened | undefined
   private lifecycle: Promise<void> = Promise.resolve()
 
@@ -88,6 +89,7 @@ export class Controller {
   constructor (init: ControllerInit) {
     this.init = init
     this.now = init.now ?? Date.now
+    this.logger = init.logger ?? createLogger('controller')
     const mesh = init.mesh ?? {}
     this.meshConfig = resolveMeshConfig({
       ...mesh,
@@ -146,8 +148,9 @@ export class Controller {
             options.onProgress?.({ phase: 'catching-up', peers: peers.length, appended })
           }
           return peer
-        } catch {
+        } catch (error) {
           // The peer left or refused mid-pull; another one may still answer.
+          this.logger.debug('pull failed; trying the other peers', { peer, error })
           failed.add(peer)
           return undefined
         }
@@ -176,7 +179,9 @@ export class Controller {
       const stored = await this.within(clock, Promise.all(peers.map(async (peer) => {
         try {
           return ((await mesh.pullFrom(peer)).peerVector[author] ?? 0) >= seq
-        } catch {
+        } catch (error) {
+          // Not confirmed by this peer this round: asked again after the poll, until the timeout says so.
+          this.logger.debug('could not ask a peer whether it stored the write', { peer, error })
           return false
         }
       })))
@@ -233,7 +238,7 @@ export class Controller {
       swarmKey,
       log: store,
       config: this.meshConfig,
-      logger: this.init.logger ?? createLogger('controller'),
+      logger: this.logger,
       now: this.now
     })
     const heardAtMs = new Map<string, number>()
@@ -291,6 +296,7 @@ export class Controller {
 
   private async serially (task: () => Promise<void>): Promise<void> {
     const run = this.lifecycle.then(task)
+    // The chain only orders open and close; `run`'s caller hears its failure.
     this.lifecycle = run.catch(() => undefined)
     await run
   }

@@ -8,6 +8,7 @@
 import { access, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { parse as parseToml, TomlError } from 'smol-toml'
+import { parseDurationS } from '../../protocol/duration.js'
 import { validateJobFields } from '../../protocol/encoding.js'
 import { InvalidEventError } from '../../protocol/errors.js'
 import type { JobFields, JobSpec } from '../../protocol/events.js'
@@ -42,7 +43,15 @@ export function buildJobSpec (fields: Readonly<Record<string, unknown>>, default
     if (!JOB_FIELDS.has(key)) throw new InvalidEventError(key, `not a job field; expected one of ${[...JOB_FIELDS].join(', ')}`)
   }
   const given = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined))
+  if (typeof given.timeoutPerFrameS === 'string') given.timeoutPerFrameS = durationOf('timeoutPerFrameS', given.timeoutPerFrameS)
   return validateJobFields({ ...OPTIONAL_FIELDS, user: defaults.user, ...given })
+}
+
+/** A duration people wrote (`90s`, `10m`, `1h30m`) as the whole seconds the field holds. */
+function durationOf (field: string, text: string): number {
+  const seconds = parseDurationS(text)
+  if (seconds === undefined) throw new InvalidEventError(field, `must be a duration such as 90s, 10m or 1h30m, or whole seconds; got ${JSON.stringify(text)}`)
+  return seconds
 }
 
 /** Reads a job file's fields: `.toml` or `.json`. Throws JobFileError when it is neither readable nor parseable. */

@@ -44,6 +44,7 @@ const multiaddrText = z.string().refine((value) => {
     multiaddr(value)
     return true
   } catch {
+    // Whatever the parser disliked, it is not a multiaddr: the schema's message says so.
     return false
   }
 }, { error: 'must be a multiaddr such as /ip4/192.0.2.7/tcp/4001' })

@@ -1,7 +1,9 @@
 /**
  * A small typed event emitter for the mesh's public events. A listener that throws is
  * logged and does not stop the others: one subscriber's bug must not cost the rest their
- * events, nor unwind the network code that emitted them.
+ * events, nor unwind the network code that emitted them. A listener that returns a
+ * promise (an async function passed where the type says void) has its rejection logged
+ * the same way, rather than left loose in the process.
  */
 import type { Logger } from '../log.js'
 
@@ -24,11 +26,13 @@ export class Emitter<Events extends object> {
   }
 
   emit<K extends keyof Events> (event: K, detail: Events[K]): void {
+    const failed = (error: unknown): void => { this.logger.error('event listener failed', { event: String(event), error }) }
     for (const listener of this.listeners.get(event) ?? []) {
       try {
-        (listener as (detail: Events[K]) => void)(detail)
+        const returned = (listener as (detail: Events[K]) => unknown)(detail)
+        if (returned instanceof Promise) returned.catch(failed)
       } catch (error) {
-        this.logger.error('event listener failed', { event: String(event), error })
+        failed(error)
       }
     }
   }

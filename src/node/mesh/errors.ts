@@ -108,3 +108,18 @@ export class PeerUnresponsiveError extends Error {
     super(`nothing heard from ${peer} for ${Math.round(silentMs)} ms`)
   }
 }
+
+/**
+ * A peer holds more of this node's own feed than the node could take from it: the two
+ * copies differ past some seq, so the feed has forked already (one identity on two
+ * machines, or a store put back from a backup after the node wrote on). Writing on would
+ * extend the fork, so the node does not start.
+ */
+export class OwnFeedNotRecoveredError extends Error {
+  override readonly name = 'OwnFeedNotRecoveredError'
+  constructor (readonly self: string, readonly held: number, readonly atPeer: number, readonly peer: string) {
+    super(`${peer} holds this node's own feed (${self}) to #${atPeer}, but only #${held} could be taken from it: the copies differ, ` +
+      'so this identity\'s feed has forked (was this data directory copied to another machine?). ' +
+      'Stop every machine that uses this identity.key, keep one, and start the others as new nodes (remove their identity.key and store/)')
+  }
+}

@@ -9,13 +9,14 @@
  *   push.ts       our new events out on gossip at once; gossiped events into the log
  *   sync.ts       pull: swap version vectors, stream exactly the missing events
  *   scheduler.ts  when to pull (new connection, subscription, gap, behind, periodic)
+ *   catch-up.ts   holds a starting node back until it holds what its peers hold
  *   ephemeral.ts  heartbeats on a second topic, never logged
  *   offences.ts   scores bad input per peer and bans repeat offenders
  *
  * The node runtime creates one Mesh over its EventStore and identity, starts it, and
  * listens to its events; liveness and hail use the ephemeral channel.
  */
-import type { PrivateKey } from '@libp2p/interface'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import type { EventRef } from '../../protocol/errors.js'
 import type { VersionVector } from '../../protocol/version-vector.js'
@@ -69,6 +70,12 @@ export interface MeshEvents {
   ephemeral: ReceivedEphemeral
   /** A message sent to us alone: hail, hail answers, a holder's claim. */
   direct: ReceivedDirect
+  /**
+   * A pull from `peer` ended well. `peerVector` is what the peer held as it began (so, how
+   * long our own feed is there); `complete` says we now hold all of it, short of events we
+   * refused, rather than the session stopping at its event limit.
+   */
+  pulled: { readonly peer: string, readonly peerVector: VersionVector, readonly appended: number, readonly complete: boolean }
 }
 
 /** The parts that live from start to stop. */
@@ -181,13 +188,20 @@ export class Mesh {
    */
   async pullFrom (peer: string): Promise<PullResult & { readonly peerVector: VersionVector }> {
     if (this.running === undefined) throw new MeshNotRunningError('pull from a peer')
+    return this.pullReporting(this.running.sync, peerIdFromString(peer))
+  }
+
+  /** Every pull, scheduled or asked for, goes through here, so `pulled` hears of each. */
+  private async pullReporting (sync: SyncService, peer: PeerId): Promise<PullResult & { readonly peerVector: VersionVector }> {
     let peerVector: VersionVector = {}
-    const result = await this.running.sync.pull(peerIdFromString(peer), (vector) => { peerVector = vector })
+    const result = await sync.pull(peer, (vector) => { peerVector = vector })
+    this.events.emit('pulled', { peer: peer.toString(), peerVector, appended: result.appended, complete: !result.more })
     return { ...result, peerVector }
   }
 
   private async serially (task: () => Promise<void>): Promise<void> {
     const run = this.lifecycle.then(task)
+    // The chain only orders start and stop; `run`'s caller hears its failure.
     this.lifecycle = run.catch(() => undefined)
     await run
   }
@@ -210,7 +224,7 @@ export class Mesh {
       onBehind: (peer) => { scheduler.request(peer, 'behind') }
     })
     const scheduler = new PullScheduler({
-      pull: async (peer) => sync.pull(peer),
+      pull: async (peer) => this.pullReporting(sync, peer),
       connectedPeers: () => host.getPeers(),
       antiEntropyIntervalMs: config.sync.antiEntropyIntervalMs,
       logger: logger.child('scheduler')

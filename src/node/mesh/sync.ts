@@ -231,6 +231,7 @@ export class SyncService {
     }
     const session = new FramedSession(stream, peer, sizes, this.init.config.idleTimeoutMs)
     const running = work(session)
+    // For stop() to wait on; the exchange's failure is reported and rethrown below.
     const finished = running.then(() => undefined, () => undefined)
     this.sessions.set(session, finished)
     try {

@@ -55,7 +55,7 @@ export class AgentDriver {
   private readonly unsubscribes: (() => void)[] = []
   private ticker: NodeJS.Timeout | undefined
   private viewTimer: NodeJS.Timeout | undefined
-  /** Our own claims in wire form, so a colliding claimant can be sent ours directly. */
+  /** Our own claim on the lease we hold, in wire form, so a colliding claimant can be sent it directly; dropped once the lease is not ours. */
   private readonly claims = new Map<string, Uint8Array>()
   private stopped = false
   /** Shutting down after the running block: keep the lease alive, take nothing new. */
@@ -103,7 +103,7 @@ export class AgentDriver {
     clearInterval(this.ticker)
     clearTimeout(this.viewTimer)
     for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe()
-    await this.process({ kind: 'shutdown', nowMs: this.init.now() })
+    this.process({ kind: 'shutdown', nowMs: this.init.now() })
     await this.queue
     await this.init.renderer.stop('node shutting down')
   }
@@ -117,16 +117,26 @@ export class AgentDriver {
 
   private enqueue (input: AgentInput): void {
     if (this.stopped) return
-    void this.process(input)
+    this.process(input)
   }
 
-  /** Runs `input` through the agent after everything queued before it, then carries out its commands. */
-  private async process (input: AgentInput): Promise<void> {
-    const run = this.queue.then(async () => {
+  /**
+   * Queues `input` for the agent after everything queued before it, then carries out its
+   * commands; `this.queue` settles when it is done, and never rejects: a step that fails
+   * is logged and the next one runs.
+   */
+  private process (input: AgentInput): void {
+    this.queue = this.queue.then(async () => {
       await this.carryOut(this.agent.handle(input))
-    })
-    this.queue = run.catch((error: unknown) => { this.init.logger.error('agent step failed', { input: input.kind, error }) })
-    await this.queue
+      this.forgetClaimsNotHeld()
+    }).catch((error: unknown) => { this.init.logger.error('agent step failed', { input: input.kind, error }) })
+  }
+
+  /** Keeps only the claim on the lease the agent holds now: no other is ever sent again. */
+  private forgetClaimsNotHeld (): void {
+    const held = this.agent.holding()
+    const keep = held === null ? null : blockKey(held)
+    for (const key of this.claims.keys()) if (key !== keep) this.claims.delete(key)
   }
 
   private async carryOut (commands: readonly AgentCommand[]): Promise<void> {
@@ -157,7 +167,8 @@ export class AgentDriver {
         return
       case 'stop-renderer':
         logger.info('stopping the renderer', { block: blockKey(command.target), reason: command.reason })
-        void this.init.renderer.stop(command.reason)
+        // The slot's stop only waits for the render to end, which reports no error; should that change, it is seen here.
+        this.init.renderer.stop(command.reason).catch((error: unknown) => { logger.error('the renderer did not stop cleanly', { block: blockKey(command.target), error }) })
         return
       case 'send-heartbeat': {
         const current = this.init.renderer.current()

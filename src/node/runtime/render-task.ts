@@ -18,6 +18,10 @@ export interface LocalRenderSettings {
   readonly software: readonly Software[]
   /** Whether Blender may run the scripts a scene carries (`[render] blenderScripts`). */
   readonly blenderScripts: boolean
+  /** The render timeout for jobs that set none (`[render] timeoutPerFrame`), in seconds per frame. */
+  readonly timeoutPerFrameS: number | undefined
+  /** Added to every block's limit for the renderer to start (`[render] timeoutGrace`). */
+  readonly timeoutGraceS: number
 }
 
 /**
@@ -40,6 +44,12 @@ function safeImageName (job: JobView): string {
   return name.length > 0 ? name.slice(0, 200) : `job_${job.shortId}`
 }
 
+/** The job's own render timeout wins over this node's default; with neither, the block has no limit. */
+function timeoutOf (job: JobView, local: LocalRenderSettings): Pick<RenderTask, 'timeout'> {
+  const perFrameS = job.timeoutPerFrameS ?? local.timeoutPerFrameS
+  return perFrameS === undefined ? {} : { timeout: { perFrameMs: perFrameS * 1000, startupMs: local.timeoutGraceS * 1000 } }
+}
+
 export function renderTaskFor (job: JobView, target: BlockRef, frames: FrameRange, limits: RenderLimits, local: LocalRenderSettings): RenderTask {
   return {
     jobId: job.id,
@@ -56,6 +66,10 @@ export function renderTaskFor (job: JobView, target: BlockRef, frames: FrameRang
     ...(job.commandTemplate === null ? {} : { commandTemplate: job.commandTemplate.map(quoteWord).join(' ') }),
     ...(job.software === 'blender' ? { blenderScripts: local.blenderScripts } : {}),
     limits,
-    executables: local.executables
+    executables: local.executables,
+    ...timeoutOf(job, local),
+    // Frames found at the target are kept (an earlier attempt delivered them whole) unless
+    // this render was asked for: then they are replaced, and the render says so.
+    ...(job.blocks[target.block]?.retryAsked === true ? { replaceExisting: true } : {})
   }
 }

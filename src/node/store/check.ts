@@ -1,11 +1,16 @@
 /**
- * A store's self-check (`cr store check`): read every event back, verify it, replay them
- * all from nothing, and compare with the materialized records the node would load.
- * What an operator runs after a crash, a full disk or a restore from backup.
+ * A store's self-check (`cr store check`): read every event back, verify its signature
+ * and its feed's chain up to the head, replay them all from nothing, and compare with the
+ * materialized records the node would load. What an operator runs after a crash, a full
+ * disk or a restore from backup; damage throws CorruptStoreError (exit 3 in `cr`).
  */
+import { encodeEvent } from '../../protocol/encoding.js'
+import type { VerifiedEvent } from '../../protocol/events.js'
 import { reduce } from '../../protocol/records.js'
 import { stateHash } from '../../protocol/state-hash.js'
 import { eventCount } from '../../protocol/version-vector.js'
+import { ChainCheck } from './chain.js'
+import { CorruptStoreError } from './errors.js'
 import type { EventStore } from './event-store.js'
 
 export interface StoreCheck {
@@ -18,11 +23,27 @@ export interface StoreCheck {
   readonly consistent: boolean
 }
 
-/** Throws CorruptStoreError on the first event that does not verify. */
+/** Throws CorruptStoreError on the first event that does not verify or breaks its chain. */
 export async function checkStore (store: EventStore): Promise<StoreCheck> {
-  const events = []
-  for await (const verified of store.allEvents()) events.push(verified)
+  const events: VerifiedEvent[] = []
   const vector = store.versionVector()
+  let chain: { author: string, check: ChainCheck } | undefined
+  const endFeed = (): void => {
+    if (chain === undefined) return
+    const head = store.versionVector()[chain.author] ?? 0
+    const broken = chain.check.end(head, null)
+    if (broken !== null) throw new CorruptStoreError(store.location, `events/${chain.author}!${broken.seq}`, broken.why)
+  }
+  for await (const verified of store.allEvents()) {
+    const { author, seq } = verified.event
+    if (chain?.author !== author) {
+      endFeed()
+      chain = { author, check: new ChainCheck(author, 1) }
+    }
+    if (!chain.check.take(seq, encodeEvent(verified.event))) endFeed()
+    events.push(verified)
+  }
+  endFeed()
   const materializedHash = store.stateHash()
   const replayedHash = stateHash(reduce(events))
   return {

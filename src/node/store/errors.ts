@@ -1,10 +1,25 @@
 /** Failures of the on-disk store, each naming the directory or key involved. */
+import path from 'node:path'
 
-/** Bytes on disk that the store did not write: damaged, or another program's data. */
+/**
+ * The command that rebuilds a damaged store, for the messages that refuse one. A node's
+ * store sits in `<data dir>/store`; a store elsewhere (tests, tools) is named as it is.
+ */
+export function repairCommandFor (location: string): string {
+  const dataDir = path.basename(location) === 'store' ? path.dirname(location) : location
+  return `cr store repair --data-dir ${dataDir}`
+}
+
+/**
+ * The store is damaged: bytes it did not write, a part of LevelDB missing or unreadable,
+ * or writes that went missing. `part` names what is damaged (a key such as
+ * `events/<author>!<seq>`, or a LevelDB file); nothing of such a store is trusted until
+ * `cr store repair` rebuilds it.
+ */
 export class CorruptStoreError extends Error {
   override readonly name = 'CorruptStoreError'
-  constructor (readonly location: string, readonly key: string, why: string, options?: ErrorOptions) {
-    super(`store ${location} is corrupt at ${key}: ${why}`, options)
+  constructor (readonly location: string, readonly part: string, readonly why: string, options?: ErrorOptions) {
+    super(`store ${location} is corrupt at ${part}: ${why}; stop the node and run \`${repairCommandFor(location)}\``, options)
   }
 }
 
@@ -13,6 +28,22 @@ export class ForeignStoreError extends Error {
   override readonly name = 'ForeignStoreError'
   constructor (readonly location: string, readonly found: string, readonly expected: string) {
     super(`store ${location} has format ${JSON.stringify(found)}; this version reads ${JSON.stringify(expected)}`)
+  }
+}
+
+/** Another process (a running node, another `cr store` command) has the store open. */
+export class StoreInUseError extends Error {
+  override readonly name = 'StoreInUseError'
+  constructor (readonly location: string, readonly holder: string) {
+    super(`store ${location} is in use by ${holder}; stop the node first`)
+  }
+}
+
+/** `cr store repair` was pointed at a data directory without a store. */
+export class NoStoreError extends Error {
+  override readonly name = 'NoStoreError'
+  constructor (readonly location: string) {
+    super(`there is no store at ${location} (is --data-dir right?); a node makes a new one when it starts`)
   }
 }
 

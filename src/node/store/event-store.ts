@@ -7,27 +7,46 @@
  *
  * Every value the store writes is sealed with its sha256 (see seal.ts): bytes it did not
  * write are refused with a CorruptStoreError, never decoded into nonsense.
+ *
+ * A store knows it is sound before it serves anything. Each batch also writes a sealed
+ * commit mark (how many events the store holds after it), and a checkpoint (the version
+ * vector whose chains were last verified) is written every so many events and at close.
+ * An open refuses LevelDB damage (see leveldb-files.ts), heads that disagree with the
+ * commit mark, and any break in the hash chain of what was written since the checkpoint:
+ * a clean store opens with one read per feed, a crashed one re-verifies only its tail.
+ * What the store serves to peers is chain-checked as it is read.
  */
 import path from 'node:path'
 import { Level } from 'level'
 import type { FarmAuthority } from '../../protocol/authority.js'
-import { decodeEvent, encodeCanonical, encodeEvent } from '../../protocol/encoding.js'
+import { decodeEvent, encodeCanonical, encodeEvent, sha256 } from '../../protocol/encoding.js'
 import { EventRejectedError } from '../../protocol/errors.js'
 import type { DraftBody, VerifiedEvent } from '../../protocol/events.js'
 import { factJudge, type FactRefusal } from '../../protocol/fact-rules.js'
-import type { FeedHead } from '../../protocol/feed.js'
+import { equalBytes, type FeedHead } from '../../protocol/feed.js'
 import {
   emptyJobRecord, emptyRecords,
   type BlockRecord, type FarmRecords, type JobRecord, type NodeRecord, type RoleFact, type Touched
 } from '../../protocol/records.js'
 import { Replica } from '../../protocol/replica.js'
 import { verifyEvent, type Signer } from '../../protocol/signing.js'
-import type { VersionVector } from '../../protocol/version-vector.js'
+import { eventCount, type VersionVector } from '../../protocol/version-vector.js'
 import type { FarmView } from '../../protocol/view.js'
+import { ChainCheck } from './chain.js'
 import { CorruptStoreError, ForeignStoreError, StoreClosedError, StoreWriteError } from './errors.js'
+import { droppedAtRecovery, guardedRead, levelFailure, storeDirState } from './leveldb-files.js'
 import { openSeal, seal } from './seal.js'
 
+/** Events a scrub reads at once: small enough not to hold up the node's own reads and writes. */
+const SCRUB_SLICE_EVENTS = 500
+
 export const STORE_FORMAT = 'constellation-store/2'
+
+/**
+ * How many events a checkpoint may fall behind while the store runs: after a crash, an
+ * open re-verifies the chains of at most about this many events (some 0.1 s of work).
+ */
+export const CHECKPOINT_INTERVAL_EVENTS = 10_000
 
 /** Where a node keeps its store inside its data directory (beside identity.key). */
 export function storeDirOf (dataDir: string): string {
@@ -44,6 +63,15 @@ export type IngestResult =
  * failure of the store itself (a full disk, damaged bytes) is thrown instead.
  */
 export type BatchOutcome = IngestResult | { readonly kind: 'rejected', readonly error: EventRejectedError }
+
+/**
+ * What a node must do about this store before it acts: 'created' when an open made it new
+ * and empty, 'repaired' when `cr store repair` rebuilt it (so events may be missing that
+ * peers still hold), 'none' for a store that is whole as far as it knows. 'created' and
+ * 'repaired' are kept on disk until `markRecovered`, so a node that stops before it has
+ * caught up from its peers still knows at its next start.
+ */
+export type StoreRecovery = 'none' | 'repaired' | 'created'
 
 export type AppendListener = (event: VerifiedEvent, bytes: Uint8Array) => void
 
@@ -62,7 +90,15 @@ export interface EventStoreOptions {
   readonly authority?: FarmAuthority
   /** The wall clock, which admission bounds events' clocks by. */
   readonly now?: () => number
+  /** See CHECKPOINT_INTERVAL_EVENTS. */
+  readonly checkpointIntervalEvents?: number
 }
+
+/** The sealed marks a store keeps about itself, in the `integrity` sublevel. */
+interface CommitMark { readonly events: number }
+interface CheckpointMark { readonly vector: VersionVector }
+interface DamageMark { readonly part: string, readonly why: string }
+type RecoveryMark = Exclude<StoreRecovery, 'none'>
 
 type Bytes = Uint8Array
 
@@ -70,7 +106,7 @@ function sublevelOf (db: Level<string, Bytes>, name: string) {
   return db.sublevel<string, Bytes>(name, { keyEncoding: 'utf8', valueEncoding: 'view' })
 }
 type Sublevel = ReturnType<typeof sublevelOf>
-interface BatchOp { type: 'put', sublevel: Sublevel, key: string, value: Bytes }
+type BatchOp = { type: 'put', sublevel: Sublevel, key: string, value: Bytes } | { type: 'del', sublevel: Sublevel, key: string }
 
 /** A job's fields without its blocks, which are stored one record each. */
 function jobMeta (job: JobRecord | undefined): Omit<JobRecord, 'blocks'> | undefined {
@@ -88,6 +124,19 @@ function seqKey (author: string, seq: number): string {
   return `${author}!${String(seq).padStart(16, '0')}`
 }
 
+function seqOfKey (key: string): number {
+  return Number(key.slice(key.lastIndexOf('!') + 1))
+}
+
+/** Every key of `author`'s feed sorts below this one ('"' follows '!'). */
+function feedEndKey (author: string): string {
+  return `${author}"`
+}
+
+function sealed (value: unknown): Bytes {
+  return seal(encodeCanonical(value))
+}
+
 export class EventStore {
   private readonly db: Level<string, Bytes>
   private readonly events: Sublevel
@@ -96,7 +145,9 @@ export class EventStore {
   private readonly blocks: Sublevel
   private readonly nodes: Sublevel
   private readonly roles: Sublevel
+  private readonly marks: Sublevel
   private readonly authority: FarmAuthority
+  private readonly checkpointIntervalEvents: number
   private readonly now: () => number
   private replica: Replica
   private readonly listeners = new Set<AppendListener>()
@@ -104,33 +155,71 @@ export class EventStore {
   /** Writes run one at a time, in arrival order, so feed heads never race. */
   private queue: Promise<unknown> = Promise.resolve()
   private closed = false
+  private recoveryState: StoreRecovery = 'none'
+  /** Events written since the last checkpoint; the next one is due at the interval. */
+  private sinceCheckpoint = 0
+  private verifiedEvents = 0
 
   private constructor (readonly location: string, readonly signer: Signer, db: Level<string, Bytes>, options: EventStoreOptions) {
     this.db = db
     this.authority = options.authority ?? { founder: null }
     this.now = options.now ?? Date.now
+    this.checkpointIntervalEvents = options.checkpointIntervalEvents ?? CHECKPOINT_INTERVAL_EVENTS
     this.events = sublevelOf(db, 'events')
     this.heads = sublevelOf(db, 'heads')
     this.jobs = sublevelOf(db, 'jobs')
     this.blocks = sublevelOf(db, 'blocks')
     this.nodes = sublevelOf(db, 'nodes')
     this.roles = sublevelOf(db, 'roles')
+    this.marks = sublevelOf(db, 'integrity')
     this.replica = new Replica({ authority: this.authority })
   }
 
-  /** Opens (or creates) the store in `location`, writing events as `signer`. */
+  /**
+   * Opens (or creates) the store in `location`, writing events as `signer`, once it has
+   * verified what it loads. Throws CorruptStoreError, naming the damage and the repair
+   * command, for a damaged store; StoreInUseError when another process has it open.
+   */
   static async open (location: string, signer: Signer, options: EventStoreOptions = {}): Promise<EventStore> {
-    const db = new Level<string, Bytes>(location, { keyEncoding: 'utf8', valueEncoding: 'view' })
-    await db.open()
+    const created = await storeDirState(location) === 'new'
+    const db = new Level<string, Bytes>(location, { keyEncoding: 'utf8', valueEncoding: 'view', createIfMissing: created })
+    try {
+      await db.open()
+    } catch (error) {
+      throw levelFailure(location, error)
+    }
     const store = new EventStore(location, signer, db, options)
     try {
       await store.checkFormat()
-      store.replica = await store.loadReplica()
+      await store.load()
     } catch (error) {
       await db.close()
       throw error
     }
     return store
+  }
+
+  /** See StoreRecovery. */
+  get recovery (): StoreRecovery {
+    return this.recoveryState
+  }
+
+  /** Events whose chain this open verified: one per feed for a store closed cleanly. */
+  get verifiedAtOpen (): number {
+    return this.verifiedEvents
+  }
+
+  /** Records that the node has caught up from its peers: from now on, and at the next open, 'none'. */
+  async markRecovered (): Promise<void> {
+    await this.serialized(async () => {
+      await this.db.batch([{ type: 'del', sublevel: this.marks, key: 'recovery' }], { sync: true })
+      this.recoveryState = 'none'
+    })
+  }
+
+  /** For `cr store repair`: the rebuilt store may lack events its peers hold. */
+  async markRepaired (): Promise<void> {
+    await this.serialized(async () => this.putRecovery('repaired'))
   }
 
   get author (): string {
@@ -193,7 +282,10 @@ export class EventStore {
           continue
         }
         touched.push(this.replica.commit(admission.verified))
-        appended.push([admission.verified, bytes])
+        // Stored bytes always hash to the event's link (chain.ts relies on it), even should a
+        // peer send an encoding of the event other than the canonical one.
+        const { verified } = admission
+        appended.push([verified, equalBytes(sha256(bytes), verified.link) ? bytes : encodeEvent(verified.event)])
         outcomes.push({ kind: 'appended', event: admission.verified })
       }
       await this.write(appended, touched)
@@ -224,25 +316,74 @@ export class EventStore {
     })
   }
 
-  /** Wire bytes of `author`'s events from `fromSeq`, in order, at most `limit` of them. */
+  /**
+   * Wire bytes of `author`'s events from `fromSeq`, in order, at most `limit` of them,
+   * chain-checked as they are read (up to the head, or the event after the last served),
+   * so the store never serves a peer bytes it did not write. Throws CorruptStoreError.
+   */
   async readFeed (author: string, fromSeq: number, limit: number): Promise<Bytes[]> {
     await this.writesInFlight()
-    const last = Math.min(this.replica.head(author)?.seq ?? 0, fromSeq + limit - 1)
-    if (last < fromSeq) return []
-    return this.events.values({ gte: seqKey(author, fromSeq), lte: seqKey(author, last) }).all()
+    const head = this.replica.head(author)
+    const last = Math.min(head?.seq ?? 0, fromSeq + limit - 1)
+    if (head === undefined || last < fromSeq) return []
+    const toSeq = last < head.seq ? last + 1 : last
+    const check = new ChainCheck(author, fromSeq)
+    const served: Bytes[] = []
+    await this.servingRead(async () => {
+      for await (const [key, bytes] of this.events.iterator({ gte: seqKey(author, fromSeq), lte: seqKey(author, toSeq) })) {
+        if (!check.take(seqOfKey(key), bytes)) break
+        if (served.length <= last - fromSeq) served.push(bytes)
+      }
+      const broken = check.end(toSeq, toSeq === head.seq ? head.link : null)
+      if (broken !== null) throw new CorruptStoreError(this.location, `events/${seqKey(author, broken.seq)}`, broken.why)
+    })
+    return served
+  }
+
+  /**
+   * Reads every feed back, chain-checked, a slice at a time: what an open verifies only
+   * above its checkpoint, a running node checks in the background, so damage in an old
+   * table (which no open reads) is found within minutes, not when a peer asks for it.
+   * Throws CorruptStoreError (and marks the store damaged) at the first damage.
+   */
+  async scrub (options: { readonly sliceEvents?: number, readonly stopped?: () => boolean } = {}): Promise<number> {
+    const slice = options.sliceEvents ?? SCRUB_SLICE_EVENTS
+    let checked = 0
+    for (const [author, head] of Object.entries(this.versionVector())) {
+      for (let from = 1; from <= head; from += slice) {
+        if (this.closed || options.stopped?.() === true) return checked
+        checked += (await this.readFeed(author, from, slice)).length
+        // Between slices the node's own work goes first.
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+    }
+    return checked
   }
 
   /** Every stored event, verified, feed by feed: for reports and replay checks. */
   async * allEvents (): AsyncGenerator<VerifiedEvent> {
     await this.writesInFlight()
-    for await (const [key, bytes] of this.events.iterator()) {
-      yield this.decodeStored(key, bytes)
+    const iterator = this.events.iterator()
+    try {
+      for (;;) {
+        const entry = await this.servingRead(async () => iterator.next())
+        if (entry === undefined) return
+        yield await this.servingRead(() => this.decodeStored(entry[0], entry[1]))
+      }
+    } finally {
+      await iterator.close()
     }
   }
 
+  /** Closes the store, writing a checkpoint so the next open has nothing to re-verify. */
   async close (): Promise<void> {
     if (this.closed) return
+    await this.serialized(async () => {
+      if (this.sinceCheckpoint > 0) await this.db.batch(this.markOps(true))
+    // A checkpoint is a shortcut, not a promise: without it the next open verifies more.
+    }).catch(() => undefined)
     this.closed = true
+    // Each queued write's failure went to its own caller; closing only waits for them.
     await this.queue.catch(() => undefined)
     await this.db.close()
   }
@@ -257,7 +398,7 @@ export class EventStore {
 
   private async heldLink (author: string, seq: number): Promise<Uint8Array> {
     const key = seqKey(author, seq)
-    const bytes = await this.events.get(key)
+    const bytes = await this.servingRead(async () => this.events.get(key))
     if (bytes === undefined) throw new CorruptStoreError(this.location, `events/${key}`, 'below the feed head but missing')
     return this.decodeStored(key, bytes).link
   }
@@ -272,6 +413,8 @@ export class EventStore {
       ops.push({ type: 'put', sublevel: this.heads, key: author, value: seal(encodeCanonical(head)) })
     }
     ops.push(...this.recordOps(touched))
+    const checkpointDue = this.sinceCheckpoint + appended.length >= this.checkpointIntervalEvents
+    ops.push(...this.markOps(checkpointDue))
     try {
       await this.db.batch(ops)
     } catch (error) {
@@ -279,6 +422,7 @@ export class EventStore {
       this.replica = await this.loadReplica()
       throw new StoreWriteError(this.location, { cause: error })
     }
+    this.sinceCheckpoint = checkpointDue ? 0 : this.sinceCheckpoint + appended.length
     for (const [verified, bytes] of appended) {
       for (const listener of this.listeners) listener(verified, bytes)
     }
@@ -308,28 +452,138 @@ export class EventStore {
       if (touch.meta) {
         changed.set(`job/${touch.id}`, { sublevel: this.jobs, key: touch.id, record: () => jobMeta(records.jobs[touch.id]) })
       }
-      const { block } = touch
-      if (block !== null) {
+      // A compacted job's blocks are gone from the records: their records go from the disk.
+      for (const block of [...('dropped' in touch ? touch.dropped : []), ...(touch.block === null ? [] : [touch.block])]) {
         const key = blockRecordKey(touch.id, block)
         changed.set(`block/${key}`, { sublevel: this.blocks, key, record: () => records.jobs[touch.id]?.blocks[String(block)] })
       }
     }
-    return [...changed.values()].map(({ sublevel, key, record }) => ({ type: 'put', sublevel, key, value: seal(encodeCanonical(record())) }))
+    return [...changed.values()].map(({ sublevel, key, record }): BatchOp => {
+      const value = record()
+      return value === undefined ? { type: 'del', sublevel, key } : { type: 'put', sublevel, key, value: seal(encodeCanonical(value)) }
+    })
   }
 
+  /** A new store gets its format and its 'created' mark in one write. */
   private async checkFormat (): Promise<void> {
     const meta = this.db.sublevel('meta', { keyEncoding: 'utf8', valueEncoding: 'utf8' })
-    const found = await meta.get('format')
+    const found = await guardedRead(this.location, async () => meta.get('format'))
     if (found === undefined) {
-      const anything = await this.db.keys({ limit: 1 }).all()
+      const anything = await guardedRead(this.location, async () => this.db.keys({ limit: 1 }).all())
       if (anything.length > 0) throw new ForeignStoreError(this.location, '(none)', STORE_FORMAT)
-      await meta.put('format', STORE_FORMAT)
+      await this.db.batch()
+        .put('format', STORE_FORMAT, { sublevel: meta })
+        .put('recovery', sealed('created' satisfies RecoveryMark), { sublevel: this.marks })
+        .write({ sync: true })
       return
     }
     if (found !== STORE_FORMAT) throw new ForeignStoreError(this.location, found, STORE_FORMAT)
   }
 
+  /**
+   * Loads the heads and records and verifies them against the events (see the module
+   * header). Damage found is also marked on disk, so that every later open refuses the
+   * store too, even once LevelDB has forgotten what it dropped.
+   */
+  private async load (): Promise<void> {
+    const damage = await this.mark<DamageMark>('damage')
+    if (damage !== undefined) throw new CorruptStoreError(this.location, damage.part, damage.why)
+    try {
+      const dropped = await droppedAtRecovery(this.location)
+      if (dropped.length > 0) {
+        throw new CorruptStoreError(this.location, 'the LevelDB write-ahead log', `LevelDB dropped damaged writes while recovering it: ${dropped.join(', ')}`)
+      }
+      this.replica = await this.loadReplica()
+      await this.verifyFeeds()
+    } catch (error) {
+      if (error instanceof CorruptStoreError) await this.markDamaged(error)
+      throw error
+    }
+    this.recoveryState = await this.mark<RecoveryMark>('recovery') ?? 'none'
+  }
+
+  /**
+   * Heads against the commit mark and the events: the heads hold as many events as the
+   * last write left, and each feed's chain from the checkpoint up to its head is whole,
+   * with nothing stored above the head. A store from before the marks is verified in full
+   * once. Writes a checkpoint when it verified more than the heads.
+   */
+  private async verifyFeeds (): Promise<void> {
+    const vector = this.replica.versionVector()
+    const held = eventCount(vector)
+    const commit = await this.mark<CommitMark>('commit')
+    const checkpoint = (await this.mark<CheckpointMark>('checkpoint'))?.vector ?? {}
+    if (commit === undefined ? Object.keys(checkpoint).length > 0 : commit.events !== held) {
+      throw new CorruptStoreError(this.location, 'heads', `the feed heads hold ${held} events but the last write left ${commit?.events ?? 'no commit mark'}: writes went missing`)
+    }
+    for (const [author, seq] of Object.entries(checkpoint)) {
+      if ((vector[author] ?? 0) < seq) throw new CorruptStoreError(this.location, `heads/${author}`, `at seq ${vector[author] ?? 0}, below the ${seq} verified at the last checkpoint`)
+    }
+    let verified = 0
+    for (const author of Object.keys(vector)) {
+      const head = this.replica.head(author)
+      if (head === undefined) continue
+      const check = new ChainCheck(author, Math.max(1, checkpoint[author] ?? 1))
+      await guardedRead(this.location, async () => {
+        for await (const [key, bytes] of this.events.iterator({ gte: seqKey(author, Math.max(1, checkpoint[author] ?? 1)), lt: feedEndKey(author) })) {
+          const seq = seqOfKey(key)
+          if (seq > head.seq) throw new CorruptStoreError(this.location, `events/${key}`, `stored above the feed head (seq ${head.seq})`)
+          if (!check.take(seq, bytes)) break
+        }
+      })
+      const broken = check.end(head.seq, head.link)
+      if (broken !== null) throw new CorruptStoreError(this.location, `events/${seqKey(author, broken.seq)}`, broken.why)
+      verified += check.count
+    }
+    this.verifiedEvents = verified
+    if (verified > Object.keys(vector).length) await this.db.batch(this.markOps(true))
+  }
+
+  private async mark<T> (key: 'commit' | 'checkpoint' | 'damage' | 'recovery'): Promise<T | undefined> {
+    const value = await guardedRead(this.location, async () => this.marks.get(key))
+    return value === undefined ? undefined : this.unseal(`integrity/${key}`, value) as T
+  }
+
+  /**
+   * A read of the running store. Damage it meets is also marked on disk, so the node's
+   * next start refuses the store instead of meeting the damage again while it works.
+   */
+  private async servingRead<T> (read: () => T | Promise<T>): Promise<T> {
+    try {
+      return await guardedRead(this.location, read)
+    } catch (error) {
+      if (error instanceof CorruptStoreError) await this.markDamaged(error)
+      throw error
+    }
+  }
+
+  private async markDamaged (error: CorruptStoreError): Promise<void> {
+    // The refusal matters more than the mark: a store too damaged to write it still refuses.
+    await this.syncPut('damage', sealed({ part: error.part, why: error.why } satisfies DamageMark)).catch(() => undefined)
+  }
+
+  /** A mark that must survive a power cut, not only a crash of the process. */
+  private async syncPut (key: string, value: Bytes): Promise<void> {
+    await this.db.batch([{ type: 'put', sublevel: this.marks, key, value }], { sync: true })
+  }
+
+  /** The commit mark for the state in memory, with a checkpoint of it when `checkpoint`. */
+  private markOps (checkpoint: boolean): BatchOp[] {
+    const vector = this.replica.versionVector()
+    const commit: BatchOp = { type: 'put', sublevel: this.marks, key: 'commit', value: sealed({ events: eventCount(vector) } satisfies CommitMark) }
+    return checkpoint ? [commit, { type: 'put', sublevel: this.marks, key: 'checkpoint', value: sealed({ vector } satisfies CheckpointMark) }] : [commit]
+  }
+
+  private async putRecovery (mark: RecoveryMark): Promise<void> {
+    await this.syncPut('recovery', sealed(mark))
+    this.recoveryState = mark
+  }
+
   private async loadReplica (): Promise<Replica> {
+    return guardedRead(this.location, async () => this.readReplica())
+  }
+
+  private async readReplica (): Promise<Replica> {
     const heads = new Map<string, FeedHead>()
     for await (const [author, value] of this.heads.iterator()) {
       heads.set(author, this.unseal(`heads/${author}`, value) as FeedHead)
@@ -377,6 +631,7 @@ export class EventStore {
   private async serialized<T> (task: () => Promise<T>): Promise<T> {
     this.assertOpen()
     const run = this.queue.then(task, task)
+    // The queue only orders writes; each write's caller hears its own failure through `run`.
     this.queue = run.catch(() => undefined)
     return run
   }

@@ -12,7 +12,7 @@
  */
 import type { BodyOf } from '../events.js'
 import { frameTimesInOrder } from '../frames.js'
-import { covers, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, Liveness, leaseKey, type LeaseRef } from '../liveness.js'
+import { covers, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, Liveness, leaseKey, type LeaseRef, type LivenessFootprint } from '../liveness.js'
 import { CLAIM_JITTER_MS, CLAIM_SETTLE_MS, decideClaim, holdsLease, type BlockRef } from '../scheduling.js'
 import { FRAME_MS_MAX } from '../vocabulary.js'
 import type { FarmView } from '../view.js'
@@ -26,6 +26,12 @@ export interface AgentInit {
   readonly name: string
   /** Uniform in [0, 1), for liveness's choice of indirect probes. */
   readonly random: () => number
+}
+
+export interface AgentFootprint {
+  readonly released: number
+  readonly rivalBlocks: number
+  readonly liveness: LivenessFootprint
 }
 
 /** Why the agent may no longer render a block it claimed. */
@@ -51,7 +57,11 @@ export class Agent {
   private mayRender = true
   private nextHeartbeatMs = 0
   private readonly liveness: Liveness
-  /** Leases this agent already released, so a release is written once. */
+  /**
+   * Leases this agent released that a fresh view may still show it holding, so a release is
+   * written once. Forgotten once the view no longer shows the lease: a lease ended never
+   * comes back to its holder.
+   */
   private readonly released = new Set<string>()
   /**
    * Rival claims heard while we held nothing, by block and epoch: should we claim the same
@@ -67,6 +77,11 @@ export class Agent {
 
   get current (): AgentPhase {
     return this.phase
+  }
+
+  /** How much the agent holds now, for bounds checks: each count stays bounded however long it runs. */
+  footprint (): AgentFootprint {
+    return { released: this.released.size, rivalBlocks: this.rivals.size, liveness: this.liveness.footprint() }
   }
 
   /** The lease this node holds now, from its own state: what a hail is answered with. */
@@ -219,6 +234,8 @@ export class Agent {
   private releaseOrphans (): AgentCommand[] {
     const mine = this.holding()
     const held = this.view.nodes.find((node) => node.id === this.init.self)?.holding ?? []
+    const shown = new Set(held.map((lease) => leaseKey(this.init.self, lease)))
+    for (const key of this.released) if (!shown.has(key)) this.released.delete(key)
     return held
       .filter((lease) => (mine === null || !sameBlock(lease, mine)) && !this.released.has(leaseKey(this.init.self, lease)))
       .map((lease) => this.release({ jobId: lease.jobId, block: lease.block, epoch: lease.epoch }, 'not rendering it: the node restarted or its renderer stopped'))
@@ -261,8 +278,10 @@ export class Agent {
       this.phase = { kind: 'settling', target, startAtMs: this.nowMs + CLAIM_SETTLE_MS }
       // Tell peers at once that we are no longer idle, so their hand-outs skip us.
       this.nextHeartbeatMs = this.nowMs
-      const rivals = [...(this.rivals.get(rivalKey(target)) ?? [])]
-      return [{ kind: 'append', body: { type: 'block.claimed', ...target } }, ...rivals.map((to): AgentCommand => ({ kind: 'send-claim', to, target }))]
+      // Sent straight to every live peer too, not by gossip alone: a push that a burst holds up
+      // or loses would leave a rival that claimed beside us rendering past the settle window.
+      const told = new Set([...(this.rivals.get(rivalKey(target)) ?? []), ...live.map(({ peer }) => peer)])
+      return [{ kind: 'append', body: { type: 'block.claimed', ...target } }, ...[...told].map((to): AgentCommand => ({ kind: 'send-claim', to, target }))]
     }
     this.phase = { kind: 'waiting', target, claimAtMs: same ? phase.claimAtMs : this.nowMs + delayMs }
     return []

@@ -80,6 +80,7 @@ async function exists(file: string): Promise<boolean> {
     await access(file)
     return true
   } catch {
+    // Absent or not ours to use: either way no cgroup limit, and the watchdog takes over.
     return false
   }
 }
@@ -87,7 +88,8 @@ async function exists(file: string): Promise<boolean> {
 async function canLimitMemoryUnder(host: CgroupHost): Promise<boolean> {
   if (host.version === 1) return exists(path.join(host.parentDir, 'memory.limit_in_bytes'))
   // v2 hands the memory controller to children only through subtree_control, and refuses
-  // to while the parent holds processes (ours, usually): then the watchdog it is.
+  // to while the parent holds processes (ours, usually): then the watchdog it is. A file we
+  // cannot read is the same answer: no memory controller for us.
   const controllers = await readFile(path.join(host.parentDir, 'cgroup.controllers'), 'utf8').catch(() => '')
   if (!controllers.split(/\s+/).includes('memory')) return false
   const subtree = await readFile(path.join(host.parentDir, 'cgroup.subtree_control'), 'utf8').catch(() => '')
@@ -162,28 +164,49 @@ export class MemoryCgroup {
     return Number(await readFile(path.join(this.dir, 'memory.failcnt'), 'utf8')) > 0
   }
 
-  async pids(): Promise<number[]> {
-    const text = await readFile(path.join(this.dir, 'cgroup.procs'), 'utf8')
-    return text.split('\n').filter((l) => l !== '').map(Number)
-  }
-
-  /** Kills whatever is left inside and removes the cgroup (the kernel refuses while it is busy). */
+  /** Kills whatever is left inside and removes the cgroup. */
   async dispose(): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      for (const pid of await this.pids()) {
-        try {
-          process.kill(pid, 'SIGKILL')
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err
-        }
-      }
-      try {
-        await rmdir(this.dir)
-        return
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EBUSY' || attempt >= RMDIR_ATTEMPTS) throw err
-      }
-      await sleep(RMDIR_RETRY_MS)
+    await removeCgroup(this.dir)
+  }
+}
+
+async function cgroupPids(dir: string): Promise<number[]> {
+  const text = await readFile(path.join(dir, 'cgroup.procs'), 'utf8')
+  return text.split('\n').filter((l) => l !== '').map(Number)
+}
+
+/**
+ * Kills every process in the cgroup at `dir`: at once through `cgroup.kill` (cgroup v2,
+ * Linux 5.14 on), which also catches what forks meanwhile; else pid by pid.
+ */
+async function killCgroup(dir: string): Promise<void> {
+  const killFile = path.join(dir, 'cgroup.kill')
+  if (await exists(killFile)) {
+    await writeFile(killFile, '1')
+    return
+  }
+  for (const pid of await cgroupPids(dir)) {
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err
     }
+  }
+}
+
+/**
+ * Kills what is left in a render's cgroup and removes it (the kernel refuses while it is
+ * busy): after a render, and for the cgroup of a render whose node died under it.
+ */
+export async function removeCgroup(dir: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await killCgroup(dir)
+    try {
+      await rmdir(dir)
+      return
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EBUSY' || attempt >= RMDIR_ATTEMPTS) throw err
+    }
+    await sleep(RMDIR_RETRY_MS)
   }
 }

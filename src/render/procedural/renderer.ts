@@ -74,6 +74,7 @@ async function loadScene(scenePath: string): Promise<ProceduralScene | undefined
   try {
     return parseProceduralScene(text)
   } catch {
+    // Reported as the renderer's own error line, which the output rules classify.
     say(`Error: File format is not supported in file '${scenePath}'`)
     return undefined
   }

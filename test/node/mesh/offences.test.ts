@@ -234,7 +234,7 @@ test('the node scores the sender of a direct claim the log refuses, and lets a r
     renderer: new RendererSlot({ scratchRoot: join(dir, 'scratch'), logger: silentLogger() }),
     name: 'test-node',
     renders: false,
-    local: { executables: {}, software: [], blenderScripts: false },
+    local: { executables: {}, software: [], blenderScripts: false, timeoutPerFrameS: undefined, timeoutGraceS: 30 },
     now: Date.now,
     localTime: () => ({ weekday: 'mon', minuteOfDay: 600 }),
     logger: silentLogger()

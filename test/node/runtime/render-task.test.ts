@@ -17,7 +17,7 @@ function viewOf (overrides: Parameters<typeof jobSpec>[0]): JobView {
   return nth(nth(world.replicas, 0).view().jobs, 0)
 }
 
-const local: LocalRenderSettings = { executables: { blender: '/opt/blender/blender' }, software: DEFAULT_ACCEPTED_SOFTWARE, blenderScripts: false }
+const local: LocalRenderSettings = { executables: { blender: '/opt/blender/blender' }, software: DEFAULT_ACCEPTED_SOFTWARE, blenderScripts: false, timeoutPerFrameS: undefined, timeoutGraceS: 30 }
 const block = { jobId: 'unused', block: 0, epoch: 1 }
 const limits = { threads: 4, memoryMb: -1 }
 
@@ -36,4 +36,29 @@ test('Blender jobs carry the node\'s permission for scene scripts; other rendere
   const maya = renderTaskFor(viewOf({ software: 'maya-arnold' }), block, { start: 1, end: 2 }, limits, { ...local, blenderScripts: true })
   t.false('blenderScripts' in maya)
   t.deepEqual(maya.executables, { blender: '/opt/blender/blender' })
+})
+
+test('frames at the target are replaced only by a re-render asked for: a retry after the block failed', (t) => {
+  const world = new World(signers)
+  const job = world.submit(0, { frameStart: 1, frameEnd: 4, blockSize: 2, maxRetries: 0 })
+  const at = (blockIndex: number, epoch: number) => ({ jobId: job.id, block: blockIndex, epoch })
+  const taskOf = (blockIndex: number, epoch: number) => renderTaskFor(nth(nth(world.replicas, 0).view().jobs, 0), at(blockIndex, epoch), { start: 1, end: 2 }, limits, local)
+  // Block 0: its first holder died after copying its frames, before block.finished; nobody asked for anything.
+  world.write(0, { type: 'block.claimed', ...at(0, 1) })
+  world.write(0, { type: 'block.claimed', ...at(0, 2) })
+  t.false('replaceExisting' in taskOf(0, 2))
+  // Block 1: failed, then the job was retried: its next render was asked for.
+  world.write(0, { type: 'block.claimed', ...at(1, 1) })
+  world.write(0, { type: 'block.failed', ...at(1, 1), failure: 'retryable', message: 'renderer crashed', outputTail: [] })
+  world.write(0, { type: 'job.retried', jobId: job.id })
+  world.write(0, { type: 'block.claimed', ...at(1, 2) })
+  t.true(taskOf(1, 2).replaceExisting)
+  t.false('replaceExisting' in taskOf(0, 2), 'a retry asks nothing of a block that never failed')
+})
+
+test('the render timeout: the job\'s own wins over the node\'s default, the node\'s grace is added; with neither there is none', (t) => {
+  const frames = { start: 1, end: 3 }
+  t.false('timeout' in renderTaskFor(viewOf({}), block, frames, limits, local))
+  t.deepEqual(renderTaskFor(viewOf({}), block, frames, limits, { ...local, timeoutPerFrameS: 600 }).timeout, { perFrameMs: 600_000, startupMs: 30_000 })
+  t.deepEqual(renderTaskFor(viewOf({ timeoutPerFrameS: 90 }), block, frames, limits, { ...local, timeoutPerFrameS: 600, timeoutGraceS: 5 }).timeout, { perFrameMs: 90_000, startupMs: 5_000 })
 })

@@ -155,6 +155,8 @@ test('a damaged event on disk is refused when read, naming its key', async (t) =
   const dir = await tempDir(t)
   const store = await EventStore.open(dir, local)
   await store.append({ type: 'job.submitted', job: jobSpec() }, 1)
+  // Damage below the head is found when read; the head's own event is checked at open.
+  await store.append({ type: 'job.submitted', job: jobSpec() }, 2)
   await store.close()
 
   const raw = new Level<string, Uint8Array>(dir, { valueEncoding: 'view' })

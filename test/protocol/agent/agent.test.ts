@@ -213,6 +213,15 @@ test('a rival claim heard before we claim the same block is sent ours the moment
   t.deepEqual(claimed.filter((command) => command.kind === 'send-claim'), [{ kind: 'send-claim', to: 'rival', target }])
 })
 
+test('a claim goes straight to every live peer as well as by gossip, so a rival that claimed beside us hears of it within the settle window', (t) => {
+  const { harness, jobId } = farm({ frameEnd: 2 })
+  const peers = [harness.world.author(2), harness.world.author(3)].sort()
+  for (const from of peers) harness.drive({ kind: 'heartbeat-received', from, nowMs: 0, beat: { lease: null, idle: true, mayRender: true } })
+  const claimed = harness.sync()
+  t.deepEqual(appended(claimed), ['node.settings', 'block.claimed 0@1'])
+  t.deepEqual(claimed.flatMap((command) => (command.kind === 'send-claim' ? [command] : [])), peers.map((to) => ({ kind: 'send-claim', to, target: { jobId, block: 0, epoch: 1 } })))
+})
+
 test('a holder that answers "no" frees its block at once: taken over at the next epoch', (t) => {
   const { harness, jobId } = farm({ frameEnd: 2 })
   const holder = harness.world.author(2)
