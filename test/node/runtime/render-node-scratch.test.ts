@@ -75,7 +75,9 @@ test('nodes sharing a scratch root never touch each other\'s files: start-up cle
   t.deepEqual(await filesUnder(path.join(scratchDir, b.peerId)), [], 'B cleared its own leftovers')
   t.true((await filesUnder(path.join(blockFolder, 'out'))).length > 0, 'A\'s render in progress is untouched')
 
-  await until('A\'s frames at the target', async () => (await filesUnder(target)).length === 8 ? true : undefined)
+  // Frames count once moved in (not while staged), and the block is over once its scratch is gone.
+  const delivered = async (): Promise<boolean> => (await filesUnder(target)).filter((file) => !file.startsWith('.')).length === 8
+  await until('A\'s frames at the target and its block folder gone', async () => await delivered() && (await filesUnder(blockFolder)).length === 0 ? true : undefined)
   t.is(await readFile(path.join(scratchDir, 'notes.txt'), 'utf8'), 'a sysadmin\'s file in a shared folder')
   t.deepEqual((await readdir(scratchDir)).sort(), [a.peerId, 'notes.txt'].sort())
   t.deepEqual(await filesUnder(scratchDir), ['notes.txt'], 'A cleaned its block folder')
