@@ -322,8 +322,11 @@ export class EventStore {
    * so the store never serves a peer bytes it did not write. Throws CorruptStoreError.
    */
   async readFeed (author: string, fromSeq: number, limit: number): Promise<Bytes[]> {
-    await this.writesInFlight()
+    // The head as committed now: every event it covers belongs to a write already queued,
+    // so waiting for the queue puts it on disk. A write queued later commits in memory
+    // before its disk write ends; reading the head after the wait would meet it half done.
     const head = this.replica.head(author)
+    await this.writesInFlight()
     const last = Math.min(head?.seq ?? 0, fromSeq + limit - 1)
     if (head === undefined || last < fromSeq) return []
     const toSeq = last < head.seq ? last + 1 : last

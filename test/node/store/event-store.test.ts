@@ -204,6 +204,24 @@ test('reads of events wait for writes in flight, so they never lag the state the
   await writing
 })
 
+test('a feed read while writes are queued serves what is on disk, not a write queued after it began', async (t) => {
+  // The race CI met: the read waited for the queue as it stood, a write queued behind that
+  // committed its event in memory first, and the read took it for a missing event on disk.
+  const dir = await tempDir(t)
+  const store = await EventStore.open(dir, local)
+  t.teardown(async () => store.close())
+  await store.append({ type: 'job.submitted', job: jobSpec() }, 1)
+  for (let round = 0; round < 20; round++) {
+    const first = store.append({ type: 'job.submitted', job: jobSpec() }, 1)
+    const reading = store.readFeed(local.author, 1, 1_000)
+    const second = store.append({ type: 'job.submitted', job: jobSpec() }, 1)
+    const served = await reading
+    await Promise.all([first, second])
+    t.true(served.length >= 1 + 2 * round, 'the read serves at least what was on disk when it began')
+  }
+  t.is(await store.scrub(), 41)
+})
+
 test('role facts are kept on disk: a farm\'s wranglers and what they steer survive a restart', async (t) => {
   const dir = await tempDir(t)
   const authority = { founder: local.author }
