@@ -2,6 +2,7 @@
  * `npm run bench`: every benchmark, one table each. Figures are printed, never asserted.
  * `npm run bench -- --small` skips the largest data sets.
  */
+import { runExportBench } from './export.js'
 import { runMeshBench } from './mesh.js'
 import { runRenderBench } from './render.js'
 import { runSpineBench } from './spine.js'
@@ -14,3 +15,5 @@ await runViewsBench()
 await runRenderBench()
 await runMeshBench()
 await runTakeoverBench({ trials: small ? 5 : 20 })
+// 100k jobs would take minutes to build before the export is even timed: see bench/export.ts.
+await runExportBench({ jobs: small ? 2_000 : 10_000 })

@@ -15,6 +15,7 @@ import { addLogsCommand } from './cli/logs.js'
 import { addNodeSettingsCommands, addNodesCommand } from './cli/nodes.js'
 import { addSubmitCommand } from './cli/submit.js'
 import { addDemoCommand } from './cli/demo.js'
+import { addExportCommands } from './cli/export.js'
 import { addRunNodeCommand } from './cli/run-node.js'
 import { addServiceCommands } from './cli/service.js'
 import { addStoreCommands } from './cli/store.js'
@@ -56,6 +57,7 @@ export async function main (argv: readonly string[]): Promise<void> {
   addRunNodeCommand(node)
   addNodeSettingsCommands(node)
   addLogsCommand(program)
+  addExportCommands(program)
   addServiceCommands(program)
   addWranglerCommands(program)
   addWhoamiCommand(program)

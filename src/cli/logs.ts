@@ -10,6 +10,7 @@ import type { LogEntry } from '../protocol/logs.js'
 import { inSession, withConnectionOptions, type ConnectionOptions } from './connection.js'
 import { localTime, shortIdOf } from './format.js'
 import { nodeName } from './nodes.js'
+import { untilInterrupted } from './interrupted.js'
 
 interface LogsOptions extends ConnectionOptions {
   readonly job?: string
@@ -50,19 +51,6 @@ export function addLogsCommand (program: Command): void {
         stop()
       })
     })
-}
-
-/** Resolves on Ctrl+C or SIGTERM, which then end the command normally (exit 0). */
-async function untilInterrupted (): Promise<void> {
-  await new Promise<void>((resolve) => {
-    const done = (): void => {
-      process.off('SIGINT', done)
-      process.off('SIGTERM', done)
-      resolve()
-    }
-    process.once('SIGINT', done)
-    process.once('SIGTERM', done)
-  })
 }
 
 /** A row of the seed's log table as scripts get it. */

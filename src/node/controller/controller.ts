@@ -196,6 +196,14 @@ export class Controller {
   }
 
   /**
+   * The live replica, to read only: for a report that follows the farm (cr export
+   * --follow). Writes go through `write`, which judges and confirms them.
+   */
+  replica (): Pick<EventStore, 'view' | 'records' | 'versionVector' | 'readFeed' | 'onAppended'> {
+    return this.running().store
+  }
+
+  /**
    * Peers known to be up: connected to us, or heard in a heartbeat lately. Controllers are
    * peers too, so this is a superset of the live render nodes.
    */

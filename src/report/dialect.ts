@@ -1,0 +1,62 @@
+/**
+ * What differs between the SQL dialects a report is written in: how names are quoted,
+ * how each portable column type is stored, and how a cell is written as a literal.
+ * ddl.ts (the schema and views) and dump.ts (INSERTs) both speak through this.
+ */
+import type { Cell, Column, ColumnType } from './schema.js'
+
+export const DIALECTS = ['sqlite', 'postgres', 'mysql'] as const
+export type Dialect = (typeof DIALECTS)[number]
+
+export function quoteName (dialect: Dialect, name: string): string {
+  return dialect === 'mysql' ? `\`${name.replaceAll('`', '``')}\`` : `"${name.replaceAll('"', '""')}"`
+}
+
+/**
+ * MySQL cannot key a TEXT column without a prefix length, so keyed text (ids, enums) is
+ * VARCHAR there; ids here are uuids, event ids and peer ids, all far below 255 chars.
+ */
+const MYSQL_KEY_TEXT = 'VARCHAR(255)'
+
+const STORAGE: Record<Dialect, Record<ColumnType, string>> = {
+  // SQLite keeps timestamps as ISO-8601 UTC text, which its date functions read.
+  sqlite: { text: 'TEXT', integer: 'INTEGER', real: 'REAL', timestamp: 'TEXT', boolean: 'INTEGER' },
+  postgres: { text: 'TEXT', integer: 'BIGINT', real: 'DOUBLE PRECISION', timestamp: 'TIMESTAMP(3) WITH TIME ZONE', boolean: 'BOOLEAN' },
+  // DATETIME holds no zone: every value written is UTC.
+  mysql: { text: 'TEXT', integer: 'BIGINT', real: 'DOUBLE', timestamp: 'DATETIME(3)', boolean: 'BOOLEAN' }
+}
+
+export function storageType (dialect: Dialect, column: Column, keyed: boolean): string {
+  if (dialect === 'mysql' && column.type === 'text' && (keyed || column.oneOf !== undefined)) return MYSQL_KEY_TEXT
+  return STORAGE[dialect][column.type]
+}
+
+/** A timestamp as 'YYYY-MM-DD HH:MM:SS.sss' UTC: what every dialect parses, and sorts as text in SQLite. */
+export function timestampText (ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '')
+}
+
+function stringLiteral (dialect: Dialect, text: string): string {
+  const quoted = text.replaceAll("'", "''")
+  // MySQL treats backslash as an escape inside strings (unless NO_BACKSLASH_ESCAPES).
+  const escaped = dialect === 'mysql' ? quoted.replaceAll('\\', '\\\\') : quoted
+  if (dialect === 'postgres' && text.includes('\0')) throw new RangeError('PostgreSQL text cannot hold NUL characters')
+  return `'${escaped}'`
+}
+
+/** A cell as a SQL literal of its column's type. */
+export function literal (dialect: Dialect, type: ColumnType, cell: Cell): string {
+  if (cell === null) return 'NULL'
+  if (type === 'boolean') return dialect === 'postgres' ? (cell === true ? 'TRUE' : 'FALSE') : (cell === true ? '1' : '0')
+  if (type === 'timestamp') {
+    const text = timestampText(Number(cell))
+    // PostgreSQL would read a zoneless literal in the session's zone: say UTC.
+    return dialect === 'postgres' ? `'${text}+00'::timestamptz` : `'${text}'`
+  }
+  if (type === 'integer' || type === 'real') {
+    const value = Number(cell)
+    if (!Number.isFinite(value)) throw new RangeError(`not a finite number: ${String(cell)}`)
+    return String(value)
+  }
+  return stringLiteral(dialect, String(cell))
+}

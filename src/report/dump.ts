@@ -1,0 +1,91 @@
+/**
+ * The SQL dump sink (`cr export sql FILE --dialect ...`): the whole report as DDL and
+ * INSERTs in one transaction, which psql, mysql/mariadb or sqlite3 load as they are. It is
+ * written to a temporary file beside FILE and renamed over it only once complete, so a
+ * failed run (a full disk, a directory we may not write) leaves FILE as it was.
+ */
+import { open as openFile, rename, rm } from 'node:fs/promises'
+import { dirname, basename, join } from 'node:path'
+import { schemaStatements } from './ddl.js'
+import { literal, quoteName, type Dialect } from './dialect.js'
+import { DestinationError } from './errors.js'
+import { SCHEMA_VERSION, tableNamed, type Row, type Table } from './schema.js'
+import type { ReportChange, ReportSink } from './sink.js'
+
+/** Rows per INSERT statement: short enough for any client's statement limit. */
+const ROWS_PER_INSERT = 500
+
+const PREAMBLE: Record<Dialect, readonly string[]> = {
+  sqlite: ['PRAGMA foreign_keys = ON', 'BEGIN'],
+  postgres: ["SET client_encoding = 'UTF8'", 'SET standard_conforming_strings = on', 'BEGIN'],
+  // Timestamps are UTC; the dump's strings are utf8mb4.
+  mysql: ['SET NAMES utf8mb4', "SET time_zone = '+00:00'", 'START TRANSACTION']
+}
+
+const FILE_REASONS: Readonly<Record<string, string>> = {
+  ENOSPC: 'the disk is full',
+  EACCES: 'permission denied',
+  EROFS: 'the file system is read-only',
+  ENOENT: 'the directory does not exist',
+  EISDIR: 'it is a directory'
+}
+
+function fileError (path: string, error: unknown): Error {
+  const code = (error as NodeJS.ErrnoException).code
+  const reason = code === undefined ? undefined : FILE_REASONS[code]
+  if (reason === undefined) return error instanceof Error ? error : new Error(String(error))
+  return new DestinationError(path, reason, { cause: error })
+}
+
+function keyOf (table: Table, row: Row): string {
+  return JSON.stringify(table.primaryKey.map((name) => row[name] ?? null))
+}
+
+/** One table's rows as INSERT statements, in primary-key order so equal states give equal dumps. */
+export function insertStatements (dialect: Dialect, table: Table, rows: readonly Row[]): string[] {
+  const sorted = [...rows].sort((a, b) => { const ka = keyOf(table, a); const kb = keyOf(table, b); return ka < kb ? -1 : ka > kb ? 1 : 0 })
+  const head = `INSERT INTO ${quoteName(dialect, table.name)} (${table.columns.map((column) => quoteName(dialect, column.name)).join(', ')}) VALUES\n`
+  const statements: string[] = []
+  for (let from = 0; from < sorted.length; from += ROWS_PER_INSERT) {
+    const values = sorted.slice(from, from + ROWS_PER_INSERT)
+      .map((row) => `(${table.columns.map((column) => literal(dialect, column.type, row[column.name] ?? null)).join(', ')})`)
+    statements.push(head + values.join(',\n'))
+  }
+  return statements
+}
+
+/** The statements of a full dump of `change` (a change from an empty destination). */
+export function* dumpStatements (dialect: Dialect, change: ReportChange): Generator<string> {
+  yield * PREAMBLE[dialect]
+  yield * schemaStatements(dialect)
+  for (const { table, rows } of change.upserts) yield * insertStatements(dialect, tableNamed(table), rows)
+  yield * insertStatements(dialect, tableNamed('schema_version'), [{ version: SCHEMA_VERSION, versionVector: JSON.stringify(change.vector), exportedAt: change.exportedAt }])
+  yield 'COMMIT'
+}
+
+export function createDumpSink (path: string, dialect: Dialect): ReportSink {
+  return {
+    destination: path,
+    // A dump is always whole: it starts from nothing, whatever FILE held.
+    open: () => Promise.resolve({ kind: 'empty' }),
+    async apply (change) {
+      if (change.removals.length > 0) throw new RangeError('a SQL dump is a full export: it has nothing to remove')
+      const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`)
+      try {
+        const handle = await openFile(temporary, 'wx')
+        try {
+          await handle.write(`-- Constellation Render report, schema ${SCHEMA_VERSION}, ${dialect} dialect\n`)
+          for (const statement of dumpStatements(dialect, change)) await handle.write(`${statement};\n`)
+          await handle.sync()
+        } finally {
+          await handle.close()
+        }
+        await rename(temporary, path)
+      } catch (error) {
+        await rm(temporary, { force: true })
+        throw fileError(path, error)
+      }
+    },
+    close: () => Promise.resolve()
+  }
+}

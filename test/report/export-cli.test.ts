@@ -1,0 +1,74 @@
+/**
+ * `cr export` as a pipeline developer runs it: a real process reading a stopped node's
+ * store (`--from`), writing a real SQLite file and SQL dumps.
+ */
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
+import test, { type ExecutionContext } from 'ava'
+import { execa } from 'execa'
+import { loadOrCreateIdentity } from '../../src/node/identity.js'
+import { writeSwarmKey } from '../../src/node/mesh/swarm-key.js'
+import { EventStore, storeDirOf } from '../../src/node/store/event-store.js'
+import { signerFromKey } from '../../src/protocol/signing.js'
+import { REPORT_TABLES } from '../../src/report/schema.js'
+import { ARTIST, ingest, reportFarm, tempDir, type ReportFarm } from './rows-farm.js'
+
+const cr = path.resolve('bin/cr.js')
+
+/** A stopped node's data directory (identity, swarm key, store) holding the farm. */
+async function nodeDir (t: ExecutionContext): Promise<{ dir: string, farm: ReportFarm }> {
+  const dir = await tempDir(t)
+  const farm = await reportFarm()
+  const founder = farm.world.author(ARTIST)
+  await writeSwarmKey(path.join(dir, 'swarm.key'), { founder })
+  const store = await EventStore.open(storeDirOf(dir), signerFromKey(await loadOrCreateIdentity(dir)), { authority: { founder } })
+  await ingest(store, farm.world, 0)
+  await store.close()
+  return { dir, farm }
+}
+
+function reportRows (db: DatabaseSync): Record<string, unknown[]> {
+  return Object.fromEntries(REPORT_TABLES.map((table) =>
+    [table.name, db.prepare(`SELECT * FROM "${table.name}" ORDER BY ${table.primaryKey.map((name) => `"${name}"`).join(', ')}`).all()]))
+}
+
+test('export sqlite --from writes the report, and a second run is incremental', async (t) => {
+  const { dir, farm } = await nodeDir(t)
+  const file = path.join(dir, 'report.sqlite')
+  const first = await execa(process.execPath, [cr, 'export', 'sqlite', file, '--from', dir])
+  t.regex(first.stdout, new RegExp(`full, \\d+ rows written, reflecting ${farm.world.events.length} events`))
+  const second = await execa(process.execPath, [cr, 'export', 'sqlite', file, '--from', dir])
+  t.regex(second.stdout, /incremental/)
+  const db = new DatabaseSync(file, { readOnly: true })
+  t.teardown(() => { db.close() })
+  t.is((db.prepare('SELECT COUNT(*) AS jobs FROM constellationJobTable').get() as { jobs: number }).jobs, 5)
+})
+
+test('the sqlite dialect dump loads into SQLite with the same rows as export sqlite', async (t) => {
+  const { dir } = await nodeDir(t)
+  const file = path.join(dir, 'report.sqlite')
+  await execa(process.execPath, [cr, 'export', 'sqlite', file, '--from', dir])
+  const dump = path.join(dir, 'report.sql')
+  await execa(process.execPath, [cr, 'export', 'sql', dump, '--dialect', 'sqlite', '--from', dir])
+  const loaded = new DatabaseSync(':memory:')
+  loaded.exec(await readFile(dump, 'utf8'))
+  const exported = new DatabaseSync(file, { readOnly: true })
+  t.teardown(() => { loaded.close(); exported.close() })
+  t.deepEqual(reportRows(loaded), reportRows(exported))
+})
+
+test('bad input exits with the documented codes and a one-line cause', async (t) => {
+  const { dir } = await nodeDir(t)
+  const dialect = await execa(process.execPath, [cr, 'export', 'sql', path.join(dir, 'x.sql'), '--dialect', 'oracle', '--from', dir], { reject: false })
+  t.is(dialect.exitCode, 2)
+  const file = path.join(dir, 'report.sqlite')
+  await execa(process.execPath, [cr, 'export', 'sqlite', file, '--from', dir])
+  const db = new DatabaseSync(file)
+  db.exec('UPDATE schema_version SET version = 7')
+  db.close()
+  const newer = await execa(process.execPath, [cr, 'export', 'sqlite', file, '--from', dir], { reject: false })
+  t.is(newer.exitCode, 1)
+  t.regex(newer.stderr, /^cr: .*schema_version 7 is newer than this cr supports \(1\)/)
+  t.is(newer.stderr.trim().split('\n').length, 1)
+})
