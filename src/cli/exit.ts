@@ -7,6 +7,7 @@ import { JobFileError, NoPeerReachableError, NotAllowedError, SceneNotFoundError
 import { InvalidMeshConfigError } from '../node/mesh/errors.js'
 import { CorruptStoreError } from '../node/store/errors.js'
 import { InvalidEventError } from '../protocol/errors.js'
+import { AlteredTableError, DestinationAheadError, DestinationError, NewerSchemaError } from '../report/errors.js'
 
 export const EXIT = {
   ok: 0,
@@ -23,7 +24,12 @@ export const EXIT = {
   /** A write that no peer stored (or no peer to write to). */
   noPeer: 4,
   /** A change this identity may not make (another artist's job, a node's settings without the wrangler role). */
-  notAllowed: 5
+  notAllowed: 5,
+  /**
+   * A report destination that refused the export (unreachable, wrong password, read-only,
+   * full, a table someone altered, a newer schema, rows ahead of this peer): it is as it was.
+   */
+  reportDestination: 6
 } as const
 
 /** A flag or argument the command cannot use, named as the person typed it. */
@@ -35,6 +41,7 @@ export class UsageError extends Error {
 }
 
 const USAGE_ERRORS = [UsageError, InvalidEventError, JobFileError, SceneNotFoundError, InvalidMeshConfigError]
+const DESTINATION_ERRORS = [DestinationError, NewerSchemaError, AlteredTableError, DestinationAheadError]
 
 export function exitCodeOf (error: unknown): number {
   if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage
@@ -42,6 +49,7 @@ export function exitCodeOf (error: unknown): number {
   if (error instanceof NotAllowedError) return EXIT.notAllowed
   if (error instanceof CorruptStoreError) return EXIT.storeDamaged
   if (USAGE_ERRORS.some((kind) => error instanceof kind)) return EXIT.usage
+  if (DESTINATION_ERRORS.some((kind) => error instanceof kind)) return EXIT.reportDestination
   // Unknown or ambiguous jobs and nodes land here too: they are failures, not bad syntax.
   return EXIT.failure
 }

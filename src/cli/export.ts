@@ -13,6 +13,7 @@ import { EventStore, storeDirOf } from '../node/store/event-store.js'
 import { signerFromKey } from '../protocol/signing.js'
 import { DIALECTS, type Dialect } from '../report/dialect.js'
 import { createDumpSink } from '../report/dump.js'
+import { createPostgresSink } from '../report/postgres.js'
 import { exportOnce, followExport, type ExportSummary } from '../report/export.js'
 import type { ReportSink } from '../report/sink.js'
 import { liveStoreSource, storeSource } from '../report/source.js'
@@ -121,6 +122,14 @@ export function addExportCommands (program: Command): void {
     .addOption(followOption())
     .action(async (file: string, options: MirrorOptions) => {
       await mirror(options, createSqliteSink(file))
+    })
+  withConnectionOptions(exporter.command('postgres'))
+    .description('export into a PostgreSQL database (schema created if missing; later runs write only what changed)')
+    .argument('<url>', 'a libpq connection URL, such as postgres://report@db.studio/farm or postgres:///farm?host=/run/postgresql')
+    .addOption(fromOption())
+    .addOption(followOption())
+    .action(async (url: string, options: MirrorOptions) => {
+      await mirror(options, createPostgresSink(url))
     })
   withConnectionOptions(exporter.command('sql'))
     .description('write a plain SQL dump (DDL and INSERTs) that psql, mysql or sqlite3 loads')

@@ -5,28 +5,12 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
-import test, { type ExecutionContext } from 'ava'
+import test from 'ava'
 import { execa } from 'execa'
-import { loadOrCreateIdentity } from '../../src/node/identity.js'
-import { writeSwarmKey } from '../../src/node/mesh/swarm-key.js'
-import { EventStore, storeDirOf } from '../../src/node/store/event-store.js'
-import { signerFromKey } from '../../src/protocol/signing.js'
 import { REPORT_TABLES } from '../../src/report/schema.js'
-import { ARTIST, ingest, reportFarm, tempDir, type ReportFarm } from './rows-farm.js'
+import { nodeDir } from './rows-farm.js'
 
 const cr = path.resolve('bin/cr.js')
-
-/** A stopped node's data directory (identity, swarm key, store) holding the farm. */
-async function nodeDir (t: ExecutionContext): Promise<{ dir: string, farm: ReportFarm }> {
-  const dir = await tempDir(t)
-  const farm = await reportFarm()
-  const founder = farm.world.author(ARTIST)
-  await writeSwarmKey(path.join(dir, 'swarm.key'), { founder })
-  const store = await EventStore.open(storeDirOf(dir), signerFromKey(await loadOrCreateIdentity(dir)), { authority: { founder } })
-  await ingest(store, farm.world, 0)
-  await store.close()
-  return { dir, farm }
-}
 
 function reportRows (db: DatabaseSync): Record<string, unknown[]> {
   return Object.fromEntries(REPORT_TABLES.map((table) =>
@@ -68,7 +52,7 @@ test('bad input exits with the documented codes and a one-line cause', async (t)
   db.exec('UPDATE schema_version SET version = 7')
   db.close()
   const newer = await execa(process.execPath, [cr, 'export', 'sqlite', file, '--from', dir], { reject: false })
-  t.is(newer.exitCode, 1)
+  t.is(newer.exitCode, 6)
   t.regex(newer.stderr, /^cr: .*schema_version 7 is newer than this cr supports \(1\)/)
   t.is(newer.stderr.trim().split('\n').length, 1)
 })

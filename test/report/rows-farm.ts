@@ -8,10 +8,12 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { ExecutionContext } from 'ava'
-import { EventStore } from '../../src/node/store/event-store.js'
+import { loadOrCreateIdentity } from '../../src/node/identity.js'
+import { writeSwarmKey } from '../../src/node/mesh/swarm-key.js'
+import { EventStore, storeDirOf } from '../../src/node/store/event-store.js'
 import { encodeEvent } from '../../src/protocol/encoding.js'
 import type { JobSpec } from '../../src/protocol/events.js'
-import type { Signer } from '../../src/protocol/signing.js'
+import { signerFromKey, type Signer } from '../../src/protocol/signing.js'
 import { makeSigners, World } from '../helpers/farm-events.js'
 
 export const ARTIST = 0
@@ -81,4 +83,16 @@ export async function storeOf ({ world, exporter }: ReportFarm, location: string
 /** Takes events [from, to) of the world into the store. */
 export async function ingest (store: EventStore, world: World, from: number, to = world.events.length): Promise<void> {
   for (const verified of world.events.slice(from, to)) await store.ingest(encodeEvent(verified.event))
+}
+
+/** A stopped node's data directory (identity, swarm key, store) holding the farm. */
+export async function nodeDir (t: ExecutionContext): Promise<{ dir: string, farm: ReportFarm }> {
+  const dir = await tempDir(t)
+  const farm = await reportFarm()
+  const founder = farm.world.author(ARTIST)
+  await writeSwarmKey(path.join(dir, 'swarm.key'), { founder })
+  const store = await EventStore.open(storeDirOf(dir), signerFromKey(await loadOrCreateIdentity(dir)), { authority: { founder } })
+  await ingest(store, farm.world, 0)
+  await store.close()
+  return { dir, farm }
 }
