@@ -11,12 +11,13 @@ import { loadIdentity } from '../node/identity.js'
 import { readFarmKey } from '../node/mesh/swarm-key.js'
 import { EventStore, storeDirOf } from '../node/store/event-store.js'
 import { signerFromKey } from '../protocol/signing.js'
+import { eventCount } from '../protocol/version-vector.js'
 import { DIALECTS, type Dialect } from '../report/dialect.js'
 import { createDumpSink } from '../report/dump.js'
 import { createPostgresSink } from '../report/postgres.js'
 import { exportOnce, followExport, type ExportSummary } from '../report/export.js'
 import type { ReportSink } from '../report/sink.js'
-import { liveStoreSource, storeSource } from '../report/source.js'
+import { liveStoreSource, storeSource, type StoreReads } from '../report/source.js'
 import { createSqliteSink } from '../report/sqlite.js'
 import { inSession, withConnectionOptions, type ConnectionOptions } from './connection.js'
 import { UsageError } from './exit.js'
@@ -37,16 +38,15 @@ interface SqlOptions extends ExportOptions {
 }
 
 /**
- * The store to export from: `--from`'s, or (after a catch-up on the mesh) this machine's
- * own copy. Either way it is opened with the farm's founder from the swarm key, so
- * wranglers' acts count as they do on the farm.
+ * The replica to export from: this machine's own copy, caught up on the mesh and read
+ * while the session lasts, or with `--from` a stopped node's store, opened offline with
+ * the farm's founder from its swarm key so wranglers' acts count as they do on the farm.
  */
-async function withStore<T> (options: ExportOptions, work: (store: EventStore) => Promise<T>): Promise<T> {
-  const dataDir = options.from ?? options.dataDir
-  if (options.from === undefined) await inSession(options, 'read', () => undefined)
-  const { founder } = await readFarmKey(options.swarmKey ?? path.join(dataDir, 'swarm.key'))
-  const signer = signerFromKey(await loadIdentity(dataDir, { create: false }))
-  const store = await EventStore.open(storeDirOf(dataDir), signer, { authority: { founder } })
+async function withReplica<T> (options: ExportOptions, work: (replica: StoreReads) => Promise<T>): Promise<T> {
+  if (options.from === undefined) return inSession(options, 'read', async ({ controller }) => work(controller.replica()))
+  const { founder } = await readFarmKey(options.swarmKey ?? path.join(options.from, 'swarm.key'))
+  const signer = signerFromKey(await loadIdentity(options.from, { create: false }))
+  const store = await EventStore.open(storeDirOf(options.from), signer, { authority: { founder } })
   try {
     return await work(store)
   } finally {
@@ -55,9 +55,9 @@ async function withStore<T> (options: ExportOptions, work: (store: EventStore) =
 }
 
 async function runExport (options: ExportOptions, sink: ReportSink): Promise<void> {
-  const summary = await withStore(options, async (store) => {
+  const summary = await withReplica(options, async (replica) => {
     try {
-      return await exportOnce(storeSource(store), sink, Date.now)
+      return await exportOnce(storeSource(replica), sink, Date.now)
     } finally {
       await sink.close()
     }
@@ -101,8 +101,7 @@ async function mirror (options: MirrorOptions, sink: ReportSink): Promise<void> 
 const followOption = (): Option => new Option('--follow', 'stay on the mesh and apply each new event as it arrives (a live mirror), until Ctrl+C')
 
 function describe (sink: ReportSink, summary: ExportSummary): string {
-  const events = Object.values(summary.vector).reduce((sum, seq) => sum + seq, 0)
-  return `exported to ${sink.destination}: ${summary.kind}, ${summary.rows} rows written, reflecting ${events} events`
+  return `exported to ${sink.destination}: ${summary.kind}, ${summary.rows} rows written, reflecting ${eventCount(summary.vector)} events`
 }
 
 function dialectOf (text: string): Dialect {

@@ -23,7 +23,7 @@ export interface ExportSource {
 /** Events read per feed request: enough to amortize a LevelDB iterator, small enough to hold. */
 const FEED_SLICE_EVENTS = 1_000
 
-type StoreReads = Pick<EventStore, 'view' | 'records' | 'versionVector' | 'readFeed'>
+export type StoreReads = Pick<EventStore, 'view' | 'records' | 'versionVector' | 'readFeed'>
 
 /** A source that also says when the replica takes in an event, for --follow. */
 export interface LiveSource extends ExportSource {

@@ -41,10 +41,8 @@ test('a follow mirror shows a live farm\'s blocks finishing, and Ctrl+C leaves i
   t.teardown(async () => farm.destroy())
   const nodes = await Promise.all(['render-01', 'render-02', 'render-03'].map(async (name) => farm.startNode(name)))
   const file = path.join(farm.dir, 'mirror.sqlite')
-  const mirror = execa(process.execPath, [CR, 'export', 'sqlite', file, '--follow'], {
-    reject: false,
-    env: { CR_DATA_DIR: path.join(farm.dir, 'mirror'), CR_SWARM_KEY: farm.swarmKeyFile, CR_MDNS_TAG: farm.mdnsTag, CR_LISTEN: '/ip4/127.0.0.1/tcp/0', CR_TIMEOUT: '30' }
-  })
+  const env = (dataDir: string): Record<string, string> => ({ CR_DATA_DIR: path.join(farm.dir, dataDir), CR_SWARM_KEY: farm.swarmKeyFile, CR_MDNS_TAG: farm.mdnsTag, CR_LISTEN: '/ip4/127.0.0.1/tcp/0', CR_TIMEOUT: '30' })
+  const mirror = execa(process.execPath, [CR, 'export', 'sqlite', file, '--follow'], { reject: false, env: env('mirror') })
   let out = ''
   mirror.stdout.on('data', (chunk: Buffer) => { out += chunk.toString() })
   await waitUntil(() => Promise.resolve(out.includes('following the farm') ? true : undefined), 'the mirror to make its first export')
@@ -77,4 +75,10 @@ test('a follow mirror shows a live farm\'s blocks finishing, and Ctrl+C leaves i
   t.teardown(() => { db.close() })
   t.is(db.prepare('PRAGMA integrity_check').get()?.integrity_check, 'ok')
   t.like(db.prepare('SELECT jobStatus FROM constellationJobTable WHERE jobUuid = ?').get(job.id), { jobStatus: 'DONE' })
+
+  // A one-shot export by a new peer reads the farm it caught up with: the same blocks.
+  const once = path.join(farm.dir, 'once.sqlite')
+  const oneShot = await execa(process.execPath, [CR, 'export', 'sqlite', once], { reject: false, env: env('reporter') })
+  t.is(oneShot.exitCode, 0, oneShot.stderr)
+  t.deepEqual(mirroredBlocks(once, job.id), rows)
 })
