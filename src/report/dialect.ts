@@ -3,7 +3,7 @@
  * how each portable column type is stored, and how a cell is written as a literal.
  * ddl.ts (the schema and views) and dump.ts (INSERTs) both speak through this.
  */
-import type { Cell, Column, ColumnType } from './schema.js'
+import type { Cell, Column, ColumnType, Table } from './schema.js'
 
 export const DIALECTS = ['sqlite', 'postgres', 'mysql'] as const
 export type Dialect = (typeof DIALECTS)[number]
@@ -59,4 +59,18 @@ export function literal (dialect: Dialect, type: ColumnType, cell: Cell): string
     return String(value)
   }
   return stringLiteral(dialect, String(cell))
+}
+
+/**
+ * Insert-or-replace of one row by primary key, in the form SQLite and PostgreSQL share;
+ * `placeholder` is the dialect's parameter for the column at `index` (0-based).
+ */
+export function upsertStatement (dialect: 'sqlite' | 'postgres', table: Table, placeholder: (index: number) => string): string {
+  const quoted = (name: string): string => quoteName(dialect, name)
+  const names = table.columns.map((column) => quoted(column.name))
+  const updates = table.columns.filter((column) => !table.primaryKey.includes(column.name))
+    .map((column) => `${quoted(column.name)} = excluded.${quoted(column.name)}`)
+  const onConflict = updates.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${updates.join(', ')}`
+  return `INSERT INTO ${quoted(table.name)} (${names.join(', ')}) VALUES (${names.map((_, index) => placeholder(index)).join(', ')})
+    ON CONFLICT (${table.primaryKey.map(quoted).join(', ')}) ${onConflict}`
 }

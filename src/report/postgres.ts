@@ -7,7 +7,7 @@
  */
 import pg from 'pg'
 import { schemaStatements } from './ddl.js'
-import { quoteName } from './dialect.js'
+import { quoteName, upsertStatement } from './dialect.js'
 import { DestinationError } from './errors.js'
 import { SCHEMA_VERSION, type Cell, type ColumnType, type Row, type Table, tableNamed } from './schema.js'
 import { checkColumns, stateOf, type SchemaReader } from './state.js'
@@ -67,12 +67,7 @@ function postgresCell (type: ColumnType, cell: Cell): string | number | boolean 
 }
 
 function upsertSql (table: Table): string {
-  const names = table.columns.map((column) => quoteName('postgres', column.name))
-  const updates = table.columns.filter((column) => !table.primaryKey.includes(column.name))
-    .map((column) => `${quoteName('postgres', column.name)} = EXCLUDED.${quoteName('postgres', column.name)}`)
-  const onConflict = updates.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${updates.join(', ')}`
-  return `INSERT INTO ${quoteName('postgres', table.name)} (${names.join(', ')}) VALUES (${names.map((_, index) => `$${index + 1}`).join(', ')})
-    ON CONFLICT (${table.primaryKey.map((name) => quoteName('postgres', name)).join(', ')}) ${onConflict}`
+  return upsertStatement('postgres', table, (index) => `$${index + 1}`)
 }
 
 function reader (client: pg.Client): SchemaReader {

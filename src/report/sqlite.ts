@@ -7,7 +7,7 @@
 import { existsSync, rmSync } from 'node:fs'
 import { DatabaseSync, type StatementSync } from 'node:sqlite'
 import { schemaStatements } from './ddl.js'
-import { quoteName, timestampText } from './dialect.js'
+import { quoteName, timestampText, upsertStatement } from './dialect.js'
 import { DestinationError } from './errors.js'
 import { SCHEMA_VERSION, type Cell, type ColumnType, type Row, type Table, type TableName, tableNamed } from './schema.js'
 import { checkColumns, stateOf, type SchemaReader } from './state.js'
@@ -40,11 +40,7 @@ function sqliteCell (type: ColumnType, cell: Cell): string | number | null {
 }
 
 function upsertSql (table: Table): string {
-  const names = table.columns.map((column) => quoteName('sqlite', column.name))
-  const updates = table.columns.filter((column) => !table.primaryKey.includes(column.name))
-    .map((column) => `${quoteName('sqlite', column.name)} = excluded.${quoteName('sqlite', column.name)}`)
-  return `INSERT INTO ${quoteName('sqlite', table.name)} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})
-    ON CONFLICT (${table.primaryKey.map((name) => quoteName('sqlite', name)).join(', ')}) DO UPDATE SET ${updates.join(', ')}`
+  return upsertStatement('sqlite', table, () => '?')
 }
 
 function reader (db: DatabaseSync): SchemaReader {
