@@ -5,15 +5,13 @@
  */
 import { execa } from 'execa'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { Command } from 'commander'
 import { loadNodeConfig } from '../node/config/node-config.js'
 import { DEFAULT_SERVICE_USER, ServiceAccountError, serviceAccountFor } from '../node/service/account.js'
 import { serviceManagerFor, type CommandRunner, type ServicePlatform } from '../node/service/manager.js'
+import { CR_ENTRY_POINT } from '../install-paths.js'
 import { UsageError } from './exit.js'
 
-/** bin/cr.js, two folders up from this file in src/cli and in dist/cli alike. */
-const CR_PATH = fileURLToPath(new URL('../../bin/cr.js', import.meta.url))
 /** How long the OS waits for a node that releases its block, or finishes it. */
 const STOP_TIMEOUT_RELEASE_S = 30
 const STOP_TIMEOUT_FINISH_S = 6 * 60 * 60
@@ -56,7 +54,7 @@ export function addServiceCommands (program: Command): void {
       const account = await accountFor(flags, config.dataDir)
       const report = await manager.install({
         nodePath: process.execPath,
-        crPath: CR_PATH,
+        crPath: CR_ENTRY_POINT,
         configFile,
         workingDirectory: config.dataDir,
         stopTimeoutSec: config.render.onShutdown === 'finish' ? STOP_TIMEOUT_FINISH_S : STOP_TIMEOUT_RELEASE_S,

@@ -3,16 +3,14 @@
  * run with the farm's own node, so it works wherever the farm does. From the TypeScript
  * sources (tests, `tsx`) it needs tsx's loader; compiled, it is plain JavaScript.
  */
-import { fileURLToPath } from 'node:url'
+import { programPath, RUNS_FROM_SOURCES } from '../../install-paths.js'
 import { UnsupportedOptionError } from '../errors.js'
 import type { RenderTask } from '../task.js'
 import { BLENDER_ADAPTER } from './blender.js'
 import type { PlanContext, RenderPlan, RendererAdapter } from './types.js'
 
-// The path, not the URL: tsx's tsImport adds a query to the URL of every module it loads.
-const fromSources = new URL(import.meta.url).pathname.endsWith('.ts')
-const RENDERER_SCRIPT = fileURLToPath(new URL(`../procedural/renderer.${fromSources ? 'ts' : 'js'}`, import.meta.url))
-const NODE_ARGS = fromSources ? ['--import', import.meta.resolve('tsx')] : []
+const RENDERER_SCRIPT = programPath('render/procedural/renderer')
+const NODE_ARGS = RUNS_FROM_SOURCES ? ['--import', import.meta.resolve('tsx')] : []
 
 function planProcedural(task: RenderTask, context: PlanContext): RenderPlan {
   if (task.imageFormat !== undefined && task.imageFormat.toLowerCase() !== 'png') throw new UnsupportedOptionError('procedural', `writes PNG only, not ${task.imageFormat}`)
