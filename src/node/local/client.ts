@@ -1,0 +1,110 @@
+/**
+ * A command's side of the local endpoint (endpoint.ts): it connects to the process that
+ * holds its data directory, when one does, and asks it instead of opening the store.
+ */
+import { connect, type Socket } from 'node:net'
+import type { LogFilter } from '../controller/controller.js'
+import type { DraftBody, VerifiedEvent } from '../../protocol/events.js'
+import { decodeEvent } from '../../protocol/encoding.js'
+import type { LogEntry } from '../../protocol/logs.js'
+import { verifyEvent } from '../../protocol/signing.js'
+import { HolderGoneError, HolderRefusedError, LocalWireError } from './errors.js'
+import { readFrames, writeFrame } from './frames.js'
+import type { Answer, Snapshot } from './messages.js'
+import { socketPathOf } from './endpoint.js'
+
+/** Errors that mean nobody listens: no socket file, or one a killed holder left behind. */
+const NOBODY_LISTENS = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTSOCK'])
+
+interface Pending {
+  readonly resolve: (value: unknown) => void
+  readonly reject: (error: Error) => void
+}
+
+export class LocalClient {
+  private nextId = 0
+  private readonly pending = new Map<number, Pending>()
+  private readonly followers = new Map<number, (entry: LogEntry) => void>()
+  private gone: Error | undefined
+
+  private constructor (private readonly socket: Socket, readonly socketPath: string) {
+    readFrames(socket, (value) => { this.receive(value as Answer) })
+    socket.on('close', () => { this.fail(new HolderGoneError(socketPath)) })
+    socket.on('error', (error) => { this.fail(new HolderGoneError(socketPath, { cause: error })) })
+  }
+
+  /** The holder of `dataDir`, or null when no process holds it. */
+  static async connect (dataDir: string): Promise<LocalClient | null> {
+    const socketPath = socketPathOf(dataDir)
+    const socket = connect(socketPath)
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', resolve)
+        socket.once('error', reject)
+      })
+    } catch (error) {
+      socket.destroy()
+      if (NOBODY_LISTENS.has((error as NodeJS.ErrnoException).code ?? '')) return null
+      throw error
+    }
+    return new LocalClient(socket, socketPath)
+  }
+
+  async snapshot (): Promise<Snapshot> {
+    return await this.ask({ method: 'snapshot' }) as Snapshot
+  }
+
+  async logs (filter: LogFilter): Promise<LogEntry[]> {
+    return await this.ask({ method: 'logs', filter }) as LogEntry[]
+  }
+
+  /** Calls `listener` with each matching log row the holder stores from now on. */
+  follow (filter: LogFilter, listener: (entry: LogEntry) => void): void {
+    const id = this.nextId++
+    this.followers.set(id, listener)
+    writeFrame(this.socket, { id, method: 'follow', filter })
+  }
+
+  /** Written by the holder and stored by a peer; the event comes back signed, and is checked as any other. */
+  async write (body: DraftBody, timeoutMs: number): Promise<VerifiedEvent> {
+    const bytes = await this.ask({ method: 'write', body, timeoutMs })
+    if (!(bytes instanceof Uint8Array)) throw new LocalWireError('the holder answered a write with no event')
+    return verifyEvent(decodeEvent(bytes))
+  }
+
+  /** Resolves if the holder goes away (a follow then has nothing more to say). */
+  async closed (): Promise<Error> {
+    if (this.gone !== undefined) return this.gone
+    return await new Promise((resolve) => { this.socket.once('close', () => { resolve(this.gone ?? new HolderGoneError(this.socketPath)) }) })
+  }
+
+  close (): void {
+    this.socket.destroy()
+  }
+
+  private async ask (request: { readonly method: string } & Record<string, unknown>): Promise<unknown> {
+    if (this.gone !== undefined) throw this.gone
+    const id = this.nextId++
+    const answered = new Promise<unknown>((resolve, reject) => { this.pending.set(id, { resolve, reject }) })
+    writeFrame(this.socket, { id, ...request })
+    return await answered
+  }
+
+  private receive (answer: Answer): void {
+    if ('entry' in answer) {
+      this.followers.get(answer.id)?.(answer.entry)
+      return
+    }
+    const pending = this.pending.get(answer.id)
+    this.pending.delete(answer.id)
+    if (pending === undefined) return
+    if ('error' in answer) pending.reject(new HolderRefusedError(answer.error.kind, answer.error.message))
+    else pending.resolve(answer.ok)
+  }
+
+  private fail (error: Error): void {
+    this.gone ??= error
+    for (const { reject } of this.pending.values()) reject(this.gone)
+    this.pending.clear()
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * The local endpoint: whichever process holds a data directory's store (a `cr` command,
+ * the TUI, a `cr logs --follow`, a render node) listens on `<data dir>/cr.sock`, so other
+ * commands using that data directory are answered by it instead of failing on LevelDB's
+ * lock: reads from its live copy at once, with no mesh of their own to join, and writes
+ * through its one store, so one identity's feed is only ever extended by one process.
+ * The socket is made owner-only inside the owner-only data directory.
+ */
+import { chmod, rm } from 'node:fs/promises'
+import { createServer, type Server, type Socket } from 'node:net'
+import path from 'node:path'
+import type { LogFilter } from '../controller/controller.js'
+import type { Logger } from '../log.js'
+import type { DraftBody, VerifiedEvent } from '../../protocol/events.js'
+import { encodeEvent } from '../../protocol/encoding.js'
+import type { LogEntry } from '../../protocol/logs.js'
+import type { FarmView } from '../../protocol/view.js'
+import type { RefusalKind } from './errors.js'
+import { readFrames, writeFrame } from './frames.js'
+import { parseRequest, type Answer, type Request, type Snapshot } from './messages.js'
+
+/** Unix socket paths are bounded by the kernel (108 bytes on Linux, 104 on macOS). */
+const MAX_SOCKET_PATH_BYTES = 103
+
+/** What the holder of a data directory serves. */
+export interface LocalFarm {
+  readonly peerId: string
+  readonly reachedPeer: () => boolean
+  readonly view: () => FarmView
+  readonly livePeers: () => ReadonlySet<string>
+  readonly clockSkewOf: (peer: string) => number | null
+  readonly logs: (filter: LogFilter) => Promise<LogEntry[]>
+  readonly followLogs: (filter: LogFilter, listener: (entry: LogEntry) => void) => () => void
+  /** Absent where the holder takes no writes (a render node). */
+  readonly write?: (body: DraftBody, timeoutMs: number) => Promise<VerifiedEvent>
+  /** Which of our errors a failed write met, so the asking command exits as it would have. */
+  readonly refusalKindOf: (error: unknown) => RefusalKind
+}
+
+export function socketPathOf (dataDir: string): string {
+  return path.join(dataDir, 'cr.sock')
+}
+
+export class LocalEndpoint {
+  private readonly connections = new Set<Socket>()
+
+  private constructor (private readonly server: Server, readonly socketPath: string) {}
+
+  /**
+   * Listens for the data directory's other commands. Only the store's holder calls this
+   * (LevelDB's lock says it is one), so a socket file left by a killed holder is stale and
+   * replaced. Null where the path is too long for a Unix socket: other commands then meet
+   * the lock, as before.
+   */
+  static async open (dataDir: string, farm: LocalFarm, logger: Logger): Promise<LocalEndpoint | null> {
+    const socketPath = socketPathOf(dataDir)
+    if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH_BYTES) {
+      logger.warn('the data directory\'s path is too long for a local socket: other cr commands cannot share it while this one runs', { socketPath })
+      return null
+    }
+    await rm(socketPath, { force: true })
+    const endpoint = new LocalEndpoint(createServer(), socketPath)
+    endpoint.server.on('connection', (socket) => { endpoint.serve(socket, farm, logger) })
+    await new Promise<void>((resolve, reject) => {
+      endpoint.server.once('error', reject)
+      endpoint.server.listen(socketPath, () => { resolve() })
+    })
+    await chmod(socketPath, 0o600)
+    return endpoint
+  }
+
+  async close (): Promise<void> {
+    for (const socket of this.connections) socket.destroy()
+    await new Promise<void>((resolve) => { this.server.close(() => { resolve() }) })
+    await rm(this.socketPath, { force: true })
+  }
+
+  private serve (socket: Socket, farm: LocalFarm, logger: Logger): void {
+    this.connections.add(socket)
+    const unfollow: (() => void)[] = []
+    socket.on('close', () => {
+      this.connections.delete(socket)
+      for (const stop of unfollow) stop()
+    })
+    socket.on('error', (error) => { logger.debug('a local command\'s connection failed', { error }) })
+    const answer = (value: Answer): void => {
+      if (!socket.destroyed) writeFrame(socket, value)
+    }
+    readFrames(socket, (value) => {
+      const request = parseRequest(value)
+      if (request.method === 'follow') {
+        unfollow.push(farm.followLogs(request.filter, (entry) => { answer({ id: request.id, entry }) }))
+        return
+      }
+      answerOf(farm, request).then(answer, (error: unknown) => {
+        answer({ id: request.id, error: { kind: farm.refusalKindOf(error), message: (error as Error).message } })
+      })
+    })
+  }
+}
+
+async function answerOf (farm: LocalFarm, request: Exclude<Request, { method: 'follow' }>): Promise<Answer> {
+  switch (request.method) {
+    case 'snapshot': return { id: request.id, ok: snapshotOf(farm) }
+    case 'logs': return { id: request.id, ok: await farm.logs(request.filter) }
+    case 'write': {
+      if (farm.write === undefined) return { id: request.id, error: { kind: 'read-only', message: 'this data directory belongs to a running render node, which takes no writes from commands; give the command its own --data-dir' } }
+      const written = await farm.write(request.body, request.timeoutMs)
+      return { id: request.id, ok: encodeEvent(written.event) }
+    }
+  }
+}
+
+function snapshotOf (farm: LocalFarm): Snapshot {
+  const livePeers = [...farm.livePeers()]
+  const clockSkews: Record<string, number> = {}
+  for (const peer of livePeers) {
+    const skew = farm.clockSkewOf(peer)
+    if (skew !== null) clockSkews[peer] = skew
+  }
+  return { peerId: farm.peerId, reachedPeer: farm.reachedPeer(), view: farm.view(), livePeers, clockSkews, writable: farm.write !== undefined }
+}

@@ -1,0 +1,24 @@
+/** What can go wrong between a command and the process that holds its data directory. */
+
+/** A frame that breaks the local wire's rules (too long, not CBOR, not a known message). */
+export class LocalWireError extends Error {
+  override readonly name = 'LocalWireError'
+}
+
+/** The holder went away (stopped, killed) before it answered. */
+export class HolderGoneError extends Error {
+  override readonly name = 'HolderGoneError'
+  constructor (readonly socketPath: string, options?: ErrorOptions) {
+    super(`the process holding ${socketPath} stopped before it answered; run the command again`, options)
+  }
+}
+
+/** The holder refused or failed a request; `kind` says which of our errors it was, so the command exits as if it had met it itself. */
+export class HolderRefusedError extends Error {
+  override readonly name = 'HolderRefusedError'
+  constructor (readonly kind: RefusalKind, message: string) {
+    super(message)
+  }
+}
+
+export type RefusalKind = 'not-allowed' | 'no-peer' | 'invalid' | 'read-only' | 'failed'

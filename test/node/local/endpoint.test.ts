@@ -1,0 +1,147 @@
+/**
+ * The local endpoint on a real store and a real Unix socket: another command of the same
+ * data directory reads the holder's live copy and writes through the holder's one store;
+ * a garbled or oversized frame costs only its own connection; a socket file left by a
+ * killed holder is taken for nobody, and the next holder replaces it.
+ */
+import { connect } from 'node:net'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import test from 'ava'
+import { silentLogger } from '../../../src/node/log.js'
+import { LocalClient } from '../../../src/node/local/client.js'
+import { LocalEndpoint, socketPathOf, type LocalFarm } from '../../../src/node/local/endpoint.js'
+import { HolderGoneError, HolderRefusedError } from '../../../src/node/local/errors.js'
+import { EventStore } from '../../../src/node/store/event-store.js'
+import { logEntryOf, type LogEntry } from '../../../src/protocol/logs.js'
+import { jobSpec, makeSigners } from '../../helpers/farm-events.js'
+import { nth } from '../../helpers/nth.js'
+
+const signer = nth(await makeSigners(1), 0)
+
+interface Held {
+  readonly dataDir: string
+  readonly store: EventStore
+  readonly endpoint: LocalEndpoint
+}
+
+/** A store held by this test, served as a controller (writable) or a render node (read-only) serves its own. */
+function farmOf (store: EventStore, writable: boolean): LocalFarm {
+  const entries = async (): Promise<LogEntry[]> => {
+    const rows: LogEntry[] = []
+    for await (const verified of store.allEvents()) {
+      const entry = logEntryOf(verified)
+      if (entry !== null) rows.push(entry)
+    }
+    return rows
+  }
+  return {
+    peerId: store.author,
+    reachedPeer: () => true,
+    view: () => store.view(),
+    livePeers: () => new Set(['12D3KooWPeerThatIsUp']),
+    clockSkewOf: () => null,
+    logs: entries,
+    followLogs: (_filter, listener) => store.onAppended((verified) => {
+      const entry = logEntryOf(verified)
+      if (entry !== null) listener(entry)
+    }),
+    ...(writable ? { write: async (body) => (await store.append(body, Date.now())).event } : {}),
+    refusalKindOf: () => 'failed'
+  }
+}
+
+async function hold (t: { teardown: (fn: () => Promise<void>) => void }, writable = true): Promise<Held> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'cr-local-'))
+  const store = await EventStore.open(path.join(dataDir, 'store'), signer)
+  const endpoint = await LocalEndpoint.open(dataDir, farmOf(store, writable), silentLogger())
+  if (endpoint === null) throw new Error('the temp dir path is too long for a socket')
+  t.teardown(async () => {
+    await endpoint.close()
+    await store.close()
+    await rm(dataDir, { recursive: true, force: true })
+  })
+  return { dataDir, store, endpoint }
+}
+
+async function client (t: { teardown: (fn: () => void) => void }, dataDir: string): Promise<LocalClient> {
+  const connected = await LocalClient.connect(dataDir)
+  if (connected === null) throw new Error(`nobody holds ${dataDir}`)
+  t.teardown(() => { connected.close() })
+  return connected
+}
+
+test('a command reads the holder\'s live view, and writes through the holder\'s store as the holder\'s identity', async (t) => {
+  const { dataDir, store } = await hold(t)
+  const asker = await client(t, dataDir)
+  const written = await asker.write({ type: 'job.submitted', job: jobSpec({ name: 'through_the_holder' }) }, 5_000)
+  t.is(written.event.author, store.author)
+  t.is(written.event.seq, 1)
+  t.is(written.authenticated, 'signature')
+  const snapshot = await asker.snapshot()
+  t.deepEqual(snapshot.view, store.view())
+  t.deepEqual(snapshot.livePeers, ['12D3KooWPeerThatIsUp'])
+  t.like(snapshot, { peerId: store.author, reachedPeer: true, writable: true })
+  t.deepEqual((await asker.logs({})).map((entry) => entry.id), [written.id])
+})
+
+test('a follower hears each log row the holder stores from then on', async (t) => {
+  const { dataDir, store } = await hold(t)
+  const follower = await client(t, dataDir)
+  const heard: LogEntry[] = []
+  follower.follow({}, (entry) => heard.push(entry))
+  // A round trip after the follow request: the holder has registered it by then.
+  await follower.snapshot()
+  const { event } = await store.append({ type: 'job.submitted', job: jobSpec({ name: 'followed' }) }, Date.now())
+  const deadline = Date.now() + 5_000
+  while (heard.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
+  t.deepEqual(heard.map((entry) => entry.id), [event.id])
+})
+
+test('a render node\'s endpoint answers reads and refuses writes, writing nothing', async (t) => {
+  const { dataDir, store } = await hold(t, false)
+  const asker = await client(t, dataDir)
+  t.false((await asker.snapshot()).writable)
+  const refused = await t.throwsAsync(asker.write({ type: 'job.submitted', job: jobSpec() }, 5_000), { instanceOf: HolderRefusedError })
+  t.is(refused.kind, 'read-only')
+  t.regex(refused.message, /running render node.*--data-dir/)
+  t.deepEqual(store.versionVector(), {})
+})
+
+test('garbage and an oversized frame end only their own connection', async (t) => {
+  const { dataDir } = await hold(t)
+  for (const bytes of [Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2, 3]), Buffer.from([0, 0, 0, 2, 0xff, 0xff]), Buffer.from([0, 0, 0, 1, 0x01])]) {
+    const raw = connect(socketPathOf(dataDir))
+    const closed = new Promise<void>((resolve) => { raw.on('close', () => { resolve() }) })
+    raw.on('error', () => undefined)
+    raw.write(bytes)
+    await closed
+  }
+  const asker = await client(t, dataDir)
+  t.deepEqual((await asker.snapshot()).view.jobs, [])
+})
+
+test('a socket file a killed holder left is nobody; the next holder replaces it', async (t) => {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'cr-local-'))
+  t.teardown(async () => rm(dataDir, { recursive: true, force: true }))
+  await writeFile(socketPathOf(dataDir), '')
+  t.is(await LocalClient.connect(dataDir), null)
+  const store = await EventStore.open(path.join(dataDir, 'store'), signer)
+  const endpoint = await LocalEndpoint.open(dataDir, farmOf(store, true), silentLogger())
+  t.teardown(async () => {
+    await endpoint?.close()
+    await store.close()
+  })
+  const asker = await client(t, dataDir)
+  t.is((await asker.snapshot()).peerId, store.author)
+})
+
+test('a holder that stops fails the requests still waiting on it, and leaves no socket behind', async (t) => {
+  const { dataDir, endpoint } = await hold(t)
+  const asker = await client(t, dataDir)
+  await asker.snapshot()
+  await endpoint.close()
+  await t.throwsAsync(asker.snapshot(), { instanceOf: HolderGoneError })
+  t.is(await LocalClient.connect(dataDir), null)
+})
