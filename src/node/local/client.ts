@@ -13,8 +13,8 @@ import { readFrames, writeFrame } from './frames.js'
 import type { Answer, Snapshot } from './messages.js'
 import { socketPathOf } from './endpoint.js'
 
-/** Errors that mean nobody listens: no socket file, or one a killed holder left behind. */
-const NOBODY_LISTENS = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTSOCK'])
+/** Errors that mean nobody listens for us: no socket file, one a killed holder left behind, or another user's. */
+const NOBODY_LISTENS = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTSOCK', 'EACCES'])
 
 interface Pending {
   readonly resolve: (value: unknown) => void

@@ -6,6 +6,7 @@
  * through its one store, so one identity's feed is only ever extended by one process.
  * The socket is made owner-only inside the owner-only data directory.
  */
+import { createHash } from 'node:crypto'
 import { chmod, rm } from 'node:fs/promises'
 import { createServer, type Server, type Socket } from 'node:net'
 import path from 'node:path'
@@ -25,6 +26,8 @@ const MAX_SOCKET_PATH_BYTES = 103
 /** What the holder of a data directory serves. */
 export interface LocalFarm {
   readonly peerId: string
+  readonly farm: string
+  readonly addresses: () => readonly string[]
   readonly reachedPeer: () => boolean
   readonly view: () => FarmView
   readonly livePeers: () => ReadonlySet<string>
@@ -118,5 +121,10 @@ function snapshotOf (farm: LocalFarm): Snapshot {
     const skew = farm.clockSkewOf(peer)
     if (skew !== null) clockSkews[peer] = skew
   }
-  return { peerId: farm.peerId, reachedPeer: farm.reachedPeer(), view: farm.view(), livePeers, clockSkews, writable: farm.write !== undefined }
+  return { peerId: farm.peerId, farm: farm.farm, addresses: farm.addresses(), reachedPeer: farm.reachedPeer(), view: farm.view(), livePeers, clockSkews, writable: farm.write !== undefined }
+}
+
+/** A short, one-way name of a farm's swarm key: equal keys, equal names; the key is not in it. */
+export function farmFingerprint (psk: Uint8Array): string {
+  return createHash('sha256').update(psk).digest('hex').slice(0, 16)
 }

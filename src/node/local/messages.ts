@@ -42,6 +42,10 @@ export function parseRequest (value: unknown): Request {
 export interface Snapshot {
   /** The holder's identity: the author of what it writes. */
   readonly peerId: string
+  /** Which farm the holder is on (swarm-key.ts `farmFingerprint`): a command on another farm's key must not read it. */
+  readonly farm: string
+  /** Where the holder listens on the mesh, for a command that still joins the mesh to dial at once. */
+  readonly addresses: readonly string[]
   /** Whether the holder's copy is current: it met a peer and caught up. */
   readonly reachedPeer: boolean
   readonly view: FarmView

@@ -11,7 +11,7 @@ import path from 'node:path'
 import test from 'ava'
 import { silentLogger } from '../../../src/node/log.js'
 import { LocalClient } from '../../../src/node/local/client.js'
-import { LocalEndpoint, socketPathOf, type LocalFarm } from '../../../src/node/local/endpoint.js'
+import { farmFingerprint, LocalEndpoint, socketPathOf, type LocalFarm } from '../../../src/node/local/endpoint.js'
 import { HolderGoneError, HolderRefusedError } from '../../../src/node/local/errors.js'
 import { EventStore } from '../../../src/node/store/event-store.js'
 import { logEntryOf, type LogEntry } from '../../../src/protocol/logs.js'
@@ -38,6 +38,8 @@ function farmOf (store: EventStore, writable: boolean): LocalFarm {
   }
   return {
     peerId: store.author,
+    farm: farmFingerprint(new Uint8Array(32)),
+    addresses: () => ['/ip4/127.0.0.1/tcp/4001'],
     reachedPeer: () => true,
     view: () => store.view(),
     livePeers: () => new Set(['12D3KooWPeerThatIsUp']),
@@ -82,7 +84,8 @@ test('a command reads the holder\'s live view, and writes through the holder\'s 
   const snapshot = await asker.snapshot()
   t.deepEqual(snapshot.view, store.view())
   t.deepEqual(snapshot.livePeers, ['12D3KooWPeerThatIsUp'])
-  t.like(snapshot, { peerId: store.author, reachedPeer: true, writable: true })
+  t.like(snapshot, { peerId: store.author, reachedPeer: true, writable: true, farm: farmFingerprint(new Uint8Array(32)) })
+  t.deepEqual(snapshot.addresses, ['/ip4/127.0.0.1/tcp/4001'])
   t.deepEqual((await asker.logs({})).map((entry) => entry.id), [written.id])
 })
 
