@@ -1,59 +1,78 @@
 /**
- * How long a `cr` command takes, whole process, as an artist types it (printed, never
+ * How long a `cr` command takes, whole process, as a person types it (printed, never
  * asserted): a read (`cr jobs`), a write (`cr submit`) and a steering write (`cr job
- * halt`), each run many times against a settled farm of one render node on loopback from
- * an artist's data directory of its own. Targets (issues "wrangler" and "fast path"):
- * under 1.5 s from an artist's machine, under 0.5 s on a machine that runs a node.
- * Must run inside the private network namespace: `npm run bench` does.
+ * halt`), each run many times against a settled farm of one real render node on loopback,
+ * from a data directory of their own:
+ *  - on an artist's machine: the command joins the mesh (mDNS), catches up, and leaves;
+ *  - on the node's machine: a read is answered by the node's live copy over its local
+ *    endpoint, and a write dials the node at once instead of waiting for mDNS.
+ * Targets (issues "wrangler" and "fast path"): under 1.5 s from an artist's machine, under
+ * 0.5 s on a machine that runs a node. Must run inside the private network namespace.
  */
-import { pathToFileURL } from 'node:url'
-import { crAt, startCliFarm, type CliFarm } from '../test/fixtures/cli/cr.js'
+import { mkdir, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { execa } from 'execa'
+import { RenderFarm } from '../test/helpers/render-farm.js'
 import { formatMs, median, percentile, printTable } from './report.js'
 
+const CR = fileURLToPath(new URL('../bin/cr.js', import.meta.url))
 const RUNS = 10
-const ARTIST = 'artist'
 
 type Row = readonly [string, string, string?]
 
-async function timed (farm: CliFarm, args: readonly string[]): Promise<{ ms: number, stdout: string }> {
+interface Machine {
+  readonly label: string
+  /** XDG_DATA_HOME: where this machine's default node data directory is. */
+  readonly dataHome: string
+  readonly dataDir: string
+}
+
+async function timed (farm: RenderFarm, machine: Machine, args: readonly string[]): Promise<{ ms: number, stdout: string }> {
   const startMs = performance.now()
-  const result = await crAt(farm.bed, ARTIST, args)
+  const result = await execa(process.execPath, [CR, ...args], {
+    reject: false,
+    env: { XDG_DATA_HOME: machine.dataHome, CR_DATA_DIR: machine.dataDir, CR_SWARM_KEY: farm.swarmKeyFile, CR_MDNS_TAG: farm.mdnsTag, CR_LISTEN: '/ip4/127.0.0.1/tcp/0' }
+  })
   const ms = performance.now() - startMs
   if (result.exitCode !== 0) throw new Error(`cr ${args.join(' ')} exited ${String(result.exitCode)}: ${result.stderr}`)
   return { ms, stdout: result.stdout }
 }
 
-function submitArgs (farm: CliFarm, index: number): string[] {
-  return ['submit', '--name', `bench_${index}`, '--project', 'bench', '--software', 'blender', '--scene', farm.scene, '--target', '/renders/bench', '--frames', '1-4', '--disabled']
-}
-
-function rows (what: string, samples: readonly number[]): Row[] {
-  return [[`${what}, median`, formatMs(median(samples)), `${samples.length} runs; p90 ${formatMs(percentile(samples, 0.9))}`]]
+async function measure (farm: RenderFarm, machine: Machine, scene: string): Promise<Row[]> {
+  // The first command makes the identity and takes the whole log: not what a settled user meets.
+  await timed(farm, machine, ['jobs'])
+  const samples = { read: [] as number[], submit: [] as number[], halt: [] as number[] }
+  for (let run = 0; run < RUNS; run++) {
+    samples.read.push((await timed(farm, machine, ['jobs'])).ms)
+    const submitted = await timed(farm, machine, ['submit', '--name', `bench_${run}`, '--project', 'bench', '--software', 'blender', '--scene', scene, '--target', '/renders/bench', '--frames', '1-4', '--disabled'])
+    samples.submit.push(submitted.ms)
+    const shortId = /job ([0-9a-f]{8})/.exec(submitted.stdout)?.[1]
+    if (shortId === undefined) throw new Error(`no job id in ${submitted.stdout}`)
+    samples.halt.push((await timed(farm, machine, ['job', 'halt', shortId])).ms)
+  }
+  const row = (what: string, values: readonly number[]): Row => [`${machine.label}: ${what}, median`, formatMs(median(values)), `${values.length} runs; p90 ${formatMs(percentile(values, 0.9))}`]
+  return [row('cr jobs', samples.read), row('cr submit', samples.submit), row('cr job halt', samples.halt)]
 }
 
 export async function runCommandsBench (): Promise<void> {
-  const farm = await startCliFarm('bench.blend')
+  const farm = await RenderFarm.create()
   try {
-    // The first command makes the artist's identity and takes the whole log: not what a settled artist meets.
-    await timed(farm, ['jobs'])
-    const reads: number[] = []
-    const submits: number[] = []
-    const halts: number[] = []
-    for (let run = 0; run < RUNS; run++) {
-      reads.push((await timed(farm, ['jobs'])).ms)
-      const submitted = await timed(farm, submitArgs(farm, run))
-      submits.push(submitted.ms)
-      const shortId = /job ([0-9a-f]{8})/.exec(submitted.stdout)?.[1]
-      if (shortId === undefined) throw new Error(`no job id in ${submitted.stdout}`)
-      halts.push((await timed(farm, ['job', 'halt', shortId])).ms)
-    }
-    printTable('Commands: one cr process each, from an artist\'s machine to a settled farm on loopback', [
-      ...rows('cr jobs (read)', reads),
-      ...rows('cr submit (write)', submits),
-      ...rows('cr job halt (write)', halts)
-    ])
+    const nodeHome = path.join(farm.dir, 'node-machine')
+    const artistHome = path.join(farm.dir, 'artist-machine')
+    await mkdir(path.join(nodeHome, 'constellation', 'node'), { recursive: true })
+    await mkdir(artistHome, { recursive: true })
+    // Rendering off: the jobs here are for timing commands, not renders.
+    await farm.startNode('render-01', { dataDir: path.join(nodeHome, 'constellation', 'node'), render: { enabled: false } })
+    const scene = path.join(farm.dir, 'bench.blend')
+    await writeFile(scene, 'a scene')
+    const rows = [
+      ...await measure(farm, { label: 'artist\'s machine', dataHome: artistHome, dataDir: path.join(artistHome, 'cr') }, scene),
+      ...await measure(farm, { label: 'node\'s machine', dataHome: nodeHome, dataDir: path.join(nodeHome, 'cr') }, scene)
+    ]
+    printTable('Commands: one cr process each, against a settled farm of one render node on loopback', rows)
   } finally {
-    await farm.bed.destroy()
+    await farm.destroy()
   }
 }
 

@@ -8,12 +8,25 @@
  * Types are checked by `npm run typecheck`, not here.
  */
 import { rmSync, utimesSync, writeFileSync } from 'node:fs'
-import { build } from 'esbuild'
+import { build, type Plugin } from 'esbuild'
 
 /** Programs of their own, by path under src/ (see src/install-paths.ts `programPath`). */
 const ENTRY_POINTS = ['src/cli.ts', 'src/render/procedural/renderer.ts']
 /** Native addons load their binary relative to their own package: they stay in node_modules. */
 const NATIVE_PACKAGES = ['classic-level']
+
+/**
+ * ink imports its React devtools bridge only with DEV=true and the optional package
+ * installed (it checks with import.meta.resolve first), but a bundle hoists the bridge's
+ * import to the top: it gets an empty stand-in, never reached without the package.
+ */
+const withoutDevtools: Plugin = {
+  name: 'without-react-devtools',
+  setup (build) {
+    build.onResolve({ filter: /^react-devtools-core$/ }, () => ({ path: 'react-devtools-core', namespace: 'absent' }))
+    build.onLoad({ filter: /.*/, namespace: 'absent' }, () => ({ contents: 'export default {}', loader: 'js' }))
+  }
+}
 
 const startedAt = new Date()
 rmSync('dist', { recursive: true, force: true })
@@ -27,6 +40,7 @@ await build({
   target: 'node22',
   sourcemap: 'linked',
   external: NATIVE_PACKAGES,
+  plugins: [withoutDevtools],
   // CommonJS dependencies bundled into an ES module still call require().
   banner: { js: 'import { createRequire as __createRequire } from \'node:module\'; const require = __createRequire(import.meta.url);' },
   logLevel: 'warning'

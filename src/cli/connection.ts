@@ -1,21 +1,39 @@
 /**
  * How a command reaches the farm: the flags every controller command shares (data
  * directory, swarm key, peers, listen address, mDNS tag, timeout), each with an
- * environment variable, and a session that opens a controller, catches up, runs the
- * command and always closes it again.
+ * environment variable, and a session that runs the command against the farm.
+ *
+ * A session asks, in this order: the process that already holds the data directory (a
+ * `cr logs --follow`, the TUI), over its local endpoint; for a read, this machine's render
+ * node on the same farm, whose copy is live; else it opens a controller of its own, catches
+ * up and serves the data directory's other commands itself until it closes.
  */
 import path from 'node:path'
 import { Option, type Command } from 'commander'
 import { Controller } from '../node/controller/controller.js'
-import { NoPeerReachableError } from '../node/controller/errors.js'
+import { DataDirInUseError, NoPeerReachableError } from '../node/controller/errors.js'
+import type { FarmReads } from '../node/controller/farm-reads.js'
+import { localFarmOf } from '../node/controller/local-farm.js'
 import { defaultDataDir } from '../node/config/node-config.js'
-import { createLogger, levelFromEnv } from '../node/log.js'
+import { LocalClient } from '../node/local/client.js'
+import { farmFingerprint, LocalEndpoint } from '../node/local/endpoint.js'
+import type { Snapshot } from '../node/local/messages.js'
+import { readFarmKey } from '../node/mesh/swarm-key.js'
+import { assertDataDir } from '../node/identity.js'
+import { createLogger, humanLineSink, levelFromEnv, type Logger } from '../node/log.js'
+import { storeDirOf } from '../node/store/event-store.js'
+import { storeOpenFailure } from '../node/store/errors.js'
 import type { DraftBody, VerifiedEvent } from '../protocol/events.js'
 import { UsageError } from './exit.js'
+import { heldFarm, unlessHolderLeaves } from './held-session.js'
 import { StatusLine } from './progress.js'
+import { assertTyped, inCommandTerms } from './typed-writes.js'
 
 /** Long enough for mDNS and a catch-up on a busy LAN; `--timeout` changes it. */
 const DEFAULT_TIMEOUT_S = 10
+/** A command that lost the race for the store to another: how long the winner has to start answering. */
+const HOLDER_START_WAIT_MS = 5_000
+const HOLDER_POLL_MS = 50
 
 export interface ConnectionOptions {
   readonly dataDir: string
@@ -57,9 +75,9 @@ async function exitOnceFlushed (): Promise<void> {
   process.exit()
 }
 
-/** An open controller that has caught up (or found no peer), for one command. */
-export interface Session {
-  readonly controller: Controller
+/** The farm as one command reads and writes it: through its own controller or the data directory's holder. */
+export interface Session<Farm extends FarmReads = FarmReads> {
+  readonly controller: Farm
   /** Whether a peer answered the catch-up; reads without one show the local copy. */
   readonly reachedPeer: boolean
   /** Writes `body` and waits until a peer stored it; throws NoPeerReachableError. */
@@ -70,43 +88,178 @@ export interface Session {
 export type SessionMode = 'read' | 'write'
 
 /**
- * Opens a controller, catches up, runs `work` and closes. A read without any peer warns
+ * Runs `work` against the farm and closes what it opened. A read without any peer warns
  * and goes on with the local copy; a write without one fails before writing anything.
  */
 export async function inSession<T> (options: ConnectionOptions, mode: SessionMode, work: (session: Session) => T | Promise<T>): Promise<T> {
-  const timeoutMs = timeoutOf(options)
-  const status = new StatusLine(process.stderr, options.verbose === true)
-  const controller = new Controller({
-    dataDir: options.dataDir,
-    swarmKeyFile: options.swarmKey ?? path.join(options.dataDir, 'swarm.key'),
-    mesh: {
-      listen: [options.listen],
-      bootstrapPeers: [...options.peer],
-      ...(options.mdnsTag === undefined ? {} : { mdns: { serviceTag: options.mdnsTag } })
-    },
-    // Mesh records are for operators; a command shows them with --verbose or CR_LOG_LEVEL.
-    logger: createLogger('cr', { level: options.verbose === true ? 'info' : process.env.CR_LOG_LEVEL === undefined ? 'warn' : levelFromEnv(process.env) })
-  })
+  await assertDataDir(options.dataDir)
+  const farm = await farmOf(options)
+  const holder = await LocalClient.connect(options.dataDir) ?? (mode === 'read' ? await localNodeOn(farm) : null)
+  if (holder !== null) return await inHeldSession(holder, options, work)
+  const opened = await openController(options, farm, { handOver: true })
+  if (opened instanceof LocalClient) return await inHeldSession(opened, options, work)
+  return await withController(opened, options, farm, mode, work)
+}
+
+/**
+ * A session with a controller of its own, whatever else runs: for a command that needs the
+ * whole replica (cr export), not only a view of it.
+ */
+export async function inReplicaSession<T> (options: ConnectionOptions, work: (session: Session<Controller>) => T | Promise<T>): Promise<T> {
+  await assertDataDir(options.dataDir)
+  const farm = await farmOf(options)
+  const controller = await openController(options, farm, { handOver: false })
+  if (controller instanceof LocalClient) throw new Error('unreachable: a replica session is never handed over')
+  return await withController(controller, options, farm, 'read', work)
+}
+
+/**
+ * An open controller; or, when another command took the data directory first and
+ * `handOver` allows, that command's endpoint once it answers.
+ */
+async function openController (options: ConnectionOptions, farm: string | null, { handOver }: { readonly handOver: boolean }): Promise<Controller | LocalClient> {
+  // A render node on this machine is a peer to dial at once, without waiting for mDNS.
+  const controller = controllerFor(options, commandLogger(options), await localNodeAddresses(farm))
   try {
     await controller.open()
-    const { peers } = await controller.catchUp({ timeoutMs, onProgress: status.report })
+    return controller
+  } catch (error) {
+    const holder = handOver && error instanceof DataDirInUseError ? await holderStarting(options.dataDir) : null
+    if (holder !== null) return holder
+    throw storeOpenFailure(storeDirOf(options.dataDir), error)
+  }
+}
+
+/** Catches up, serves the data directory's other commands meanwhile, runs `work` and closes. */
+async function withController<T> (controller: Controller, options: ConnectionOptions, farm: string | null, mode: SessionMode, work: (session: Session<Controller>) => T | Promise<T>): Promise<T> {
+  const timeoutMs = timeoutOf(options)
+  const status = new StatusLine(process.stderr, options.verbose === true)
+  let endpoint: LocalEndpoint | null = null
+  try {
+    const catchingUp = controller.catchUp({ timeoutMs, onProgress: status.report })
+    // Awaited below; handled here too, so a failure while the endpoint opens is not an unhandled rejection.
+    catchingUp.catch(() => undefined)
+    let reachedPeer = false
+    // Other commands wait for the catch-up, then read what this one reads.
+    if (farm !== null) endpoint = await LocalEndpoint.open(options.dataDir, localFarmOf(controller, { farm, reachedPeer: () => reachedPeer, ready: catchingUp }), commandLogger(options))
+    const { peers } = await catchingUp
+    reachedPeer = peers.length > 0
     status.clear()
-    if (peers.length === 0) {
+    if (!reachedPeer) {
       if (mode === 'write') throw new NoPeerReachableError(options.dataDir, timeoutMs, false)
       console.error(`cr: warning: no peer reachable within ${timeoutMs / 1000} s; showing this machine's local copy of the log, which may be out of date`)
     }
     const write = async (body: DraftBody): Promise<VerifiedEvent> => {
+      assertTyped(body)
       try {
         return await controller.write(body, { timeoutMs, onProgress: status.report })
+      } catch (error) {
+        throw inCommandTerms(body, error)
       } finally {
         status.clear()
       }
     }
-    return await work({ controller, reachedPeer: peers.length > 0, write, status })
+    return await work({ controller, reachedPeer, write, status })
   } finally {
     status.clear()
+    await endpoint?.close()
     await controller.close()
   }
+}
+
+/** Runs `work` against the process that holds the data directory (or this machine's node). */
+async function inHeldSession<T> (holder: LocalClient, options: ConnectionOptions, work: (session: Session) => T | Promise<T>): Promise<T> {
+  const timeoutMs = timeoutOf(options)
+  const status = new StatusLine(process.stderr, options.verbose === true)
+  try {
+    const snapshot: Snapshot = await unlessHolderLeaves(holder, holder.snapshot())
+    if (!snapshot.reachedPeer) console.error('cr: warning: the process this command asked has no peer now; showing its copy of the log, which may be out of date')
+    const write = async (body: DraftBody): Promise<VerifiedEvent> => {
+      assertTyped(body)
+      try {
+        return await unlessHolderLeaves(holder, holder.write(body, timeoutMs))
+      } catch (error) {
+        throw inCommandTerms(body, error)
+      }
+    }
+    return await unlessHolderLeaves(holder, Promise.resolve(work({ controller: heldFarm(holder, snapshot), reachedPeer: snapshot.reachedPeer, write, status })))
+  } finally {
+    status.clear()
+    holder.close()
+  }
+}
+
+/** The holder that won the race for the data directory, once it answers; null if none does in time. */
+async function holderStarting (dataDir: string): Promise<LocalClient | null> {
+  const giveUpAt = Date.now() + HOLDER_START_WAIT_MS
+  for (;;) {
+    const holder = await LocalClient.connect(dataDir)
+    if (holder !== null || Date.now() >= giveUpAt) return holder
+    await new Promise((resolve) => setTimeout(resolve, HOLDER_POLL_MS))
+  }
+}
+
+/** The fingerprint of the farm the swarm key names; null without a readable key (the controller then says why). */
+async function farmOf (options: ConnectionOptions): Promise<string | null> {
+  try {
+    return farmFingerprint((await readFarmKey(swarmKeyFileOf(options))).psk)
+  } catch {
+    return null
+  }
+}
+
+/** This machine's render node (at the default node data directory), if it runs on `farm`. */
+async function localNodeOn (farm: string | null): Promise<LocalClient | null> {
+  if (farm === null) return null
+  const node = await LocalClient.connect(path.join(defaultDataDir(), 'node')).catch(() => null)
+  if (node === null) return null
+  const snapshot = await node.snapshot().catch(() => null)
+  if (snapshot?.farm === farm) return node
+  node.close()
+  return null
+}
+
+async function localNodeAddresses (farm: string | null): Promise<string[]> {
+  const node = await localNodeOn(farm)
+  if (node === null) return []
+  try {
+    const { addresses } = await node.snapshot()
+    const loopback = addresses.filter((address) => address.startsWith('/ip4/127.') || address.startsWith('/ip6/::1/'))
+    return loopback.length > 0 ? loopback : [...addresses]
+  } catch {
+    return []
+  } finally {
+    node.close()
+  }
+}
+
+/**
+ * Mesh records are for operators: a command shows only errors unless --verbose or
+ * CR_LOG_LEVEL asks for more, and as lines a person reads, not the node's JSON.
+ */
+function commandLogger (options: ConnectionOptions): Logger {
+  return createLogger('cr', {
+    level: options.verbose === true ? 'info' : process.env.CR_LOG_LEVEL === undefined ? 'error' : levelFromEnv(process.env),
+    sink: humanLineSink(process.stderr)
+  })
+}
+
+function swarmKeyFileOf (options: ConnectionOptions): string {
+  return options.swarmKey ?? path.join(options.dataDir, 'swarm.key')
+}
+
+/** A controller (not yet open) on the farm the connection flags name, logging to `logger`; `nearby` are peers to dial at once. */
+export function controllerFor (options: ConnectionOptions, logger: Logger, nearby: readonly string[] = []): Controller {
+  return new Controller({
+    dataDir: options.dataDir,
+    swarmKeyFile: swarmKeyFileOf(options),
+    mesh: {
+      listen: [options.listen],
+      bootstrapPeers: [...options.peer, ...nearby],
+      ...(options.mdnsTag === undefined ? {} : { mdns: { serviceTag: options.mdnsTag } })
+    },
+    logger
+  })
 }
 
 function timeoutOf (options: ConnectionOptions): number {

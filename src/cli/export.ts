@@ -19,7 +19,7 @@ import { exportOnce, followExport, type ExportSummary } from '../report/export.j
 import type { ReportSink } from '../report/sink.js'
 import { liveStoreSource, storeSource, type StoreReads } from '../report/source.js'
 import { createSqliteSink } from '../report/sqlite.js'
-import { inSession, withConnectionOptions, type ConnectionOptions } from './connection.js'
+import { inReplicaSession, withConnectionOptions, type ConnectionOptions } from './connection.js'
 import { UsageError } from './exit.js'
 import { untilInterrupted } from './interrupted.js'
 
@@ -43,7 +43,7 @@ interface SqlOptions extends ExportOptions {
  * the farm's founder from its swarm key so wranglers' acts count as they do on the farm.
  */
 async function withReplica<T> (options: ExportOptions, work: (replica: StoreReads) => Promise<T>): Promise<T> {
-  if (options.from === undefined) return inSession(options, 'read', async ({ controller }) => work(controller.replica()))
+  if (options.from === undefined) return inReplicaSession(options, async ({ controller }) => work(controller.replica()))
   const { founder } = await readFarmKey(options.swarmKey ?? path.join(options.from, 'swarm.key'))
   const signer = signerFromKey(await loadIdentity(options.from, { create: false }))
   const store = await EventStore.open(storeDirOf(options.from), signer, { authority: { founder } })
@@ -72,7 +72,7 @@ async function runExport (options: ExportOptions, sink: ReportSink): Promise<voi
  */
 async function runFollow (options: MirrorOptions, sink: ReportSink): Promise<void> {
   if (options.from !== undefined) throw new UsageError('--follow', 'follows the live farm on the mesh; a stopped node\'s store (--from) has nothing new to follow')
-  await inSession(options, 'read', async ({ controller }) => {
+  await inReplicaSession(options, async ({ controller }) => {
     const source = liveStoreSource(controller.replica())
     try {
       const first = await exportOnce(source, sink, Date.now)

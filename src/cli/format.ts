@@ -2,14 +2,40 @@
  * Plain-text tables and the small formats they use (times, durations, limits), for what
  * commands print to people. Scripts read `--json` instead, so nothing here is a contract.
  */
+import stringWidth from 'string-width'
+import { CONTROL_CHARACTER } from '../protocol/schemas.js'
 import { UNLIMITED } from '../protocol/vocabulary.js'
 
-/** Columns padded to their widest cell, two spaces apart; the last column is not padded. */
+const CONTROL_CHARACTERS = new RegExp(CONTROL_CHARACTER.source, 'gu')
+const NAMED_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' }
+
+/**
+ * Text from the log as a terminal may show it: every control character written out
+ * (`\n`, `\t`, `\x1b`), so a name typed or forged with an escape sequence reads as text
+ * instead of clearing the screen of whoever lists it. The log has such names from before
+ * input refused them, and a hostile key holder can still sign one.
+ */
+export function printable (text: string): string {
+  return text.replace(CONTROL_CHARACTERS, (character) =>
+    NAMED_ESCAPES[character] ?? `\\x${character.charCodeAt(0).toString(16).padStart(2, '0')}`)
+}
+
+/**
+ * Columns padded to their widest cell, two spaces apart; the last column is not padded.
+ * Cells are made printable and measured by the columns a terminal gives them, so a wide
+ * character (CJK, most emoji) counts two and combining marks none.
+ */
 export function table (header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)))
+  const shown = [header, ...rows].map((row) => row.map(printable))
+  // A loop, not Math.max(...cells): a table may have more rows than a call has room for arguments.
+  const widths = header.map((_title, column) => shown.reduce((widest, row) => Math.max(widest, stringWidth(row[column] ?? '')), 0))
   const line = (cells: readonly string[]): string =>
-    cells.map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join('  ').trimEnd()
-  return [line(header), ...rows.map(line)].join('\n')
+    cells.map((cell, column) => (column === cells.length - 1 ? cell : padToWidth(cell, widths[column] ?? 0))).join('  ').trimEnd()
+  return shown.map(line).join('\n')
+}
+
+function padToWidth (cell: string, width: number): string {
+  return cell + ' '.repeat(Math.max(0, width - stringWidth(cell)))
 }
 
 /** Local date and time to the second, e.g. 2026-11-28 14:03:05. */

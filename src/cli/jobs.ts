@@ -1,18 +1,23 @@
 /**
  * `cr jobs` (the seed's job table) and `cr job show|halt|resume|enable|disable|priority|
- * retry|delete`. A job is named by its id, short id or a unique prefix. Every change is
+ * retry|delete`. A job is named by its id, short id, a unique prefix or its name. Every change is
  * one event, written once the controller has caught up, so it orders after what the
  * farm already knows.
  */
 import type { Command } from 'commander'
 import { findJob } from '../node/controller/resolve.js'
-import type { EventBody } from '../protocol/events.js'
+import type { EventBody, JobFields } from '../protocol/events.js'
+import { jobFieldsSchema } from '../protocol/schemas.js'
 import { formatDurationS } from '../protocol/duration.js'
 import type { BlockView, FarmView, JobView } from '../protocol/view.js'
 import { inSession, withConnectionOptions, type ConnectionOptions } from './connection.js'
-import { duration, elapsedMs, localTime, table } from './format.js'
+import { UsageError } from './exit.js'
+import { duration, elapsedMs, localTime, shortIdOf, table } from './format.js'
 import { nodeName } from './nodes.js'
 import { numeric } from './parse.js'
+import { watch } from './watch.js'
+
+const JOB_REF = 'its id, short id, a unique prefix, or its name if no other job has it'
 
 interface ReadOptions extends ConnectionOptions {
   readonly json?: boolean
@@ -20,18 +25,24 @@ interface ReadOptions extends ConnectionOptions {
 
 export function addJobsCommands (program: Command): void {
   withConnectionOptions(program.command('jobs'))
-    .description('list the farm\'s jobs in scheduling order (the seed\'s job table)')
+    .description('list the farm\'s jobs in the order nodes take them (highest priority first): status, progress, average frame time, and why a job is ERROR')
     .option('--json', 'print the jobs as JSON (without their blocks; see cr job show)')
-    .action(async (options: ReadOptions) => {
-      const view = await inSession(options, 'read', ({ controller }) => controller.view())
-      if (options.json === true) console.log(JSON.stringify(view.jobs.map(({ blocks: _blocks, ...job }) => job)))
-      else console.log(jobsTable(view.jobs))
+    .option('--watch', 'draw the list again every second, until Ctrl+C')
+    .action(async (options: ReadOptions & { readonly watch?: boolean }) => {
+      await inSession(options, 'read', async ({ controller }) => {
+        const draw = (): string => {
+          const { jobs } = controller.view()
+          return options.json === true ? JSON.stringify(jobs.map(({ blocks: _blocks, ...job }) => job)) : jobsTable(jobs)
+        }
+        if (options.watch === true) await watch(draw)
+        else console.log(draw())
+      })
     })
 
-  const job = program.command('job').description('show or steer one job, named by its id, short id or a unique prefix')
+  const job = program.command('job').description('show or steer one job, named by its id, short id, a unique prefix or its name')
   withConnectionOptions(job.command('show'))
     .description('a job and its blocks: status, holder, lease epoch, attempts, last failure')
-    .argument('<job>', 'id, short id or unique prefix')
+    .argument('<job>', JOB_REF)
     .option('--json', 'print the job as JSON, blocks included')
     .action(async (ref: string, options: ReadOptions) => {
       const view = await inSession(options, 'read', ({ controller }) => controller.view())
@@ -50,17 +61,39 @@ export function addJobsCommands (program: Command): void {
   for (const [name, description, body] of edits) {
     withConnectionOptions(job.command(name))
       .description(description)
-      .argument('<job>', 'id, short id or unique prefix')
+      .argument('<job>', JOB_REF)
       .action(async (ref: string, options: ConnectionOptions) => {
-        await changeJob(options, ref, name, body)
+        await changeJob(options, ref, name, ({ id }) => body(id))
       })
   }
+  withConnectionOptions(job.command('rerender'))
+    .description('render it again, done or not: all of it, or the blocks holding --frames (frames at the target are replaced)')
+    .argument('<job>', JOB_REF)
+    .option('--frames <start-end>', 'only these frames, e.g. 10-20 or 7 (default: the whole job)')
+    .action(async (ref: string, options: ConnectionOptions & { readonly frames?: string }) => {
+      await changeJob(options, ref, 're-render', (found) => {
+        const frames = options.frames === undefined ? { start: found.frameStart, end: found.frameEnd } : frameRange(options.frames, found)
+        return { type: 'job.retried', jobId: found.id, frames }
+      })
+    })
+  withConnectionOptions(job.command('clone'))
+    .description('submit it again as a new job, with the same fields (as steered now) and a new id')
+    .argument('<job>', JOB_REF)
+    .action(async (ref: string, options: ConnectionOptions) => {
+      const { source, written } = await inSession(options, 'write', async ({ controller, write }) => {
+        const found = findJob(controller.view(), ref)
+        return { source: found, written: await write({ type: 'job.submitted', job: fieldsOf(found) }) }
+      })
+      const { body } = written.event
+      if (body.type !== 'job.submitted') throw new Error(`wrote a ${body.type} event for a clone`)
+      console.log(`cloned job ${source.shortId} (${source.name}) as job ${shortIdOf(body.job.id)} (${body.job.id})`)
+    })
   withConnectionOptions(job.command('priority'))
     .description('set its priority, 0-99 (higher renders first)')
-    .argument('<job>', 'id, short id or unique prefix')
+    .argument('<job>', JOB_REF)
     .argument('<priority>', '0-99')
     .action(async (ref: string, priority: string, options: ConnectionOptions) => {
-      await changeJob(options, ref, `priority ${priority}`, (jobId) => edited(jobId, { priority: numeric(priority) }))
+      await changeJob(options, ref, `priority ${priority}`, ({ id }) => edited(id, { priority: numeric(priority) }))
     })
 }
 
@@ -69,21 +102,37 @@ function edited (jobId: string, changes: Record<string, unknown>): EventBody {
   return { type: 'job.edited', jobId, changes }
 }
 
-async function changeJob (options: ConnectionOptions, ref: string, what: string, body: (jobId: string) => EventBody): Promise<void> {
+async function changeJob (options: ConnectionOptions, ref: string, what: string, body: (job: JobView) => EventBody): Promise<void> {
   const job = await inSession(options, 'write', async ({ controller, write }) => {
     const found = findJob(controller.view(), ref)
-    await write(body(found.id))
+    await write(body(found))
     return found
   })
   console.log(`${what}: job ${job.shortId} (${job.name})`)
 }
 
+/** `A-B` or one frame `A`, within the job's range (a re-render of frames it lacks would do nothing). */
+function frameRange (text: string, job: JobView): { start: number, end: number } {
+  const match = /^(-?\d+)(?:-(-?\d+))?$/.exec(text.trim())
+  const start = Number(match?.[1])
+  const end = match?.[2] === undefined ? start : Number(match[2])
+  if (match === null || end < start) throw new UsageError('--frames', `must be START-END such as 10-20, or one frame; got ${JSON.stringify(text)}`)
+  if (end < job.frameStart || start > job.frameEnd) throw new UsageError('--frames', `${start}-${end} is outside job ${job.shortId}'s frames ${job.frameStart}-${job.frameEnd}`)
+  return { start, end }
+}
+
+/** A job's fields as a submission carries them: its current steering included, its id and derived columns left out. */
+function fieldsOf (job: JobView): JobFields {
+  const fields = Object.entries(job).filter(([field, value]) => field in jobFieldsSchema.shape && value !== undefined)
+  return { ...Object.fromEntries(fields), enabled: true } as JobFields
+}
+
 function jobsTable (jobs: readonly JobView[]): string {
   return table(
-    ['ID', 'NAME', 'STATUS', 'ENABLED', 'PRI', 'CLASS', 'FRAMES', 'AVG/FRAME', 'USER', 'REGISTERED'],
+    ['ID', 'NAME', 'STATUS', 'ENABLED', 'PRI', 'CLASS', 'FRAMES', 'AVG/FRAME', 'USER', 'REGISTERED', 'REASON'],
     jobs.map((job) => [
       job.shortId, job.name, job.status, job.enabled ? 'ENABLED' : 'DISABLED', String(job.priority), job.classification,
-      `${job.framesDone}/${job.framesTotal}`, duration(job.renderTime.averageFrameMs), job.user, localTime(job.registeredAt)
+      `${job.framesDone}/${job.framesTotal}`, duration(job.renderTime.averageFrameMs), job.user, localTime(job.registeredAt), job.error ?? '-'
     ])
   )
 }
@@ -115,12 +164,41 @@ function jobReport (job: JobView, view: FarmView, nowMs: number): string {
   const header = fields.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n')
   const blocks = table(
     ['BLOCK', 'FRAMES', 'STATUS', 'TIME', 'HOLDER', 'EPOCH', 'ATTEMPTS', 'LAST FAILURE'],
-    job.blocks.map((block) => [
-      String(block.index), `${block.frameStart}-${block.frameEnd}`, block.status, blockTime(block, nowMs),
-      block.lease === null ? (block.finishedBy === null ? '-' : `(${nodeName(view, block.finishedBy)})`) : nodeName(view, block.lease.holder),
-      String(block.epoch), String(block.attempts),
-      block.lastFailure === null ? '-' : `${nodeName(view, block.lastFailure.node)}: ${block.lastFailure.failure}: ${block.lastFailure.message}`
-    ])
+    blockRuns(job.blocks).map((run) => {
+      if (run.kind === 'untouched') return [`${run.first.index}-${run.last.index}`, `${run.first.frameStart}-${run.last.frameEnd}`, 'QUEUE', '-', '-', '0', '0', '-']
+      const { block } = run
+      return [
+        String(block.index), `${block.frameStart}-${block.frameEnd}`, block.status, blockTime(block, nowMs),
+        block.lease === null ? (block.finishedBy === null ? '-' : `(${nodeName(view, block.finishedBy)})`) : nodeName(view, block.lease.holder),
+        String(block.epoch), String(block.attempts),
+        block.lastFailure === null ? '-' : `${nodeName(view, block.lastFailure.node)}: ${block.lastFailure.failure}: ${block.lastFailure.message}`
+      ]
+    })
   )
   return `${header}\n\n${blocks}`
+}
+
+type BlockRun =
+  | { readonly kind: 'one', readonly block: BlockView }
+  | { readonly kind: 'untouched', readonly first: BlockView, readonly last: BlockView }
+
+/** Never claimed: nothing to say about it but its frames. */
+function untouched (block: BlockView): boolean {
+  return block.status === 'QUEUE' && block.epoch === 0
+}
+
+/**
+ * The blocks as rows, each run of two or more untouched blocks folded into one, so that a
+ * job of 50,000 blocks shows what happened to it in as many rows as blocks were started.
+ */
+function blockRuns (blocks: readonly BlockView[]): BlockRun[] {
+  const runs: BlockRun[] = []
+  for (let index = 0; index < blocks.length;) {
+    const first = blocks[index] as BlockView
+    let end = index
+    while (untouched(first) && end + 1 < blocks.length && untouched(blocks[end + 1] as BlockView)) end++
+    runs.push(end === index ? { kind: 'one', block: first } : { kind: 'untouched', first, last: blocks[end] as BlockView })
+    index = end + 1
+  }
+  return runs
 }

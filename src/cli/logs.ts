@@ -4,13 +4,13 @@
  * controller on the mesh and prints each new row as it arrives, until Ctrl+C.
  */
 import type { Command } from 'commander'
-import type { Controller } from '../node/controller/controller.js'
+import type { FarmReads } from '../node/controller/farm-reads.js'
 import { findJob, findNode } from '../node/controller/resolve.js'
 import type { LogEntry } from '../protocol/logs.js'
 import { inSession, withConnectionOptions, type ConnectionOptions } from './connection.js'
 import { localTime, shortIdOf } from './format.js'
-import { nodeName } from './nodes.js'
 import { untilInterrupted } from './interrupted.js'
+import { peerName } from './nodes.js'
 
 interface LogsOptions extends ConnectionOptions {
   readonly job?: string
@@ -22,7 +22,7 @@ interface LogsOptions extends ConnectionOptions {
 export function addLogsCommand (program: Command): void {
   withConnectionOptions(program.command('logs'))
     .description('the log report: what happened to jobs and on nodes, with the renderer\'s output')
-    .option('--job <job>', 'only this job (id, short id or unique prefix)')
+    .option('--job <job>', 'only this job (id, short id, unique prefix or name)')
     .option('--node <node>', 'only rows written by this node (name or peer id)')
     .option('-f, --follow', 'keep printing new rows as they arrive, until Ctrl+C')
     .option('--json', 'print one JSON object per row and line')
@@ -56,7 +56,7 @@ export function addLogsCommand (program: Command): void {
 /** A row of the seed's log table as scripts get it. */
 interface LogRow {
   readonly id: string
-  /** The name the row gives, else the writer's name in the client table as it is now. */
+  /** The name the row gives, else who wrote it: a node's name, or the user an artist's machine submits as. */
   readonly clientName: string
   readonly node: string
   readonly jobId: string | null
@@ -67,10 +67,10 @@ interface LogRow {
   readonly outputTail: readonly string[]
 }
 
-function rowOf (controller: Controller, entry: LogEntry): LogRow {
+function rowOf (controller: FarmReads, entry: LogEntry): LogRow {
   return {
     id: entry.id,
-    clientName: entry.clientName ?? nodeName(controller.view(), entry.node),
+    clientName: entry.clientName ?? peerName(controller.view(), entry.node),
     node: entry.node,
     jobId: entry.jobId,
     jobShortId: entry.jobId === null ? null : shortIdOf(entry.jobId),
@@ -81,7 +81,7 @@ function rowOf (controller: Controller, entry: LogEntry): LogRow {
   }
 }
 
-function lineOf (controller: Controller, entry: LogEntry): string {
+function lineOf (controller: FarmReads, entry: LogEntry): string {
   const row = rowOf(controller, entry)
   const head = `${localTime(row.registeredAt)}  ${row.clientName.padEnd(12)}  ${(row.jobShortId ?? '-').padEnd(8)}  ${row.description}`
   return [head, ...row.outputTail.map((line) => `    | ${line}`)].join('\n')

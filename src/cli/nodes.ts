@@ -4,16 +4,20 @@
  * limits, classifications and working-hour schedule, as the client table allows.
  */
 import type { Command } from 'commander'
+import type { Controller } from '../node/controller/controller.js'
 import { findNode } from '../node/controller/resolve.js'
 import { describeSkew } from '../node/mesh/clock-skew.js'
 import type { Schedule } from '../protocol/schedule.js'
 import { WEEKDAYS, type Weekday } from '../protocol/schedule.js'
-import { clientStatus, type FarmView, type NodeView } from '../protocol/view.js'
+import { localTimeIn } from '../node/local-time.js'
+import { nodeStatus } from '../protocol/node-status.js'
+import type { FarmView, NodeView } from '../protocol/view.js'
 import { CLASSIFICATIONS, UNLIMITED } from '../protocol/vocabulary.js'
 import { inSession, withConnectionOptions, type ConnectionOptions } from './connection.js'
 import { UsageError } from './exit.js'
 import { duration, elapsedMs, limit, table } from './format.js'
 import { numeric } from './parse.js'
+import { watch } from './watch.js'
 
 interface SetOptions extends ConnectionOptions {
   readonly name?: string
@@ -30,43 +34,77 @@ export function nodeName (view: FarmView, peer: string): string {
   return view.nodes.find((node) => node.id === peer)?.name ?? peer.slice(-8)
 }
 
+const peerNames = new WeakMap<FarmView, Map<string, string>>()
+
+/**
+ * A peer in the words people know (who wrote a log row, who blocked a node): its name in
+ * the client table, else the user named by the latest job it submitted (an artist's
+ * machine has no other name), else the tail of its peer id. Worked out once per view.
+ */
+export function peerName (view: FarmView, peer: string): string {
+  let names = peerNames.get(view)
+  if (names === undefined) {
+    names = new Map()
+    // Oldest first, so each peer ends with the user of its latest job.
+    for (const job of [...view.jobs].sort((a, b) => a.registeredAt - b.registeredAt)) names.set(job.submittedBy, job.user)
+    for (const node of view.nodes) names.set(node.id, node.name)
+    peerNames.set(view, names)
+  }
+  return names.get(peer) ?? peer.slice(-8)
+}
+
 export function addNodesCommand (program: Command): void {
   withConnectionOptions(program.command('nodes'))
-    .description('list the render nodes (the seed\'s client table): status, current job, limits, classes, schedule')
+    .description('list the render nodes: status and why, current job, limits, classes, schedule')
     .option('--json', 'print the nodes as JSON')
-    .action(async (options: ConnectionOptions & { readonly json?: boolean }) => {
-      const rows = await inSession(options, 'read', ({ controller }) => {
-        const view = controller.view()
-        const live = controller.livePeers()
-        const nowMs = Date.now()
-        return view.nodes.map((node) => {
-          const current = currentBlock(view, node)
-          return {
-            ...node,
-            status: clientStatus(node, live.has(node.id)),
-            currentJob: current?.text ?? null,
-            /** How long it has rendered its current block, by its own clock's start. */
-            elapsedMs: current === null || current.startedAt === null ? null : elapsedMs(current.startedAt, nowMs),
-            clockSkewMs: controller.clockSkewOf(node.id)
-          }
-        })
+    .option('--watch', 'draw the list again every second, until Ctrl+C')
+    .action(async (options: ConnectionOptions & { readonly json?: boolean, readonly watch?: boolean }) => {
+      await inSession(options, 'read', async ({ controller }) => {
+        const first = nodeRows(controller)
+        for (const node of first) {
+          if (node.clockSkewMs !== null) console.error(`cr: warning: ${node.name}'s clock is ${describeSkew(node.clockSkewMs)} this machine's; working hours and times read off it are off too (check its time service)`)
+        }
+        const draw = (rows: readonly NodeRow[]): string => (options.json === true ? JSON.stringify(rows) : nodesTable(rows))
+        if (options.watch === true) await watch(() => draw(nodeRows(controller)))
+        else console.log(draw(first))
       })
-      if (options.json === true) {
-        console.log(JSON.stringify(rows))
-        return
-      }
-      console.log(table(
-        ['NAME', 'STATUS', 'JOB', 'ELAPSED', 'BLOCKED', 'MEMORY', 'THREADS', 'WORK MEMORY', 'WORK THREADS', 'CLASSES', 'SCHEDULE', 'PEER'],
-        rows.map((node) => [
-          node.name, node.status, node.currentJob ?? '-', duration(node.elapsedMs), node.blocked ? 'BLOCKED' : 'no',
-          limit(node.memoryLimitMb, ' MB'), limit(node.threadLimit), limit(node.workMemoryLimitMb, ' MB'), limit(node.workThreadLimit),
-          classesText(node.classifications), scheduleText(node.schedule), node.id.slice(-8)
-        ])
-      ))
-      for (const node of rows) {
-        if (node.clockSkewMs !== null) console.error(`cr: warning: ${node.name}'s clock is ${describeSkew(node.clockSkewMs)} this machine's; working hours and times read off it are off too (check its time service)`)
-      }
     })
+}
+
+type NodeRow = ReturnType<typeof nodeRows>[number]
+
+/** The client table as `cr nodes` shows it: each node with its status and why, and what it renders now. */
+function nodeRows (controller: Pick<Controller, 'view' | 'livePeers' | 'clockSkewOf'>) {
+  const view = controller.view()
+  const live = controller.livePeers()
+  const nowMs = Date.now()
+  // Schedules are read in this machine's time zone: a studio's nodes and desks share one.
+  const at = localTimeIn()(nowMs)
+  return view.nodes.map((node) => {
+    const current = currentBlock(view, node)
+    const { status, reason } = nodeStatus(node, { live: live.has(node.id), at, nameOf: (peer) => peerName(view, peer) })
+    return {
+      ...node,
+      status,
+      /** Why it has that status: the failed block, who blocked it, its no-render window. */
+      statusReason: reason,
+      currentJob: current?.text ?? null,
+      /** How long it has rendered its current block, by its own clock's start. */
+      elapsedMs: current === null || current.startedAt === null ? null : elapsedMs(current.startedAt, nowMs),
+      clockSkewMs: controller.clockSkewOf(node.id)
+    }
+  })
+}
+
+function nodesTable (rows: readonly NodeRow[]): string {
+  return table(
+    ['NAME', 'STATUS', 'JOB', 'ELAPSED', 'BLOCKED', 'MEMORY', 'THREADS', 'WORK MEMORY', 'WORK THREADS', 'CLASSES', 'SCHEDULE', 'PEER', 'REASON'],
+    rows.map((node) => [
+      node.name, node.status, node.currentJob ?? '-', duration(node.elapsedMs), node.blocked ? 'BLOCKED' : 'no',
+      limit(node.memoryLimitMb, ' MB'), limit(node.threadLimit), limit(node.workMemoryLimitMb, ' MB'), limit(node.workThreadLimit),
+      classesText(node.classifications), scheduleText(node.schedule), node.id.slice(-8), node.statusReason ?? '-'
+    ])
+  )
 }
 
 /** Adds set, block and unblock to the `node` command (which also runs a render node). */
@@ -95,6 +133,7 @@ export function addNodeSettingsCommands (node: Command): void {
       if (Object.keys(given).length === 0) throw new UsageError('cr node set', 'give at least one of --name --memory --threads --work-memory --work-threads --classes --schedule')
       await changeNode(options, ref, 'updated', given)
     })
+  addNodeRemoveCommand(node)
   for (const [name, blocked] of [['block', true], ['unblock', false]] as const) {
     withConnectionOptions(node.command(name))
       .description(blocked ? 'keep a node from taking new blocks' : 'let a blocked node take blocks again')
@@ -105,10 +144,34 @@ export function addNodeSettingsCommands (node: Command): void {
   }
 }
 
+/**
+ * Takes a decommissioned node out of the client table (wranglers only, exit 5 for others):
+ * no job then waits for it. A node that is up is refused: it would still be working. The
+ * node's own next start puts it back.
+ */
+function addNodeRemoveCommand (node: Command): void {
+  withConnectionOptions(node.command('remove'))
+    .description('take a decommissioned node out of the client table (wranglers only)')
+    .argument('<node>', 'its name or peer id')
+    .action(async (ref: string, options: ConnectionOptions) => {
+      const removed = await inSession(options, 'write', async ({ controller, write }) => {
+        const found = findNode(controller.view(), ref)
+        if (controller.livePeers().has(found.id)) throw new UsageError('cr node remove', `node ${found.name} is up; stop it (and its service) before removing it`)
+        await write({ type: 'node.settings', node: found.id, changes: { removed: true } })
+        return found
+      })
+      console.log(`removed node ${removed.name} (${removed.id}) from the client table`)
+    })
+}
+
 /** Values are checked by the protocol when written; a bad one exits 2 naming the field. */
 async function changeNode (options: ConnectionOptions, ref: string, what: string, changes: Record<string, unknown>): Promise<void> {
   const node = await inSession(options, 'write', async ({ controller, write }) => {
-    const found = findNode(controller.view(), ref)
+    const view = controller.view()
+    const found = findNode(view, ref)
+    // Names are how people reach nodes: two alike would leave one reachable by peer id only.
+    const taken = view.nodes.find((other) => other.id !== found.id && other.name === changes.name)
+    if (taken !== undefined) throw new UsageError('--name', `node name ${JSON.stringify(taken.name)} is taken by node ${taken.id}; choose another`)
     await write({ type: 'node.settings', node: found.id, changes })
     return found
   })

@@ -5,9 +5,15 @@
  */
 import type { Command } from 'commander'
 import { loadNodeConfig } from '../node/config/node-config.js'
+import { assertDataDir } from '../node/identity.js'
+import { farmFingerprint, LocalEndpoint } from '../node/local/endpoint.js'
+import { renderNodeFarm } from '../node/local/render-node-farm.js'
 import { createLogger } from '../node/log.js'
+import { readFarmKey } from '../node/mesh/swarm-key.js'
 import { installProcessGuard } from '../node/runtime/process-guard.js'
 import { RenderNode } from '../node/runtime/render-node.js'
+import { storeDirOf } from '../node/store/event-store.js'
+import { storeOpenFailure } from '../node/store/errors.js'
 
 interface RunNodeFlags {
   readonly config?: string
@@ -55,6 +61,10 @@ export function addRunNodeCommand (node: Command): void {
     .option('--no-render', 'join the farm without ever rendering')
     .action(async (flags: RunNodeFlags) => {
       const config = await loadNodeConfig(flags.config, overridesOf(flags))
+      // Checked before the node starts, which makes an identity first: a data dir that is
+      // a file, or a key that is missing or garbage, must leave nothing behind.
+      await assertDataDir(config.dataDir)
+      const { psk } = await readFarmKey(config.swarmKeyFile)
       // A long-running node outlives a bug: faults are logged and fail the block, not the process.
       const removeGuard = installProcessGuard(createLogger('process'))
       // Listening from the first moment: a node can wait long for its peers (recovery), and a
@@ -63,6 +73,7 @@ export function addRunNodeCommand (node: Command): void {
       let stopDone: { resolve: () => void, reject: (error: unknown) => void } | undefined
       const stopped = new Promise<void>((resolve, reject) => { stopDone = { resolve, reject } })
       let running: RenderNode | undefined
+      let endpoint: LocalEndpoint | null = null
       const stop = (signal: NodeJS.Signals): void => {
         if (running === undefined) {
           console.log(`${signal}: stopping before the node started; it wrote nothing`)
@@ -80,12 +91,15 @@ export function addRunNodeCommand (node: Command): void {
           running = await RenderNode.start(config, { signal: starting.signal, onFatal: (error) => { stopDone?.reject(error) } })
         } catch (error) {
           if (starting.signal.aborted) return
-          throw error
+          throw storeOpenFailure(storeDirOf(config.dataDir), error)
         }
+        // Commands on this machine read the node's live copy through it, with no mesh of their own.
+        endpoint = await LocalEndpoint.open(config.dataDir, renderNodeFarm(running, farmFingerprint(psk)), createLogger('local'))
         console.log(`${config.name} is rendering for the farm as ${running.peerId}`)
         console.log(`listening on ${running.mesh.addresses().join(', ')}`)
         await stopped
       } finally {
+        await endpoint?.close()
         process.off('SIGTERM', stop)
         process.off('SIGINT', stop)
         removeGuard()

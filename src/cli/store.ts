@@ -3,8 +3,9 @@
  * run with the node stopped; a damaged store exits 3 (see exit.ts), whichever met it.
  */
 import type { Command } from 'commander'
-import { loadIdentity } from '../node/identity.js'
+import { assertDataDir, loadIdentity } from '../node/identity.js'
 import { checkStore } from '../node/store/check.js'
+import { storeOpenFailure } from '../node/store/errors.js'
 import { EventStore, storeDirOf } from '../node/store/event-store.js'
 import { repairStore, type FeedRepair } from '../node/store/repair.js'
 import { signerFromKey } from '../protocol/signing.js'
@@ -12,6 +13,7 @@ import { dataDirOption } from './connection.js'
 import { EXIT } from './exit.js'
 
 async function nodeSigner (dataDir: string) {
+  await assertDataDir(dataDir)
   return signerFromKey(await loadIdentity(dataDir, { create: false }))
 }
 
@@ -28,7 +30,8 @@ export function addStoreCommands (program: Command): void {
     .argument('<data-dir>', 'the node\'s data directory')
     .option('--json', 'print the result as JSON')
     .action(async (dataDir: string, options: { json?: boolean }) => {
-      const opened = await EventStore.open(storeDirOf(dataDir), await nodeSigner(dataDir))
+      const signer = await nodeSigner(dataDir)
+      const opened = await EventStore.open(storeDirOf(dataDir), signer).catch((error: unknown) => { throw storeOpenFailure(storeDirOf(dataDir), error) })
       try {
         const result = await checkStore(opened)
         if (options.json === true) {

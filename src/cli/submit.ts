@@ -3,15 +3,19 @@
  * checked in full (each field as the protocol checks it, the scene on this machine)
  * before anything is opened or written, so bad input costs nothing and exits 2.
  */
-import { userInfo } from 'node:os'
+import { hostname, userInfo } from 'node:os'
+import path from 'node:path'
 import type { Command } from 'commander'
+import { InvalidJobFieldsError, type JobFieldProblem } from '../node/controller/errors.js'
 import { assertSceneExists, buildJobSpec, readJobFile } from '../node/controller/job-input.js'
-import { InvalidEventError } from '../protocol/errors.js'
+import type { JobFields } from '../protocol/events.js'
+import type { FarmView } from '../protocol/view.js'
 import { splitWords } from '../render/adapters/command.js'
 import { UnsupportedOptionError } from '../render/errors.js'
 import { inSession, withConnectionOptions, type ConnectionOptions } from './connection.js'
 import { UsageError } from './exit.js'
-import { shortIdOf } from './format.js'
+import { printable, shortIdOf } from './format.js'
+import { machineLocalFolderOf } from './machine-local.js'
 import { numeric } from './parse.js'
 
 interface SubmitOptions extends ConnectionOptions {
@@ -69,8 +73,8 @@ export function addSubmitCommand (program: Command): void {
     .option('--project <project>', 'project')
     .option('--user <user>', 'who submits it (default: this OS user)')
     .option('--software <software>', 'renderer: maya-mray, maya-vray, maya-arnold, maya-hardware, maya-software, nuke, blender, arnold-kick, vray-standalone, procedural, command')
-    .option('--scene <path>', 'the scene file, as render nodes see it')
-    .option('--target <dir>', 'where finished frames go')
+    .option('--scene <path>', 'the scene file, as render nodes see it (a relative path is taken from this directory)')
+    .option('--target <dir>', 'where finished frames go (a relative path is taken from this directory)')
     .option('--frames <start-end>', 'frame range, e.g. 1-100 or 7')
     .option('--block-size <frames>', 'frames per block (default 1)')
     .option('--priority <0-99>', 'higher renders first (default 50)')
@@ -88,15 +92,18 @@ export function addSubmitCommand (program: Command): void {
     .action(async (options: SubmitOptions) => {
       const job = await jobFrom(options)
       if (options.allowMissingScene !== true) await assertSceneExists(job)
-      const written = await inSession(options, 'write', async ({ write }) => write({ type: 'job.submitted', job }))
+      const written = await inSession(options, 'write', async ({ controller, write }) => {
+        for (const warning of machineLocalWarnings(job, controller.view())) console.error(`cr: warning: ${warning}`)
+        return write({ type: 'job.submitted', job })
+      })
       const { body } = written.event
       if (body.type !== 'job.submitted') throw new Error(`wrote a ${body.type} event for a submission`)
       if (options.json === true) console.log(JSON.stringify(body.job))
-      else console.log(`submitted ${body.job.name}: job ${shortIdOf(body.job.id)} (${body.job.id})`)
+      else console.log(`submitted ${printable(body.job.name)}: job ${shortIdOf(body.job.id)} (${body.job.id})`)
     })
 }
 
-async function jobFrom (options: SubmitOptions): Promise<ReturnType<typeof buildJobSpec>> {
+async function jobFrom (options: SubmitOptions): Promise<JobFields> {
   const fromFile = options.file === undefined ? {} : await readJobFile(options.file)
   const fromFlags = {
     name: options.name,
@@ -119,14 +126,51 @@ async function jobFrom (options: SubmitOptions): Promise<ReturnType<typeof build
     commandTemplate: options.command === undefined ? undefined : commandWords(options.command)
   }
   const flagged = Object.fromEntries(Object.entries(fromFlags).filter(([, value]) => value !== undefined))
+  const fields: Record<string, unknown> = { ...fromFile, ...flagged }
+  for (const field of ['scenePath', 'targetPath']) fields[field] = fromHere(fields[field])
   try {
-    return buildJobSpec({ ...fromFile, ...flagged }, { user: userInfo().username })
+    return buildJobSpec(fields, { user: userInfo().username })
   } catch (error) {
-    // Name the flag too when a flag set the field.
-    const flag = error instanceof InvalidEventError ? FLAG_OF_FIELD[error.field] : undefined
-    if (flag === undefined || !(error instanceof InvalidEventError) || !(error.field in flagged)) throw error
-    throw new InvalidEventError(`${error.field} (${flag})`, error.why)
+    if (!(error instanceof InvalidJobFieldsError)) throw error
+    const [first, ...rest] = error.problems
+    throw new InvalidJobFieldsError([asTyped(first, flagged), ...rest.map((problem) => asTyped(problem, flagged))])
   }
+}
+
+/** A problem named as the person typed it: the flag beside the field a flag set, the flag alone for one left out. */
+function asTyped (problem: JobFieldProblem, flagged: Readonly<Record<string, unknown>>): JobFieldProblem {
+  const flag = FLAG_OF_FIELD[problem.field]
+  if (flag === undefined) return problem
+  if (problem.missing) return { ...problem, field: flag }
+  return problem.field in flagged ? { ...problem, field: `${problem.field} (${flag})` } : problem
+}
+
+/**
+ * A relative path as the absolute one it means here: render nodes run elsewhere, in other
+ * folders, so the job must carry the path from where the artist typed it. Blank or
+ * non-text values are left for the schema to refuse.
+ */
+function fromHere (value: unknown): unknown {
+  return typeof value === 'string' && value.trim() !== '' && !path.isAbsolute(value) ? path.resolve(value) : value
+}
+
+/** Nodes named other than this host: by default a node is named after its host, so these are other machines. */
+function otherMachines (view: FarmView): string[] {
+  const here = hostname()
+  return view.nodes.filter((node) => node.name !== here).map((node) => printable(node.name))
+}
+
+/** Why the job's scene or target may be out of the render nodes' reach, when nodes run on other machines. */
+function machineLocalWarnings (job: JobFields, view: FarmView): string[] {
+  const others = otherMachines(view)
+  if (others.length === 0) return []
+  const nodes = `${others.slice(0, 3).join(', ')}${others.length > 3 ? ` and ${others.length - 3} more` : ''}`
+  const checked = [['scene', job.scenePath], ['target', job.targetPath]] as const
+  return checked.flatMap(([what, file]) => {
+    const folder = machineLocalFolderOf(file)
+    if (folder === undefined) return []
+    return [`the ${what} ${printable(file)} is in ${folder} of this machine, which render nodes on other machines (${nodes}) cannot see unless it is on storage they share; submitted anyway`]
+  })
 }
 
 const FRAME_RANGE = /^(-?\d+)(?:-(-?\d+))?$/

@@ -3,7 +3,7 @@
  * It is both the libp2p peer key and the key that signs the node's events, so a gossip
  * sender's peer id and an event's author are the same name.
  */
-import { access, chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { access, chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { PrivateKey } from '@libp2p/interface'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
@@ -17,8 +17,37 @@ export class IdentityFileError extends Error {
   }
 }
 
+/** `--data-dir` (or a config's dataDir) names a file: nothing of a node can be kept in it. */
+export class DataDirIsFileError extends Error {
+  override readonly name = 'DataDirIsFileError'
+  constructor (readonly dataDir: string, options?: ErrorOptions) {
+    super(`the data directory ${dataDir} is a file, not a directory; give --data-dir a directory (it is made if missing)`, options)
+  }
+}
+
 function isMissing (error: unknown): boolean {
   return (error as NodeJS.ErrnoException).code === 'ENOENT'
+}
+
+/** A data dir's file that cannot be read: a data dir that is a file says so, anything else is `unreadable`. */
+function unreadable (dataDir: string, file: string, error: unknown): Error {
+  if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') return new DataDirIsFileError(dataDir, { cause: error })
+  return new IdentityFileError(file, 'unreadable', { cause: error })
+}
+
+/**
+ * Throws DataDirIsFileError when `dataDir` exists and is not a directory. Checked before
+ * anything else of the data dir (its swarm key, its identity, its store) is read, so the
+ * message is about the data dir, not about whichever file of it came first.
+ */
+export async function assertDataDir (dataDir: string): Promise<void> {
+  try {
+    if (!(await stat(dataDir)).isDirectory()) throw new DataDirIsFileError(dataDir)
+  } catch (error) {
+    if (isMissing(error)) return
+    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') throw new DataDirIsFileError(dataDir, { cause: error })
+    throw error
+  }
 }
 
 /**
@@ -32,7 +61,7 @@ export async function hasIdentity (dataDir: string): Promise<boolean> {
     return true
   } catch (error) {
     if (isMissing(error)) return false
-    throw new IdentityFileError(file, 'unreadable', { cause: error })
+    throw unreadable(dataDir, file, error)
   }
 }
 
@@ -48,7 +77,7 @@ export async function loadIdentity (dataDir: string, options: { readonly create:
   try {
     bytes = await readFile(file)
   } catch (error) {
-    if (!isMissing(error)) throw new IdentityFileError(file, 'unreadable', { cause: error })
+    if (!isMissing(error)) throw unreadable(dataDir, file, error)
     if (!options.create) throw new IdentityFileError(file, 'missing: is this a node\'s data directory?', { cause: error })
     return createIdentity(file)
   }

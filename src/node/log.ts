@@ -76,6 +76,23 @@ export function jsonLineSink (stream: NodeJS.WritableStream): LogSink {
   }
 }
 
+/**
+ * One line a person reads, for a short command's stderr, where JSON would be noise:
+ * `cr: warning: mesh:sync: peer refused (peer=12D3..., reason=forged)`.
+ */
+export function humanLineSink (stream: NodeJS.WritableStream, prefix = 'cr'): LogSink {
+  return (record) => {
+    const { level, component, msg, fields } = record
+    const details = Object.entries(fields).map(([key, value]) => `${key}=${detailOf(value)}`)
+    const label = level === 'warn' ? 'warning' : level
+    stream.write(`${prefix}: ${label}: ${component}: ${msg}${details.length === 0 ? '' : ` (${details.join(', ')})`}\n`)
+  }
+}
+
+function detailOf (value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value, plainValue)
+}
+
 /** Makes the values libraries hand us (errors, bytes, big integers) readable in JSON. */
 function plainValue (_key: string, value: unknown): unknown {
   if (value instanceof Error) return { name: value.name, message: value.message }

@@ -8,6 +8,7 @@ import { Roles, type FarmAuthority } from './authority.js'
 import { blockCount } from './frames.js'
 import type { FarmRecords, JobRecord, Touched } from './records.js'
 import { JobTotals } from './job-totals.js'
+import { explainJob, NodeTable } from './stranded.js'
 import {
   assembleJob, compareJobs, deriveBlock, deriveNode, steeringOf,
   type BlockView, type DerivedBlock, type DerivedJob, type FarmView, type JobView, type NodeActivity, type NodeView, type Steering
@@ -61,8 +62,11 @@ export class FarmViewCache {
     if (this.cached !== null) return this.cached
     const roles = this.roles ??= new Roles(this.authority.founder, Object.values(this.records.roles))
     const derivedJobs = this.deriveJobs(roles)
-    const jobs = derivedJobs.map((job) => job.view).filter((job): job is JobView => job !== null).sort(compareJobs)
-    this.cached = { jobs, nodes: this.deriveNodes(roles, derivedJobs), founder: roles.founder, wranglers: roles.current() }
+    const nodes = this.deriveNodes(roles, derivedJobs)
+    // A job's status can rest on the client table (stranded.ts), which every node change moves.
+    const table = new NodeTable(nodes)
+    const jobs = derivedJobs.map((job) => job.view).filter((job): job is JobView => job !== null).map((job) => explainJob(job, table)).sort(compareJobs)
+    this.cached = { jobs, nodes, founder: roles.founder, wranglers: roles.current() }
     return this.cached
   }
 
@@ -82,7 +86,7 @@ export class FarmViewCache {
     const spec = record.submission?.spec
     if (spec === undefined || steering.deleted) return assembleJob(record, steering, [], new JobTotals())
     const maxRetries = steering.fields.maxRetries?.value ?? spec.maxRetries
-    const derive = (index: number): DerivedBlock => deriveBlock(record, spec, maxRetries, steering.retried, index)
+    const derive = (index: number): DerivedBlock => deriveBlock(record, spec, maxRetries, steering, index)
     if (cache.blocks === null) {
       const derived = Array.from({ length: blockCount(spec) }, (_, index) => derive(index))
       const totals = new JobTotals()

@@ -7,7 +7,7 @@
  */
 import type { FailureFact } from './records.js'
 import { compareStamps, latestByStamp } from './stamp.js'
-import type { DerivedBlock, Lease } from './view.js'
+import type { BlockFailure, DerivedBlock, Lease } from './view.js'
 
 type Outcome = DerivedBlock['outcomes'][number]
 
@@ -62,6 +62,15 @@ export class JobTotals {
   /** Blocks with a fatal failure from their holder: few, and what Error Return reads. */
   readonly fatalBlocks = new Map<number, DerivedBlock>()
   readonly nodes = new Map<string, NodeTotals>()
+  /** Each block's latest counting failure, for blocks that have one. */
+  private readonly failedBlocks = new Map<number, { readonly stamp: FailureFact['stamp'], readonly failure: BlockFailure }>()
+  private latestFailureCache: BlockFailure | null | undefined = undefined
+
+  /** The latest counting failure on any block of the job. */
+  latestFailure (): BlockFailure | null {
+    this.latestFailureCache ??= latestByStamp(this.failedBlocks.values())?.failure ?? null
+    return this.latestFailureCache
+  }
 
   /** Adds a block's share (`sign` 1), or takes it away (-1) before the block is derived again. */
   apply (block: DerivedBlock, sign: 1 | -1): void {
@@ -86,6 +95,12 @@ export class JobTotals {
       const count = (this.failuresByNode.get(failure.stamp.author) ?? 0) + sign
       if (count === 0) this.failuresByNode.delete(failure.stamp.author)
       else this.failuresByNode.set(failure.stamp.author, count)
+    }
+    const lastCounting = block.failures.at(-1)
+    if (lastCounting !== undefined && view.lastFailure !== null) {
+      if (sign === 1) this.failedBlocks.set(view.index, { stamp: lastCounting.stamp, failure: view.lastFailure })
+      else this.failedBlocks.delete(view.index)
+      this.latestFailureCache = undefined
     }
     if (block.latestFatal !== null) {
       if (sign === 1) this.fatalBlocks.set(view.index, block)

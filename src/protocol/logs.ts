@@ -36,7 +36,7 @@ function describe ({ event }: VerifiedEvent): Pick<LogEntry, 'clientName' | 'job
     case 'job.edited':
       return { ...none, jobId: body.jobId, block: null, description: `edited ${Object.entries(body.changes).map(([field, value]) => `${field}=${String(value)}`).join(', ')}` }
     case 'job.retried':
-      return { ...none, jobId: body.jobId, block: null, description: 'retry requested: failed blocks run again' }
+      return { ...none, jobId: body.jobId, block: null, description: body.frames === undefined ? 'retry requested: failed blocks run again' : `re-render requested: frames ${body.frames.start}-${body.frames.end} render again` }
     case 'job.deleted':
       return { ...none, jobId: body.jobId, block: null, description: 'deleted' }
     case 'block.claimed':

@@ -12,6 +12,7 @@
  * the records of its blocks go (the event says which, so the store deletes them too).
  */
 import type { BlockEventBody, BodyOf, JobChanges, JobSpec, NodeChanges, VerifiedEvent } from './events.js'
+import type { FrameRange } from './frames.js'
 import { jobIdFor } from './job-id.js'
 import { compareStamps, stampKey, stampOf, type Stamp } from './stamp.js'
 import type { FailureKind, Role } from './vocabulary.js'
@@ -47,10 +48,10 @@ export interface BlockRecord {
   releases: Record<string, ReleaseFact>
 }
 
-/** A person's (or a script's) act on a job: an edit of its fields, a retry or a delete. */
+/** A person's (or a script's) act on a job: an edit of its fields, a retry (of its failed blocks, or a re-render of frames) or a delete. */
 export type SteeringFact =
   | { readonly kind: 'edit', readonly stamp: Stamp, readonly changes: JobChanges }
-  | { readonly kind: 'retry', readonly stamp: Stamp }
+  | { readonly kind: 'retry', readonly stamp: Stamp, readonly frames?: FrameRange }
   | { readonly kind: 'delete', readonly stamp: Stamp }
 
 /**
@@ -178,7 +179,7 @@ export function applyEvent (records: FarmRecords, verified: VerifiedEvent): Touc
 function steeringFact (body: BodyOf<'job.edited' | 'job.retried' | 'job.deleted'>, stamp: Stamp): SteeringFact {
   switch (body.type) {
     case 'job.edited': return { kind: 'edit', stamp, changes: body.changes }
-    case 'job.retried': return { kind: 'retry', stamp }
+    case 'job.retried': return body.frames === undefined ? { kind: 'retry', stamp } : { kind: 'retry', stamp, frames: body.frames }
     case 'job.deleted': return { kind: 'delete', stamp }
   }
 }

@@ -79,6 +79,25 @@ export function scheduleVerdict (schedule: Schedule, at: LocalTime): ScheduleVer
   }
 }
 
+/**
+ * When the no-render window `at` falls in ends (the latest end, should several overlap),
+ * or null when none holds it.
+ */
+export function noRenderUntil (schedule: Schedule, at: LocalTime): ClockTime | null {
+  let until: ClockTime | null = null
+  for (const window of schedule) {
+    if (window.mode !== 'no-render' || !windowContains(window, at)) continue
+    if (until === null || minutesLeft(window.end, at) > minutesLeft(until, at)) until = window.end
+  }
+  return until
+}
+
+/** Minutes from `at` to the next `end` o'clock (an overnight end is tomorrow's). */
+function minutesLeft (end: ClockTime, at: LocalTime): number {
+  const left = (parseClockTime(end) ?? MINUTES_PER_DAY) - at.minuteOfDay
+  return left > 0 ? left : left + MINUTES_PER_DAY
+}
+
 /** A node's resource limits; -1 is unlimited. */
 export interface RenderLimits {
   readonly threads: number

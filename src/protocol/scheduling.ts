@@ -76,30 +76,40 @@ function isRunnable (block: BlockView, dead: ReadonlySet<string>): boolean {
   return block.lease !== null && dead.has(block.lease.holder)
 }
 
-/** Runnable blocks in the farm's order, with the epoch their claim must carry. */
-export function runnableBlocks (view: FarmView, dead: ReadonlySet<string> = new Set()): { job: JobView, target: BlockRef }[] {
-  const runnable: { job: JobView, target: BlockRef }[] = []
-  for (const job of view.jobs) {
-    if (!job.enabled || job.halted) continue
-    for (const block of job.blocks) {
-      if (isRunnable(block, dead)) runnable.push({ job, target: { jobId: job.id, block: block.index, epoch: block.epoch + 1 } })
-    }
+/** Jobs whose blocks may be handed out, in the farm's order. */
+function steerableJobs (view: FarmView): JobView[] {
+  return view.jobs.filter((job) => job.enabled && !job.halted)
+}
+
+/**
+ * A job's runnable blocks in order, with the epoch their claim must carry: lazily, since
+ * a job may have 50,000 blocks and a hand-out usually needs the first few.
+ */
+function * runnableBlocks (job: JobView, dead: ReadonlySet<string>): Generator<BlockRef> {
+  for (const block of job.blocks) {
+    if (isRunnable(block, dead)) yield { jobId: job.id, block: block.index, epoch: block.epoch + 1 }
   }
-  return runnable
 }
 
 /**
  * The greedy hand-out every node computes alike: each runnable block in order goes to its
  * top-ranked idle, eligible candidate not yet handed one. Returns node id -> block.
+ * Eligibility depends on the job alone, so it is judged once per job, and a job none of
+ * whose eligible candidates is still free is left at once: the cost follows the blocks
+ * handed out, not the blocks the farm has.
  */
 export function assignBlocks (view: FarmView, candidates: readonly Candidate[], dead: ReadonlySet<string> = new Set()): Map<string, BlockRef> {
   const assigned = new Map<string, BlockRef>()
   const free = candidates.filter((candidate) => candidate.idle && !dead.has(candidate.node.id))
-  for (const { job, target } of runnableBlocks(view, dead)) {
+  for (const job of steerableJobs(view)) {
     if (assigned.size === free.length) break
-    const eligible = free.filter((candidate) => !assigned.has(candidate.node.id) && ineligibility(candidate, job) === null)
-    const [top] = rankPeers(blockKey(target.jobId, target.block, target.epoch), eligible.map((candidate) => candidate.node.id))
-    if (top !== undefined) assigned.set(top, target)
+    const eligibleForJob = free.filter((candidate) => ineligibility(candidate, job) === null)
+    for (const target of runnableBlocks(job, dead)) {
+      const eligible = eligibleForJob.filter((candidate) => !assigned.has(candidate.node.id))
+      if (eligible.length === 0) break
+      const [top] = rankPeers(blockKey(target.jobId, target.block, target.epoch), eligible.map((candidate) => candidate.node.id))
+      if (top !== undefined) assigned.set(top, target)
+    }
   }
   return assigned
 }
@@ -114,8 +124,11 @@ export function decideClaim (view: FarmView, self: string, candidates: readonly 
   if (me === undefined || !me.idle) return { kind: 'idle' }
   const mine = assignBlocks(view, candidates, dead).get(self)
   if (mine !== undefined) return { kind: 'claim', target: mine, delayMs: 0 }
-  for (const { job, target } of runnableBlocks(view, dead)) {
+  for (const job of steerableJobs(view)) {
     if (ineligibility(me, job) !== null) continue
+    const next = runnableBlocks(job, dead).next()
+    if (next.done === true) continue
+    const target = next.value
     const eligible = candidates.filter((candidate) => candidate.idle && !dead.has(candidate.node.id) && ineligibility(candidate, job) === null)
     const rank = rankPeers(blockKey(target.jobId, target.block, target.epoch), eligible.map((candidate) => candidate.node.id)).indexOf(self)
     return { kind: 'claim', target, delayMs: CLAIM_STAGGER_MS * Math.max(1, rank) }

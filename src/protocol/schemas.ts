@@ -17,6 +17,25 @@ const text = (what: string, max = TEXT_MAX_CHARS): z.ZodString =>
     .min(1, { error: `${what} must not be empty` })
     .max(max, { error: `${what} is longer than ${max} characters` })
 
+/** C0 controls (newline, tab, ESC...), DEL and C1 controls (CSI...): what a terminal acts on instead of showing. */
+export const CONTROL_CHARACTER = /\p{Cc}/u
+
+/**
+ * Text a person types that others see in their terminals (names, project, user, paths):
+ * not blank, and free of control characters, which would move a reader's cursor, clear
+ * their screen or break a table's lines. Only new input is held to it (job fields as
+ * submitted, node settings as typed, a node's config); the log's events stay `text`, so
+ * an event written before this rule still loads: refusing it on decode would mark a
+ * store that holds it damaged and cut its author's feed off there for every peer. The
+ * CLI escapes control characters in whatever it prints (cli/format.ts).
+ */
+export const typedText = (what: string, max = TEXT_MAX_CHARS): z.ZodString =>
+  text(what, max)
+    .refine((value) => value.trim() !== '', { error: `${what} must not be only spaces` })
+    .refine((value) => !CONTROL_CHARACTER.test(value), {
+      error: (issue) => `${what} must not hold control characters such as newline, tab or ESC; got ${JSON.stringify(issue.input)}`
+    })
+
 const wholeNumber = (what: string, min: number, max: number): z.ZodInt =>
   z.int({ error: `${what} must be a whole number` })
     .min(min, { error: (issue) => `${what} ${String(issue.input)} is below ${min}` })
@@ -60,19 +79,20 @@ export const scheduleWindowSchema = z.strictObject({
 
 export const scheduleSchema = z.array(scheduleWindowSchema).max(64, { error: 'a schedule has at most 64 windows' })
 
-const jobFieldsShape = {
-  name: text('name', 200),
-  project: text('project'),
-  user: text('user'),
+/** A job's fields, their text checked by `textOf`: `text` in the log, `typedText` as submitted. */
+const jobFieldsShapeWith = (textOf: typeof text) => ({
+  name: textOf('name', 200),
+  project: textOf('project'),
+  user: textOf('user'),
   software: softwareSchema,
-  scenePath: text('scene path', PATH_MAX_CHARS),
-  targetPath: text('target path', PATH_MAX_CHARS),
+  scenePath: textOf('scene path', PATH_MAX_CHARS),
+  targetPath: textOf('target path', PATH_MAX_CHARS),
   frameStart: frameSchema,
   frameEnd: frameSchema,
   blockSize: wholeNumber('block size', 1, MAX_FRAMES_PER_BLOCK),
-  layer: text('layer').nullable(),
-  camera: text('camera').nullable(),
-  imageName: text('image name', 200).nullable(),
+  layer: textOf('layer').nullable(),
+  camera: textOf('camera').nullable(),
+  imageName: textOf('image name', 200).nullable(),
   imageFormat: z.string().regex(/^[a-z0-9]{2,8}$/, { error: 'image format must be a short lower-case extension such as png or exr' }).nullable(),
   commandTemplate: z.array(z.string().max(PATH_MAX_CHARS)).min(1, { error: 'a command template needs the program' }).max(256).nullable(),
   priority: prioritySchema,
@@ -88,7 +108,9 @@ const jobFieldsShape = {
     .min(1, { error: (issue) => `timeout per frame ${String(issue.input)} s is below 1 s` })
     .max(MAX_TIMEOUT_PER_FRAME_S, { error: (issue) => `timeout per frame ${String(issue.input)} s is above ${MAX_TIMEOUT_PER_FRAME_S} s (a week)` })
     .exactOptional()
-}
+})
+
+const jobFieldsShape = jobFieldsShapeWith(text)
 
 type JobFieldsShape = z.infer<z.ZodObject<typeof jobFieldsShape>>
 
@@ -115,7 +137,7 @@ function checkJobRules (job: JobFieldsShape, context: z.RefinementCtx): void {
 }
 
 /** A job as a person or a script submits it: every column of the seed's constellationJobTable that is not derived. */
-export const jobFieldsSchema = z.strictObject(jobFieldsShape).superRefine(checkJobRules)
+export const jobFieldsSchema = z.strictObject(jobFieldsShapeWith(typedText)).superRefine(checkJobRules)
 
 /**
  * A job as its submit event carries it: the fields plus its id, which is not chosen but
@@ -138,6 +160,8 @@ export const jobChangesSchema = z.strictObject({
 export const nodeSettingsFields = {
   name: text('node name', 200).exactOptional(),
   blocked: z.boolean().exactOptional(),
+  /** A wrangler took it out of the client table (decommissioned); the node's own next start puts it back. */
+  removed: z.boolean().exactOptional(),
   memoryLimitMb: limit('memory limit').exactOptional(),
   threadLimit: limit('thread limit').exactOptional(),
   workMemoryLimitMb: limit('work-hour memory limit').exactOptional(),
@@ -153,12 +177,29 @@ export const nodeSettingsFields = {
 export const nodeChangesSchema = z.strictObject(nodeSettingsFields)
   .refine(atLeastOneChange, { error: 'a settings change must change at least one field' })
 
+/**
+ * Node settings as a person gives them (`cr node set`, a node's config): a name held to
+ * `typedText`, and at least one class, since a node that takes none is blocked in all but name.
+ */
+export const typedNodeSettingsFields = {
+  ...nodeSettingsFields,
+  name: typedText('node name', 200).exactOptional(),
+  classifications: nodeSettingsFields.classifications.unwrap()
+    .min(1, { error: 'a node takes at least one class; to stop it taking work, block it (cr node block)' }).exactOptional()
+}
+
+export const typedNodeChangesSchema = z.strictObject(typedNodeSettingsFields)
+
 const blockFields = { jobId: uuidSchema, block: blockIndexSchema, epoch: epochSchema }
+
+const frameRangeSchema = z.strictObject({ start: frameSchema, end: frameSchema })
+  .refine((range) => range.start <= range.end, { error: 'a frame range must not end before it starts', path: ['end'] })
 
 export const eventBodySchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('job.submitted'), job: jobSpecSchema }),
   z.strictObject({ type: z.literal('job.edited'), jobId: uuidSchema, changes: jobChangesSchema }),
-  z.strictObject({ type: z.literal('job.retried'), jobId: uuidSchema }),
+  /** Without frames: its failed blocks run again. With frames: every block holding one renders again, done or not. */
+  z.strictObject({ type: z.literal('job.retried'), jobId: uuidSchema, frames: frameRangeSchema.exactOptional() }),
   z.strictObject({ type: z.literal('job.deleted'), jobId: uuidSchema }),
   z.strictObject({ type: z.literal('block.claimed'), ...blockFields }),
   z.strictObject({ type: z.literal('block.started'), ...blockFields }),

@@ -11,7 +11,7 @@
  */
 import type { Roles } from './authority.js'
 import type { JobChanges, JobSpec, NodeChanges } from './events.js'
-import { blockFrames, frameCount } from './frames.js'
+import { blockFrames, frameCount, type FrameRange } from './frames.js'
 import type { JobTotals } from './job-totals.js'
 import type { BlockFact, BlockRecord, FailureFact, FinishFact, JobRecord, NodeRecord } from './records.js'
 import { blockKey, rankPeers } from './rendezvous.js'
@@ -33,6 +33,12 @@ export interface LastFailure {
   readonly epoch: number
   readonly failure: FailureKind
   readonly message: string
+}
+
+/** A failure and the block it happened on: what a job's or a node's status reason quotes. */
+export interface BlockFailure extends LastFailure {
+  readonly jobId: string
+  readonly block: number
 }
 
 export interface BlockView {
@@ -58,7 +64,7 @@ export interface BlockView {
    * may replace frames an earlier attempt left at the target.
    */
   readonly retryAsked: boolean
-  readonly lastFailure: LastFailure | null
+  readonly lastFailure: BlockFailure | null
   readonly finishedBy: string | null
   readonly wallMs: number | null
   readonly frameTimes: readonly { readonly frame: number, readonly ms: number }[]
@@ -83,10 +89,15 @@ export interface JobView extends JobSpec {
   readonly framesTotal: number
   readonly framesDone: number
   readonly renderTime: RenderTime
-  /** The latest fatal failure's message, for the ERROR status. */
+  /**
+   * Why the job is ERROR, in words (null otherwise): the fatal failure's message (Error
+   * Return), a block out of retries, or no node left that could run it (stranded.ts).
+   */
   readonly error: string | null
   /** Counting failures per node, so a node that keeps failing a job can avoid it. */
   readonly failuresByNode: Readonly<Record<string, number>>
+  /** Its latest counting failure on any block (since the last retry), or null. */
+  readonly lastFailure: BlockFailure | null
 }
 
 export interface NodeView {
@@ -103,8 +114,12 @@ export interface NodeView {
   readonly software: readonly Software[]
   /** Leases it holds now. */
   readonly holding: readonly ({ readonly jobId: string, readonly block: number } & Lease)[]
-  /** Whether its latest block outcome was a failure. */
+  /** Whether its latest block outcome since it last started was a failure: its ERROR status. */
   readonly lastOutcomeFailed: boolean
+  /** That failure, while `lastOutcomeFailed`: the reason for its ERROR status. */
+  readonly lastFailure: BlockFailure | null
+  /** While `blocked`: who blocked it (the author of the counting setting). */
+  readonly blockedBy: string | null
   readonly renderTime: RenderTime
 }
 
@@ -142,8 +157,15 @@ function later<T> (current: Latest<T> | null, value: T, stamp: Stamp): Latest<T>
 /** A job's steering, as its submitter and wranglers left it. */
 export interface Steering {
   readonly fields: { readonly [K in keyof JobChanges]-?: Latest<NonNullable<JobChanges[K]>> | null }
+  /** The latest retry of the whole job: failures before it do not count. */
   readonly retried: Stamp | null
+  /** Re-renders of frame ranges: a block holding any of them renders again after each, done or not. */
+  readonly rerenders: readonly Rerender[]
   readonly deleted: boolean
+}
+
+export interface Rerender extends FrameRange {
+  readonly stamp: Stamp
 }
 
 /** Counts the acts on a job by its submitter and by wranglers; ignores everyone else's. */
@@ -153,13 +175,15 @@ export function steeringOf (job: JobRecord, roles: Roles): Steering {
     priority: null, classification: null, maxRetries: null, enabled: null, halted: null
   }
   let retried: Stamp | null = null
+  const rerenders: Rerender[] = []
   let deleted = false
   for (const fact of factsOf(job.steering)) {
     const { stamp } = fact
     if (stamp.author !== submitter && !roles.isWranglerAt(stamp.author, stamp)) continue
     if (fact.kind === 'delete') deleted = true
     if (fact.kind === 'retry') {
-      if (retried === null || compareStamps(stamp, retried) > 0) retried = stamp
+      if (fact.frames !== undefined) rerenders.push({ stamp, ...fact.frames })
+      else if (retried === null || compareStamps(stamp, retried) > 0) retried = stamp
       fields.enabled = later(fields.enabled, true, stamp)
     }
     if (fact.kind !== 'edit') continue
@@ -170,7 +194,7 @@ export function steeringOf (job: JobRecord, roles: Roles): Steering {
     if (changes.enabled !== undefined) fields.enabled = later(fields.enabled, changes.enabled, stamp)
     if (changes.halted !== undefined) fields.halted = later(fields.halted, changes.halted, stamp)
   }
-  return { fields, retried, deleted }
+  return { fields, retried, rerenders, deleted }
 }
 
 /**
@@ -241,40 +265,73 @@ export interface DerivedBlock {
   /** Every node that claimed it (they appear in the client table). */
   readonly claimants: readonly string[]
   /** Its holders' outcomes: finished or failed. */
-  readonly outcomes: readonly { readonly stamp: Stamp, readonly failed: boolean }[]
+  readonly outcomes: readonly BlockOutcome[]
+}
+
+/** What became of one holder's attempt at a block: a finish, or the failure it reported. */
+export type BlockOutcome =
+  | { readonly stamp: Stamp, readonly failed: false }
+  | { readonly stamp: Stamp, readonly failed: true, readonly failure: BlockFailure }
+
+function failureOf (jobId: string, block: number, fact: FailureFact): BlockFailure {
+  return { jobId, block, node: fact.stamp.author, epoch: fact.epoch, failure: fact.failure, message: fact.message }
 }
 
 const NO_FRAMES: BlockView['frameTimes'] = []
+/** What a block nobody claimed yet tells: nothing, shared by all of them (a job may have 50,000). */
+const UNTOUCHED: Omit<DerivedBlock, 'view'> = { failures: [], latestFatal: null, finish: null, claimants: [], outcomes: [] }
 
-export function deriveBlock (job: JobRecord, spec: JobSpec, maxRetries: number, retried: Stamp | null, index: number): DerivedBlock {
+/** The latest re-render asked of any of `frames`, or null. */
+function rerenderedAt (rerenders: readonly Rerender[], frames: FrameRange): Stamp | null {
+  let latest: Stamp | null = null
+  for (const rerender of rerenders) {
+    if (rerender.start > frames.end || rerender.end < frames.start) continue
+    if (latest === null || compareStamps(rerender.stamp, latest) > 0) latest = rerender.stamp
+  }
+  return latest
+}
+
+/** Facts stamped after `stamp` (all of them when it is null): those a retry or re-render left counting. */
+function after (stamp: Stamp | null): (fact: { readonly stamp: Stamp }) => boolean {
+  return (fact) => stamp === null || compareStamps(fact.stamp, stamp) > 0
+}
+
+/** Facts stamped before `stamp` (none when it is null): those a retry or re-render set aside. */
+function before (stamp: Stamp | null): (fact: { readonly stamp: Stamp }) => boolean {
+  return (fact) => stamp !== null && compareStamps(fact.stamp, stamp) < 0
+}
+
+export function deriveBlock (job: JobRecord, spec: JobSpec, maxRetries: number, steering: Pick<Steering, 'retried' | 'rerenders'>, index: number): DerivedBlock {
   const frames = blockFrames(spec, index) ?? { start: spec.frameStart, end: spec.frameStart }
   const block = job.blocks[String(index)]
   const base = { index, frameStart: frames.start, frameEnd: frames.end }
   if (block === undefined) {
     const view: BlockView = { ...base, status: 'QUEUE', epoch: 0, lease: null, startedAt: null, holder: null, attempts: 0, retryAsked: false, lastFailure: null, finishedBy: null, wallMs: null, frameTimes: NO_FRAMES }
-    return { view, failures: [], latestFatal: null, finish: null, claimants: [], outcomes: [] }
+    return { view, ...UNTOUCHED }
   }
   const epochs = epochsOf(job.id, index, block)
   const { holders } = epochs
   const held = heldFacts(block, epochs, frames.end - frames.start + 1)
-  const failures = held.failures.filter((failure) => retried === null || compareStamps(failure.stamp, retried) > 0)
+  const { retried } = steering
+  // A re-render sets the block back: its finishes before it are undone, its attempts start afresh.
+  const rerendered = rerenderedAt(steering.rerenders, frames)
+  const reset = retried === null || (rerendered !== null && compareStamps(rerendered, retried) > 0) ? rerendered : retried
+  const failures = held.failures.filter(after(reset))
   const last = failures.at(-1)
-  const lastFailure = last === undefined
-    ? null
-    : { node: last.stamp.author, epoch: last.epoch, failure: last.failure, message: last.message }
+  const lastFailure = last === undefined ? null : failureOf(job.id, index, last)
   const attempts = new Set(failures.map((failure) => failure.epoch)).size
-  const retryAsked = retried !== null && held.failures.some((failure) => compareStamps(failure.stamp, retried) < 0)
+  const retryAsked = held.failures.some(before(reset)) || held.finishes.some(before(rerendered))
   const epoch = holders.length
   const holder = holders.at(-1)
-  const [finish] = held.finishes
+  const [finish] = held.finishes.filter(after(rerendered))
   const derived = {
     failures,
     latestFatal: held.failures.filter((failure) => failure.failure === 'fatal').at(-1) ?? null,
     finish: finish ?? null,
     claimants: [...new Set(factsOf(block.claims).map((claim) => claim.stamp.author))],
     outcomes: [
-      ...held.finishes.map((fact) => ({ stamp: fact.stamp, failed: false })),
-      ...held.failures.map((fact) => ({ stamp: fact.stamp, failed: true }))
+      ...held.finishes.map((fact): BlockOutcome => ({ stamp: fact.stamp, failed: false })),
+      ...held.failures.map((fact): BlockOutcome => ({ stamp: fact.stamp, failed: true, failure: failureOf(job.id, index, fact) }))
     ]
   }
   const common = { ...base, epoch, holder: holder ?? null, attempts, retryAsked, lastFailure }
@@ -285,7 +342,8 @@ export function deriveBlock (job: JobRecord, spec: JobSpec, maxRetries: number, 
   const exhausted = failures.some((failure) => failure.failure === 'fatal') || attempts > maxRetries
   const idle = { ...common, lease: null, startedAt: null, finishedBy: null, wallMs: null, frameTimes: NO_FRAMES }
   if (exhausted) return { ...derived, view: { ...idle, status: 'ERROR' } }
-  const ended = [...held.releases, ...held.failures].some((fact) => fact.epoch === epoch)
+  // A finish ends its epoch's lease too, even one a re-render undid.
+  const ended = [...held.releases, ...held.failures, ...held.finishes].some((fact) => fact.epoch === epoch)
   if (holder === undefined || ended) return { ...derived, view: { ...idle, status: 'QUEUE' } }
   const lease = { holder, epoch }
   const start = held.starts.filter((fact) => fact.epoch === epoch).sort(byStamp)[0]
@@ -295,7 +353,7 @@ export function deriveBlock (job: JobRecord, spec: JobSpec, maxRetries: number, 
 /** What one job tells about one node: for the client table. */
 export interface NodeActivity {
   readonly holding: readonly NodeView['holding'][number][]
-  readonly latest: { readonly stamp: Stamp, readonly failed: boolean } | null
+  readonly latest: BlockOutcome | null
   readonly totalMs: number
   readonly frames: number
 }
@@ -344,8 +402,9 @@ export function assembleJob (job: JobRecord, steering: Steering, blocks: readonl
     framesTotal: frameCount(spec),
     framesDone: totals.framesDone,
     renderTime: renderTimeOf(totals.totalMs, totals.framesTimed),
-    error: counting?.message ?? null,
-    failuresByNode: Object.fromEntries(totals.failuresByNode)
+    error: status !== 'ERROR' ? null : counting?.message ?? null,
+    failuresByNode: Object.fromEntries(totals.failuresByNode),
+    lastFailure: totals.latestFailure()
   }
   return { view, activity }
 }
@@ -362,7 +421,7 @@ type SettingsValues = { -readonly [K in keyof NodeChanges]-?: Latest<NonNullable
 /** A node's settings as the node itself and wranglers left them; `software` from the node alone. */
 function settingsOf (id: string, record: NodeRecord | undefined, roles: Roles): SettingsValues {
   const values: SettingsValues = {
-    name: null, blocked: null, memoryLimitMb: null, threadLimit: null, workMemoryLimitMb: null,
+    name: null, blocked: null, removed: null, memoryLimitMb: null, threadLimit: null, workMemoryLimitMb: null,
     workThreadLimit: null, classifications: null, schedule: null, software: null
   }
   for (const { stamp, changes } of factsOf(record?.settings ?? {})) {
@@ -380,12 +439,18 @@ function settingsOf (id: string, record: NodeRecord | undefined, roles: Roles): 
 /**
  * One node's row of the client table, from its settings and its activity across jobs;
  * null for a peer of which nothing counts (say, settings from someone not allowed to set
- * them), so that nobody can add rows for machines that never took part.
+ * them), so that nobody can add rows for machines that never took part, and for a node
+ * taken out of the table (`cr node remove`) that holds nothing.
  */
 export function deriveNode (id: string, record: NodeRecord | undefined, activity: readonly NodeActivity[], roles: Roles): NodeView | null {
   const settings = settingsOf(id, record, roles)
   if (activity.length === 0 && Object.values(settings).every((value) => value === null)) return null
   const latest = latestByStamp(activity.flatMap((entry) => entry.latest ?? []))
+  // Every start of a node restates what it runs (render-node.ts): a failure before its
+  // latest start is history, not its state now.
+  const started = settings.software?.stamp
+  const failedNow = latest?.failed === true && (started === undefined || compareStamps(latest.stamp, started) > 0) ? latest.failure : null
+  const blocked = settings.blocked?.value ?? false
   let totalMs = 0
   let frames = 0
   const holding: NodeView['holding'][number][] = []
@@ -394,12 +459,14 @@ export function deriveNode (id: string, record: NodeRecord | undefined, activity
     totalMs += entry.totalMs
     frames += entry.frames
   }
+  // A node taken out of the table stays while it holds a lease, so that its block is hailed and taken over.
+  if (settings.removed?.value === true && holding.length === 0) return null
   // Jobs come in whatever order their records were made: put the leases in one order for all.
   holding.sort((a, b) => (a.jobId === b.jobId ? a.block - b.block : a.jobId < b.jobId ? -1 : 1))
   return {
     id,
     name: settings.name?.value ?? id.slice(-8),
-    blocked: settings.blocked?.value ?? false,
+    blocked,
     memoryLimitMb: settings.memoryLimitMb?.value ?? UNLIMITED,
     threadLimit: settings.threadLimit?.value ?? UNLIMITED,
     workMemoryLimitMb: settings.workMemoryLimitMb?.value ?? UNLIMITED,
@@ -408,7 +475,9 @@ export function deriveNode (id: string, record: NodeRecord | undefined, activity
     schedule: settings.schedule?.value ?? [],
     software: settings.software?.value ?? DEFAULT_ACCEPTED_SOFTWARE,
     holding,
-    lastOutcomeFailed: latest?.failed ?? false,
+    lastOutcomeFailed: failedNow !== null,
+    lastFailure: failedNow,
+    blockedBy: blocked ? settings.blocked?.stamp.author ?? null : null,
     renderTime: renderTimeOf(totalMs, frames)
   }
 }

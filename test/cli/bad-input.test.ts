@@ -37,7 +37,13 @@ const INVALID: readonly [string, Record<string, unknown>, RegExp][] = [
   ['unknown class', { classification: 'a' }, /invalid classification: unknown classification "a"/],
   ['bad image format', { imageFormat: 'PNG!' }, /invalid imageFormat: image format must be a short lower-case extension/],
   ['a field of the wrong type', { frameStart: 'one' }, /invalid frameStart: frame must be a whole number/],
-  ['a required field missing', { name: undefined }, /invalid name: name must be text/],
+  ['a required field missing', { name: undefined }, /^cr: --name is required$/],
+  ['a name with a screen-clearing escape', { name: 'shot\u001b[2J' }, /^cr: invalid name: name must not hold control characters such as newline, tab or ESC; got "shot\\u001b\[2J"$/],
+  ['a project with a newline', { project: 'feature\nfake line' }, /^cr: invalid project: project must not hold control characters such as newline, tab or ESC; got "feature\\nfake line"$/],
+  ['a user with a C1 control', { user: 'ann\u009b2J' }, /^cr: invalid user: user must not hold control characters/],
+  ['a name of spaces', { name: '   ' }, /^cr: invalid name: name must not be only spaces$/],
+  ['an unknown placeholder in a command template', { software: 'command', commandTemplate: ['render', '{scene}', '-o', '{outdir}/{bogus}'] },
+    /^cr: invalid commandTemplate: unknown placeholder \{bogus\}; the placeholders are \{scene\} \{outdir\} \{image\} \{format\} \{threads\} \{layer\} \{camera\} \{frame\} \{start\} \{end\} \{step\} \{frames\} \(and \{frame:4\} to pad\)$/],
   ['an empty field', { project: '' }, /invalid project: project must not be empty/],
   ['an unknown field', { colour: 'blue' }, /invalid colour: not a job field/],
   ['negative retries', { maxRetries: -1 }, /invalid maxRetries: max retries -1 is below 0/],
@@ -57,6 +63,41 @@ for (const [what, fields, message] of INVALID) {
     await t.throwsAsync(access(controllerDir(bed, controller)))
   })
 }
+
+test('every invalid field is reported at once, each named as it was given', async (t) => {
+  const { bed, scene } = t.context
+  const file = join(bed.dir, 'three-wrong.json')
+  await writeFile(file, JSON.stringify({ ...VALID, scenePath: scene, priority: 120, blockSize: 0, colour: 'blue' }))
+  const result = await crAt(bed, 'three-wrong', ['submit', '--file', file, '--max-retries', '-2'])
+  t.is(result.exitCode, 2)
+  t.is(result.stderr, [
+    'cr: 4 job fields are invalid:',
+    '  invalid colour: not a job field; expected one of name, project, user, software, scenePath, targetPath, frameStart, frameEnd, blockSize, layer, camera, imageName, imageFormat, commandTemplate, priority, classification, maxRetries, enabled, timeoutPerFrameS',
+    '  invalid blockSize: block size 0 is below 1',
+    '  invalid priority: priority 120 is above 99',
+    '  invalid maxRetries (--max-retries): max retries -2 is below 0'
+  ].join('\n'))
+  t.is(result.stdout, '')
+  await t.throwsAsync(access(controllerDir(bed, 'three-wrong')))
+})
+
+test('a missing --name says so, and --classes-like blanks are refused', async (t) => {
+  const { bed, scene } = t.context
+  const result = await crAt(bed, 'no-name', ['submit', '--project', 'feature', '--software', 'blender', '--scene', scene, '--target', '/renders/x', '--frames', '1-2'])
+  t.is(result.exitCode, 2)
+  t.is(result.stderr, 'cr: --name is required')
+  const blank = await crAt(bed, 'no-name', ['submit', '--name', ' \t', '--project', 'feature', '--software', 'blender', '--scene', scene, '--target', '/renders/x', '--frames', '1-2'])
+  t.is(blank.exitCode, 2)
+  t.is(blank.stderr, [
+    'cr: 2 job fields are invalid:',
+    '  invalid name (--name): name must not be only spaces',
+    '  invalid name (--name): name must not hold control characters such as newline, tab or ESC; got " \\t"'
+  ].join('\n'))
+  const noClass = await crAt(bed, 'no-name', ['submit', '--name', 'x', '--class', '', '--project', 'feature', '--software', 'blender', '--scene', scene, '--target', '/renders/x', '--frames', '1-2'])
+  t.is(noClass.exitCode, 2)
+  t.is(noClass.stderr, 'cr: invalid classification (--class): unknown classification ""; expected one of A, B, C, D, E, F, G, H, I, J, K, L, M, N, O, P, Q, R, S, T, U, V, W, X, Y, Z')
+  await t.throwsAsync(access(controllerDir(bed, 'no-name')))
+})
 
 test('flags are checked like a file, naming the flag too', async (t) => {
   const { bed, scene } = t.context

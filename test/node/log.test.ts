@@ -4,7 +4,7 @@
  */
 import { PassThrough } from 'node:stream'
 import test from 'ava'
-import { createLogger, jsonLineSink, levelFromEnv, type LogRecord } from '../../src/node/log.js'
+import { createLogger, humanLineSink, jsonLineSink, levelFromEnv, type LogRecord } from '../../src/node/log.js'
 
 test('records carry the component, the message and the fields; lower levels are dropped', (t) => {
   const records: LogRecord[] = []
@@ -33,4 +33,12 @@ test('the JSON line sink writes one parseable object per record', (t) => {
   t.deepEqual(JSON.parse(line), {
     error: { name: 'TypeError', message: 'bad' }, bytes: '01ff', big: '10', time: '1970-01-01T00:00:00.000Z', level: 'error', component: 'mesh', msg: 'failed'
   })
+})
+
+test('the human line sink writes one readable line per record, for a command\'s stderr', (t) => {
+  const stream = new PassThrough()
+  const logger = createLogger('cr', { sink: humanLineSink(stream), level: 'info' })
+  logger.child('mesh').warn('peer refused', { peer: 'p1', error: new TypeError('bad'), offences: 3 })
+  logger.info('caught up')
+  t.is(String(stream.read()), 'cr: warning: cr:mesh: peer refused (peer=p1, error={"name":"TypeError","message":"bad"}, offences=3)\ncr: info: cr: caught up\n')
 })

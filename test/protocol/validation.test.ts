@@ -3,11 +3,13 @@
  * a reason a person can act on.
  */
 import test from 'ava'
-import { validateBody, validateJobFields } from '../../src/protocol/encoding.js'
+import { decodeEvent, encodeEvent, validateBody, validateJobFields } from '../../src/protocol/encoding.js'
 import { InvalidEventError } from '../../src/protocol/errors.js'
 import type { JobFields } from '../../src/protocol/events.js'
 import { jobIdFor } from '../../src/protocol/job-id.js'
-import { jobSpec } from '../helpers/farm-events.js'
+import { Replica } from '../../src/protocol/replica.js'
+import { typedNodeChangesSchema } from '../../src/protocol/schemas.js'
+import { jobSpec, makeSigners, World } from '../helpers/farm-events.js'
 
 const invalidJobs: [string, Record<string, unknown>, string, RegExp][] = [
   ['frame end before frame start', { frameStart: 10, frameEnd: 5 }, 'frameEnd', /frame end 5 is before frame start 10/],
@@ -29,7 +31,15 @@ const invalidJobs: [string, Record<string, unknown>, string, RegExp][] = [
   ['command without a template', { software: 'command' }, 'commandTemplate', /needs a command template/],
   ['template on a Maya job', { software: 'maya-software', commandTemplate: ['render'] }, 'commandTemplate', /only for software "command"/],
   ['odd image format', { imageFormat: '.PNG' }, 'imageFormat', /short lower-case extension/],
-  ['unknown field', { colour: 'blue' }, 'event', /colour/]
+  ['unknown field', { colour: 'blue' }, 'event', /colour/],
+  ['a name with an ANSI escape', { name: 'shot\u001b[2J' }, 'name', /name must not hold control characters such as newline, tab or ESC; got "shot\\u001b\[2J"/],
+  ['a project with a newline', { project: 'a\nb' }, 'project', /project must not hold control characters/],
+  ['a user with a tab', { user: 'ann\tbob' }, 'user', /user must not hold control characters/],
+  ['a camera with DEL', { camera: 'cam\u007f' }, 'camera', /camera must not hold control characters/],
+  ['a layer with a C1 CSI', { layer: 'beauty\u009b2J' }, 'layer', /layer must not hold control characters/],
+  ['a scene path with a carriage return', { scenePath: '/projects/a\r.blend' }, 'scenePath', /scene path must not hold control characters/],
+  ['a name of spaces', { name: '   ' }, 'name', /name must not be only spaces/],
+  ['an image name of spaces', { imageName: ' ' }, 'imageName', /image name must not be only spaces/]
 ]
 
 for (const [what, overrides, field, reason] of invalidJobs) {
@@ -78,4 +88,27 @@ test('a finished block carries one whole, non-negative render time per frame', (
   t.is(t.throws(() => validateBody(finished([0.5])), { instanceOf: InvalidEventError }).field, 'frameMs.0')
   t.is(t.throws(() => validateBody(finished([{ frame: 1, ms: 400 }])), { instanceOf: InvalidEventError }).field, 'frameMs.0')
   t.is(t.throws(() => validateBody({ ...finished([1]) as object, frames: [{ frame: 1, ms: 1 }] }), { instanceOf: InvalidEventError }).field, 'event')
+})
+
+test('a name with control characters in the log still loads: the log is not where names are refused', async (t) => {
+  // Events written before the rule (or signed by a key holder on purpose) must not be
+  // refused on decode: that would cut their author's feed off there for every peer and
+  // mark any store holding them damaged. They are refused where people type them and
+  // escaped where they are shown (test/cli/typed-text.test.ts).
+  const world = new World(await makeSigners(1))
+  const job = world.submit(0, { name: 'evil\u001b[2J' })
+  world.write(0, { type: 'job.edited', jobId: job.id, changes: { priority: 80 } })
+  const receiver = new Replica()
+  for (const verified of world.events) {
+    t.notThrows(() => decodeEvent(encodeEvent(verified.event)))
+    receiver.commit(verified)
+  }
+  t.like(receiver.view().jobs[0], { name: 'evil\u001b[2J', priority: 80 })
+})
+
+test('node settings as a person gives them: a name without control characters, at least one class', (t) => {
+  t.true(typedNodeChangesSchema.safeParse({ name: 'render-07', classifications: ['A'] }).success)
+  t.is(typedNodeChangesSchema.safeParse({ name: 'render\n07' }).error?.issues[0]?.message, 'node name must not hold control characters such as newline, tab or ESC; got "render\\n07"')
+  t.is(typedNodeChangesSchema.safeParse({ classifications: [] }).error?.issues[0]?.message, 'a node takes at least one class; to stop it taking work, block it (cr node block)')
+  t.is(typedNodeChangesSchema.safeParse({ name: '\u3000' }).error?.issues[0]?.message, 'node name must not be only spaces')
 })

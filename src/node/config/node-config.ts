@@ -11,7 +11,7 @@ import { hostname, homedir } from 'node:os'
 import path from 'node:path'
 import { parse as parseToml, TomlError } from 'smol-toml'
 import { z } from 'zod'
-import { nodeSettingsFields, softwareSchema } from '../../protocol/schemas.js'
+import { softwareSchema, typedNodeSettingsFields } from '../../protocol/schemas.js'
 import { DEFAULT_ACCEPTED_SOFTWARE } from '../../protocol/view.js'
 import { formatDurationS, parseDurationS } from '../../protocol/duration.js'
 import { MAX_TIMEOUT_PER_FRAME_S } from '../../protocol/vocabulary.js'
@@ -58,14 +58,15 @@ function omitFields<T extends object, K extends string> (fields: T, keys: readon
 }
 
 /**
- * The client-table fields `[farm]` seeds: not the name (a top-level key) and not the
- * software, which is this node's own consent (`[render] software`), not a farm setting.
+ * The client-table fields `[farm]` seeds: not the name (a top-level key), not the
+ * software, which is this node's own consent (`[render] software`), not a farm setting,
+ * and not `removed`, which a wrangler states about a node, never the node about itself.
  */
-const farmFields = omitFields(nodeSettingsFields, ['name', 'software'])
+const farmFields = omitFields(typedNodeSettingsFields, ['name', 'software', 'removed'])
 
 const nodeConfigSchema = z.strictObject({
   /** The seed's clientName: how artists see this machine. */
-  name: z.string().min(1).max(200).default(() => hostname()),
+  name: typedNodeSettingsFields.name.unwrap().default(() => hostname()),
   /** The node's own identity and log; apart from the artist's `cr` commands on the same machine. */
   dataDir: pathText.default(() => path.join(defaultDataDir(), 'node')),
   /**

@@ -2,6 +2,7 @@
  * What a controller can fail at, as typed errors with a stable `name` and what a person
  * needs to act: the job or node asked for, the data directory, how long we waited.
  */
+import { InvalidEventError } from '../../protocol/errors.js'
 import type { FactRefusal } from '../../protocol/fact-rules.js'
 
 /** This identity may not state that fact (authority.ts): nothing was written. */
@@ -56,6 +57,30 @@ export class AmbiguousNodeError extends Error {
   constructor (readonly ref: string, readonly candidates: readonly string[]) {
     super(`${JSON.stringify(ref)} names ${candidates.length} nodes (${candidates.join(', ')}); give the peer id`)
   }
+}
+
+/** One job field refused: which, why, and whether it was left out altogether. */
+export interface JobFieldProblem {
+  readonly field: string
+  readonly why: string
+  readonly missing: boolean
+}
+
+/**
+ * A submission with invalid fields, every one of them named at once, so a person fixes
+ * them in one go. It is an InvalidEventError for its first field, for callers that show one.
+ */
+export class InvalidJobFieldsError extends InvalidEventError {
+  constructor (readonly problems: readonly [JobFieldProblem, ...JobFieldProblem[]]) {
+    super(problems[0].field, problems[0].why)
+    // Two fields set by one flag (--frames) can fail alike: said once.
+    const lines = [...new Set(problems.map(lineOf))]
+    this.message = lines.length === 1 ? lines.join('') : `${lines.length} job fields are invalid:\n${lines.map((line) => `  ${line}`).join('\n')}`
+  }
+}
+
+function lineOf (problem: JobFieldProblem): string {
+  return problem.missing ? `${problem.field} is required` : `invalid ${problem.field}: ${problem.why}`
 }
 
 /** A job file that cannot be read or parsed; the fields themselves are checked by the protocol. */

@@ -8,13 +8,13 @@
 import { access, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { parse as parseToml, TomlError } from 'smol-toml'
+import type { z } from 'zod'
 import { parseDurationS } from '../../protocol/duration.js'
-import { validateJobFields } from '../../protocol/encoding.js'
-import { InvalidEventError } from '../../protocol/errors.js'
 import type { JobFields, JobSpec } from '../../protocol/events.js'
 import { jobFieldsSchema } from '../../protocol/schemas.js'
 import { DEFAULT_BLOCK_SIZE, DEFAULT_MAX_RETRIES, DEFAULT_PRIORITY } from '../../protocol/vocabulary.js'
-import { JobFileError, SceneNotFoundError } from './errors.js'
+import { COMMAND_PLACEHOLDERS, unknownPlaceholders } from '../../render/adapters/command.js'
+import { InvalidJobFieldsError, JobFileError, SceneNotFoundError, type JobFieldProblem } from './errors.js'
 
 /** What a submission may leave out. The submitting user comes from the caller. */
 const OPTIONAL_FIELDS = {
@@ -34,24 +34,63 @@ const JOB_FIELDS: ReadonlySet<string> = new Set(Object.keys(jobFieldsSchema.shap
 
 /**
  * Validated job fields from loose ones: undefined fields take their default. Throws
- * InvalidEventError naming the first bad or unknown field (an `id` among them: ids are
- * given by the submit event, never chosen).
+ * InvalidJobFieldsError naming every bad, missing or unknown field (an `id` among them:
+ * ids are given by the submit event, never chosen).
  */
 export function buildJobSpec (fields: Readonly<Record<string, unknown>>, defaults: { readonly user: string }): JobFields {
-  for (const key of Object.keys(fields)) {
-    if (key === 'id') throw new InvalidEventError(key, 'a job\'s id is given by its submit event and cannot be chosen; leave it out')
-    if (!JOB_FIELDS.has(key)) throw new InvalidEventError(key, `not a job field; expected one of ${[...JOB_FIELDS].join(', ')}`)
+  const problems: JobFieldProblem[] = []
+  const given: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(fields)) {
+    if (key === 'id') problems.push(problem(key, 'a job\'s id is given by its submit event and cannot be chosen; leave it out'))
+    else if (!JOB_FIELDS.has(key)) problems.push(problem(key, `not a job field; expected one of ${[...JOB_FIELDS].join(', ')}`))
+    else if (value !== undefined) given[key] = value
   }
-  const given = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined))
-  if (typeof given.timeoutPerFrameS === 'string') given.timeoutPerFrameS = durationOf('timeoutPerFrameS', given.timeoutPerFrameS)
-  return validateJobFields({ ...OPTIONAL_FIELDS, user: defaults.user, ...given })
+  if (typeof given.timeoutPerFrameS === 'string') {
+    const seconds = parseDurationS(given.timeoutPerFrameS)
+    if (seconds === undefined) {
+      problems.push(problem('timeoutPerFrameS', `must be a duration such as 90s, 10m or 1h30m, or whole seconds; got ${JSON.stringify(given.timeoutPerFrameS)}`))
+      delete given.timeoutPerFrameS
+    } else {
+      given.timeoutPerFrameS = seconds
+    }
+  }
+  const input: Record<string, unknown> = { ...OPTIONAL_FIELDS, user: defaults.user, ...given }
+  const parsed = jobFieldsSchema.safeParse(input)
+  if (!parsed.success) problems.push(...fieldProblems(parsed.error.issues, input))
+  else problems.push(...templateProblems(parsed.data.commandTemplate))
+  const [first, ...rest] = problems
+  if (first !== undefined) throw new InvalidJobFieldsError([first, ...rest])
+  if (!parsed.success) throw new Error('the job schema refused the fields without an issue')
+  return parsed.data
 }
 
-/** A duration people wrote (`90s`, `10m`, `1h30m`) as the whole seconds the field holds. */
-function durationOf (field: string, text: string): number {
-  const seconds = parseDurationS(text)
-  if (seconds === undefined) throw new InvalidEventError(field, `must be a duration such as 90s, 10m or 1h30m, or whole seconds; got ${JSON.stringify(text)}`)
-  return seconds
+/** A template placeholder no render fills would fail on every node alike: refused now, with the ones there are. */
+function templateProblems (template: readonly string[] | null): JobFieldProblem[] {
+  const unknown = unknownPlaceholders(template ?? [])
+  if (unknown.length === 0) return []
+  const known = COMMAND_PLACEHOLDERS.map((name) => `{${name}}`).join(' ')
+  return [problem('commandTemplate', `unknown placeholder ${unknown.map((name) => `{${name}}`).join(', ')}; the placeholders are ${known} (and {frame:4} to pad)`)]
+}
+
+function problem (field: string, why: string, missing = false): JobFieldProblem {
+  return { field, why, missing }
+}
+
+/**
+ * The schema's issues as problems. A rule across fields (a `custom` issue) is dropped for
+ * a field already refused on its own: block size 0 is below 1, and that is all to say.
+ */
+function fieldProblems (issues: readonly z.core.$ZodIssue[], input: Readonly<Record<string, unknown>>): JobFieldProblem[] {
+  const all = issues.map((issue) => ({ issue, problem: problemOf(issue, input) }))
+  const refused = new Set(all.filter(({ issue }) => issue.code !== 'custom').map(({ problem }) => problem.field))
+  return all.filter(({ issue, problem }) => issue.code !== 'custom' || !refused.has(problem.field)).map(({ problem }) => problem)
+}
+
+/** A schema issue as the field it names; a field absent from the input was missing, not wrong. */
+function problemOf (issue: z.core.$ZodIssue, input: Readonly<Record<string, unknown>>): JobFieldProblem {
+  const field = issue.path.length === 0 ? 'job' : issue.path.map(String).join('.')
+  const top = issue.path[0]
+  return problem(field, issue.message, typeof top === 'string' && issue.path.length === 1 && input[top] === undefined)
 }
 
 /** Reads a job file's fields: `.toml` or `.json`. Throws JobFileError when it is neither readable nor parseable. */

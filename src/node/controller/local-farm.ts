@@ -3,16 +3,19 @@
  * reads from its copy, writes through its own `write`, judged and confirmed as its own.
  */
 import type { LocalFarm } from '../local/endpoint.js'
-import type { RefusalKind } from '../local/errors.js'
+import type { Refusal } from '../local/errors.js'
 import { InvalidEventError } from '../../protocol/errors.js'
 import type { Controller } from './controller.js'
 import { NoPeerReachableError, NotAllowedError } from './errors.js'
 
-export function refusalKindOf (error: unknown): RefusalKind {
-  if (error instanceof NotAllowedError) return 'not-allowed'
-  if (error instanceof NoPeerReachableError) return 'no-peer'
-  if (error instanceof InvalidEventError) return 'invalid'
-  return 'failed'
+export function refusalOf (error: unknown): Refusal {
+  const message = error instanceof Error ? error.message : String(error)
+  if (error instanceof NotAllowedError) return { kind: 'not-allowed', message }
+  if (error instanceof NoPeerReachableError) return { kind: 'no-peer', message }
+  // Without a ref it is a field of the body as sent: the asking command names it in its own terms.
+  if (error instanceof InvalidEventError && error.ref === undefined) return { kind: 'invalid', message, field: error.field, why: error.why }
+  if (error instanceof InvalidEventError) return { kind: 'invalid', message }
+  return { kind: 'failed', message }
 }
 
 export interface ServedController {
@@ -20,9 +23,11 @@ export interface ServedController {
   readonly farm: string
   /** Whether the controller's own catch-up met a peer. */
   readonly reachedPeer: () => boolean
+  /** Settles when the catch-up ends. */
+  readonly ready: Promise<unknown>
 }
 
-export function localFarmOf (controller: Controller, { farm, reachedPeer }: ServedController): LocalFarm {
+export function localFarmOf (controller: Controller, { farm, reachedPeer, ready }: ServedController): LocalFarm {
   return {
     peerId: controller.peerId,
     farm,
@@ -35,6 +40,7 @@ export function localFarmOf (controller: Controller, { farm, reachedPeer }: Serv
     logs: async (filter) => controller.logs(filter),
     followLogs: (filter, listener) => controller.followLogs(filter, listener),
     write: async (body, timeoutMs) => controller.write(body, { timeoutMs }),
-    refusalKindOf
+    refusalOf,
+    ready
   }
 }

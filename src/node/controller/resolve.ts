@@ -1,7 +1,8 @@
 /**
  * Names people type for jobs and nodes, resolved against the farm view: a job by its id,
- * short id or any unique prefix of either; a node by its name or peer id (or a unique
- * prefix or suffix of the id, as the view shows unnamed nodes by the id's tail).
+ * short id or any unique prefix of either, else by its name when no other job has it; a
+ * node by its name or peer id (or a unique prefix or suffix of the id, as the view shows
+ * unnamed nodes by the id's tail). A name several share is refused with the candidates.
  */
 import type { FarmView, JobView, NodeView } from '../../protocol/view.js'
 import { AmbiguousJobError, AmbiguousNodeError, JobNotFoundError, NodeNotFoundError } from './errors.js'
@@ -12,7 +13,8 @@ export function findJob (view: FarmView, ref: string): JobView {
   const compact = wanted.replaceAll('-', '')
   const exact = view.jobs.find((job) => job.id === wanted)
   if (exact !== undefined) return exact
-  const matches = compact === '' ? [] : view.jobs.filter((job) => job.id.replaceAll('-', '').startsWith(compact))
+  const byId = /^[0-9a-f]+$/.test(compact) ? view.jobs.filter((job) => job.id.replaceAll('-', '').startsWith(compact)) : []
+  const matches = byId.length > 0 ? byId : view.jobs.filter((job) => job.name === ref)
   return single(matches, () => new JobNotFoundError(ref), (found) => new AmbiguousJobError(ref, found.map((job) => `${job.shortId} ${job.name}`)))
 }
 

@@ -8,7 +8,8 @@ import type { DraftBody, VerifiedEvent } from '../../protocol/events.js'
 import { decodeEvent } from '../../protocol/encoding.js'
 import type { LogEntry } from '../../protocol/logs.js'
 import { verifyEvent } from '../../protocol/signing.js'
-import { HolderGoneError, HolderRefusedError, LocalWireError } from './errors.js'
+import { InvalidEventError } from '../../protocol/errors.js'
+import { HolderGoneError, HolderRefusedError, LocalWireError, type Refusal } from './errors.js'
 import { readFrames, writeFrame } from './frames.js'
 import type { Answer, Snapshot } from './messages.js'
 import { socketPathOf } from './endpoint.js'
@@ -98,7 +99,7 @@ export class LocalClient {
     const pending = this.pending.get(answer.id)
     this.pending.delete(answer.id)
     if (pending === undefined) return
-    if ('error' in answer) pending.reject(new HolderRefusedError(answer.error.kind, answer.error.message))
+    if ('error' in answer) pending.reject(errorOf(answer.error))
     else pending.resolve(answer.ok)
   }
 
@@ -107,4 +108,10 @@ export class LocalClient {
     for (const { reject } of this.pending.values()) reject(this.gone)
     this.pending.clear()
   }
+}
+
+/** An invalid field as the error a command meets writing it itself, so it is named alike; any other refusal as the holder said it. */
+function errorOf (refusal: Refusal): Error {
+  if (refusal.kind === 'invalid' && refusal.field !== undefined && refusal.why !== undefined) return new InvalidEventError(refusal.field, refusal.why)
+  return new HolderRefusedError(refusal.kind, refusal.message)
 }

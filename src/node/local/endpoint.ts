@@ -16,7 +16,7 @@ import type { DraftBody, VerifiedEvent } from '../../protocol/events.js'
 import { encodeEvent } from '../../protocol/encoding.js'
 import type { LogEntry } from '../../protocol/logs.js'
 import type { FarmView } from '../../protocol/view.js'
-import type { RefusalKind } from './errors.js'
+import type { Refusal } from './errors.js'
 import { readFrames, writeFrame } from './frames.js'
 import { parseRequest, type Answer, type Request, type Snapshot } from './messages.js'
 
@@ -36,8 +36,10 @@ export interface LocalFarm {
   readonly followLogs: (filter: LogFilter, listener: (entry: LogEntry) => void) => () => void
   /** Absent where the holder takes no writes (a render node). */
   readonly write?: (body: DraftBody, timeoutMs: number) => Promise<VerifiedEvent>
-  /** Which of our errors a failed write met, so the asking command exits as it would have. */
-  readonly refusalKindOf: (error: unknown) => RefusalKind
+  /** Which of our errors a failed request met, so the asking command fails as it would have. */
+  readonly refusalOf: (error: unknown) => Refusal
+  /** Settles once the holder's copy is fit to answer from (its catch-up ended); until then requests wait. */
+  readonly ready?: Promise<unknown>
 }
 
 export function socketPathOf (dataDir: string): string {
@@ -89,14 +91,15 @@ export class LocalEndpoint {
     const answer = (value: Answer): void => {
       if (!socket.destroyed) writeFrame(socket, value)
     }
+    const ready = farm.ready ?? Promise.resolve()
     readFrames(socket, (value) => {
       const request = parseRequest(value)
-      if (request.method === 'follow') {
-        unfollow.push(farm.followLogs(request.filter, (entry) => { answer({ id: request.id, entry }) }))
-        return
-      }
-      answerOf(farm, request).then(answer, (error: unknown) => {
-        answer({ id: request.id, error: { kind: farm.refusalKindOf(error), message: (error as Error).message } })
+      ready.then(async () => {
+        if (request.method !== 'follow') return await answerOf(farm, request)
+        if (!socket.destroyed) unfollow.push(farm.followLogs(request.filter, (entry) => { answer({ id: request.id, entry }) }))
+        return null
+      }).then((answered) => { if (answered !== null) answer(answered) }, (error: unknown) => {
+        answer({ id: request.id, error: farm.refusalOf(error) })
       })
     })
   }

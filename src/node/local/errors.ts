@@ -22,3 +22,11 @@ export class HolderRefusedError extends Error {
 }
 
 export type RefusalKind = 'not-allowed' | 'no-peer' | 'invalid' | 'read-only' | 'failed'
+
+/** A failed request as the holder tells it: which kind, in words, and for an invalid field, which. */
+export interface Refusal {
+  readonly kind: RefusalKind
+  readonly message: string
+  readonly field?: string
+  readonly why?: string
+}

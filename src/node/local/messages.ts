@@ -8,7 +8,7 @@ import type { LogFilter } from '../controller/controller.js'
 import type { DraftBody } from '../../protocol/events.js'
 import type { LogEntry } from '../../protocol/logs.js'
 import type { FarmView } from '../../protocol/view.js'
-import { LocalWireError, type RefusalKind } from './errors.js'
+import { LocalWireError, type Refusal } from './errors.js'
 
 /** Long enough for any write a person waits on; a request asking longer is refused. */
 const MAX_WRITE_TIMEOUT_MS = 24 * 60 * 60 * 1000
@@ -59,4 +59,4 @@ export interface Snapshot {
 export type Answer =
   | { readonly id: number, readonly ok: unknown }
   | { readonly id: number, readonly entry: LogEntry }
-  | { readonly id: number, readonly error: { readonly kind: RefusalKind, readonly message: string } }
+  | { readonly id: number, readonly error: Refusal }

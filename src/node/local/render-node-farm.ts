@@ -20,6 +20,6 @@ export function renderNodeFarm (node: Pick<RenderNode, 'peerId' | 'store' | 'mes
     clockSkewOf: (peer) => mesh.clockSkewOf(peer),
     logs: async (filter) => logReport(store, filter),
     followLogs: (filter, listener) => followLogReport(store, filter, listener),
-    refusalKindOf: () => 'failed'
+    refusalOf: (error) => ({ kind: 'failed', message: error instanceof Error ? error.message : String(error) })
   }
 }

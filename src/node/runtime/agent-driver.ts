@@ -235,7 +235,29 @@ export class AgentDriver {
       return
     }
     this.init.logger.warn('block failed', { block: blockKey(target), failure: outcome.failure, reason: outcome.reason, message: outcome.message })
+    // Withdrawn before the failure is reported, so the agent, free again, takes no other block of that software.
+    if (outcome.reason === 'executable-missing') this.withdrawSoftware(target)
     this.enqueue({ kind: 'render-failed', nowMs, target, failure: outcome.failure, message: outcome.message, outputTail: outcome.outputTail })
+  }
+
+  /**
+   * A renderer missing here is missing for every job of its software, so the node stops
+   * saying it runs it: no node takes such a job again only to fail it, and once no node
+   * runs it the job is ERROR (stranded.ts). The next start restates the config's list.
+   */
+  private withdrawSoftware (target: BlockRef): void {
+    if (this.stopped) return
+    const { store, logger } = this.init
+    this.queue = this.queue.then(async () => {
+      const view = store.view()
+      const software = view.jobs.find((job) => job.id === target.jobId)?.software
+      const runs = view.nodes.find((node) => node.id === this.self)?.software ?? []
+      // `command` runs whatever program a job names: a missing one is that job's, not the node's.
+      if (software === undefined || software === 'command' || !runs.includes(software)) return
+      await store.append({ type: 'node.settings', node: this.self, changes: { software: runs.filter((entry) => entry !== software) } }, this.init.now())
+      logger.warn('renderer not installed here: no longer taking its jobs until the next start', { software })
+      await this.carryOut(this.agent.handle({ kind: 'view-changed', nowMs: this.init.now(), view: store.view() }))
+    }).catch((error: unknown) => { logger.error('could not withdraw software found missing', { job: target.jobId, error }) })
   }
 
   private appended (verified: VerifiedEvent): void {

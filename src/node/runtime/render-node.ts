@@ -5,7 +5,8 @@
  * node whose store was lost or repaired gets its own feed back. On first start the node
  * writes its farm settings from the config into the shared client table; after that the
  * table is the truth (edited with `cr node set`). What it agrees to run is its own
- * config's alone: it restates it whenever the table differs.
+ * config's alone: it restates it at every start, which also tells the farm that it
+ * started afresh (a failure before that no longer makes it ERROR, see view.ts).
  */
 import { hasIdentity, loadOrCreateIdentity } from '../identity.js'
 import { localTimeIn } from '../local-time.js'
@@ -17,8 +18,6 @@ import { StoreClosedError } from '../store/errors.js'
 import { EventStore, storeDirOf } from '../store/event-store.js'
 import type { NodeChanges } from '../../protocol/events.js'
 import type { NodeRecord } from '../../protocol/records.js'
-import { DEFAULT_ACCEPTED_SOFTWARE, type NodeView } from '../../protocol/view.js'
-import type { Software } from '../../protocol/vocabulary.js'
 import { signerFromKey } from '../../protocol/signing.js'
 import { removeStaleScratch, sweepLeftoverRenders } from '../../render/index.js'
 import { AgentDriver } from './agent-driver.js'
@@ -41,25 +40,36 @@ export interface RenderNodeOptions {
   readonly onFatal?: (error: Error) => void
 }
 
-function sameSoftware (a: readonly Software[], b: readonly Software[]): boolean {
-  return a.length === b.length && a.every((software) => b.includes(software))
-}
-
 /**
  * Settings from the config that the node has not written yet (nobody else can address a
- * node before its first start), and the software it accepts wherever the client table
- * shows otherwise (a node that never said accepts the default list).
+ * node before its first start), and the software it accepts, always: the statement that
+ * marks this start, and undoes a withdrawal of software the last run found missing.
  */
-function settingsToWrite (config: NodeConfig, record: NodeRecord | undefined, shown: NodeView | undefined): NodeChanges | null {
+function settingsToWrite (config: NodeConfig, record: NodeRecord | undefined, firstName: () => string): NodeChanges {
   const written = new Set(Object.values(record?.settings ?? {})
     .filter((fact) => fact.stamp.author === record?.id)
     .flatMap((fact) => Object.keys(fact.changes)))
   const changes: Record<string, unknown> = {}
-  for (const [field, value] of Object.entries({ name: config.name, ...config.farm })) {
+  if (!written.has('name')) changes.name = firstName()
+  for (const [field, value] of Object.entries(config.farm)) {
     if (!written.has(field)) changes[field] = value
   }
-  if (!sameSoftware(config.render.software, shown?.software ?? DEFAULT_ACCEPTED_SOFTWARE)) changes.software = config.render.software
-  return Object.keys(changes).length === 0 ? null : changes
+  // A node a wrangler took out of the table (cr node remove) that starts again is back in it.
+  const removed = Object.values(record?.settings ?? {}).some((fact) => fact.changes.removed === true)
+  return { ...changes, ...(removed ? { removed: false } : {}), software: config.render.software }
+}
+
+/**
+ * The name this node takes on its first start: its config's, or, when another node has
+ * that name already, the name with this node's id tail, so that every node stays
+ * reachable by name (`cr node set --name` renames it).
+ */
+function uniqueName (name: string, store: EventStore, logger: Logger): string {
+  const taken = store.view().nodes.find((node) => node.id !== store.author && node.name === name)
+  if (taken === undefined) return name
+  const unique = `${name}-${store.author.slice(-6)}`
+  logger.warn('another node has this name already: taking a unique one', { name, taken: taken.id, as: unique })
+  return unique
 }
 
 /**
@@ -113,8 +123,7 @@ export class RenderNode {
       // Nothing of ours is written before this: a store that lost its tail would fork our feed,
       // and an agent on a partial view would claim blocks of finished jobs.
       await joinCaughtUp({ store, mesh, identityExisted, name: config.name, now, logger: logger.child('catch-up'), signal: options.signal })
-      const settings = settingsToWrite(config, store.records().nodes[store.author], store.view().nodes.find((node) => node.id === store.author))
-      if (settings !== null) await store.append({ type: 'node.settings', node: store.author, changes: settings }, now())
+      await store.append({ type: 'node.settings', node: store.author, changes: settingsToWrite(config, store.records().nodes[store.author], () => uniqueName(config.name, store, logger)) }, now())
       const renderer = new RendererSlot({ scratchRoot: config.scratchDir, nodeId: store.author, logger: logger.child('render') })
       const driver = new AgentDriver({
         store, mesh, renderer, now, localTime,

@@ -39,6 +39,31 @@ export class StoreInUseError extends Error {
   }
 }
 
+/**
+ * LevelDB would not open the store, for a reason that is neither its lock (another
+ * process: StoreInUseError) nor damage it names (CorruptStoreError): an I/O error such
+ * as a file it cannot read or a CURRENT naming a MANIFEST that is not there.
+ */
+export class StoreOpenError extends Error {
+  override readonly name = 'StoreOpenError'
+  constructor (readonly location: string, readonly why: string, options?: ErrorOptions) {
+    super(`store ${location} could not be opened: ${why}. No other process holds it (LevelDB would have said so), so it is unreadable or damaged: check that this user may read it; if so, stop the node and run \`${repairCommandFor(location)}\``, options)
+  }
+}
+
+interface LevelErrorLike { readonly code?: unknown, readonly message?: unknown, readonly cause?: unknown }
+
+/**
+ * LevelDB's bare `Database failed to open` as a StoreOpenError carrying the reason it
+ * wraps (the innermost cause); any other error as it is.
+ */
+export function storeOpenFailure (location: string, error: unknown): unknown {
+  if ((error as LevelErrorLike | undefined)?.code !== 'LEVEL_DATABASE_NOT_OPEN') return error
+  let reason = error as LevelErrorLike
+  while (typeof reason.cause === 'object' && reason.cause !== null) reason = reason.cause
+  return new StoreOpenError(location, String(reason.message), { cause: error })
+}
+
 /** `cr store repair` was pointed at a data directory without a store. */
 export class NoStoreError extends Error {
   override readonly name = 'NoStoreError'

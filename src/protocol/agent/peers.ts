@@ -39,10 +39,11 @@ export function candidatesOf (view: FarmView, self: Omit<LivePeer['beat'], 'leas
 export function withFreedLeases (view: FarmView, isFreed: (holder: string, lease: LeaseRef) => boolean): FarmView {
   const freed = (jobId: string, block: BlockView): boolean =>
     block.lease !== null && isFreed(block.lease.holder, { jobId, block: block.index, epoch: block.lease.epoch })
-  if (!view.jobs.some((job) => job.blocks.some((block) => freed(job.id, block)))) return view
-  const jobs = view.jobs.map((job) => ({
-    ...job,
-    blocks: job.blocks.map((block) => (freed(job.id, block) ? { ...block, status: 'QUEUE' as const, lease: null } : block))
-  }))
+  // Every lease is in its holder's row: a few to look at, where the jobs may have 50,000 blocks each.
+  const freedJobs = new Set(view.nodes.flatMap((node) => node.holding.filter((lease) => isFreed(node.id, lease)).map((lease) => lease.jobId)))
+  if (freedJobs.size === 0) return view
+  const jobs = view.jobs.map((job) => (!freedJobs.has(job.id)
+    ? job
+    : { ...job, blocks: job.blocks.map((block) => (freed(job.id, block) ? { ...block, status: 'QUEUE' as const, lease: null } : block)) }))
   return { ...view, jobs }
 }

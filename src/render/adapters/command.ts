@@ -17,6 +17,21 @@ import { COMMON_RULES, padFrame } from './rules.js'
 import type { Invocation, PlanContext, RenderPlan, RendererAdapter } from './types.js'
 
 const PLACEHOLDER = /\{([a-z]+)(?::(\d+))?\}/g
+/** Anything written like a placeholder, known or not: what a typo such as {Scene} or {frame_no} looks like. */
+const PLACEHOLDER_LIKE = /\{([A-Za-z_]\w*)(?::\w*)?\}/g
+
+/** Every placeholder a template may use, as the header above lists them. */
+export const COMMAND_PLACEHOLDERS = ['scene', 'outdir', 'image', 'format', 'threads', 'layer', 'camera', 'frame', 'start', 'end', 'step', 'frames'] as const
+
+/**
+ * The placeholders in a template's words that no render fills, each once, in order. A
+ * template with one is refused when the job is submitted: every node would fail it alike.
+ */
+export function unknownPlaceholders(words: readonly string[]): string[] {
+  const known: ReadonlySet<string> = new Set(COMMAND_PLACEHOLDERS)
+  const names = words.flatMap((word) => [...word.matchAll(PLACEHOLDER_LIKE)].map((match) => match[1] ?? ''))
+  return [...new Set(names.filter((name) => !known.has(name)))]
+}
 
 /** Shell-like word splitting: whitespace separates, '...' and "..." group, \ escapes outside single quotes. */
 export function splitWords(template: string): string[] {

@@ -50,7 +50,7 @@ function farmOf (store: EventStore, writable: boolean): LocalFarm {
       if (entry !== null) listener(entry)
     }),
     ...(writable ? { write: async (body) => (await store.append(body, Date.now())).event } : {}),
-    refusalKindOf: () => 'failed'
+    refusalOf: (error) => ({ kind: 'failed', message: String(error) })
   }
 }
 
