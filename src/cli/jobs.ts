@@ -12,7 +12,7 @@ import { formatDurationS } from '../protocol/duration.js'
 import type { BlockView, FarmView, JobView } from '../protocol/view.js'
 import { inSession, withConnectionOptions, type ConnectionOptions } from './connection.js'
 import { UsageError } from './exit.js'
-import { duration, elapsedMs, localTime, shortIdOf, table } from './format.js'
+import { duration, elapsedMs, localTime, printable, shortIdOf, table } from './format.js'
 import { nodeName } from './nodes.js'
 import { numeric } from './parse.js'
 import { watch } from './watch.js'
@@ -86,7 +86,7 @@ export function addJobsCommands (program: Command): void {
       })
       const { body } = written.event
       if (body.type !== 'job.submitted') throw new Error(`wrote a ${body.type} event for a clone`)
-      console.log(`cloned job ${source.shortId} (${source.name}) as job ${shortIdOf(body.job.id)} (${body.job.id})`)
+      console.log(`cloned job ${source.shortId} (${printable(source.name)}) as job ${shortIdOf(body.job.id)} (${body.job.id})`)
     })
   withConnectionOptions(job.command('priority'))
     .description('set its priority, 0-99 (higher renders first)')
@@ -108,7 +108,7 @@ async function changeJob (options: ConnectionOptions, ref: string, what: string,
     await write(body(found))
     return found
   })
-  console.log(`${what}: job ${job.shortId} (${job.name})`)
+  console.log(`${what}: job ${job.shortId} (${printable(job.name)})`)
 }
 
 /** `A-B` or one frame `A`, within the job's range (a re-render of frames it lacks would do nothing). */
@@ -161,7 +161,8 @@ function jobReport (job: JobView, view: FarmView, nowMs: number): string {
     ...(job.error === null ? [] : [['error', job.error] as [string, string]])
   ]
   const width = Math.max(...fields.map(([label]) => label.length))
-  const header = fields.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n')
+  // Every value may hold what someone typed (names, paths, a renderer's message): shown, never acted on.
+  const header = fields.map(([label, value]) => `${label.padEnd(width)}  ${printable(value)}`).join('\n')
   const blocks = table(
     ['BLOCK', 'FRAMES', 'STATUS', 'TIME', 'HOLDER', 'EPOCH', 'ATTEMPTS', 'LAST FAILURE'],
     blockRuns(job.blocks).map((run) => {

@@ -8,7 +8,7 @@ import type { FarmReads } from '../node/controller/farm-reads.js'
 import { findJob, findNode } from '../node/controller/resolve.js'
 import type { LogEntry } from '../protocol/logs.js'
 import { inSession, withConnectionOptions, type ConnectionOptions } from './connection.js'
-import { localTime, shortIdOf } from './format.js'
+import { localTime, printable, shortIdOf } from './format.js'
 import { untilInterrupted } from './interrupted.js'
 import { peerName } from './nodes.js'
 
@@ -83,6 +83,7 @@ function rowOf (controller: FarmReads, entry: LogEntry): LogRow {
 
 function lineOf (controller: FarmReads, entry: LogEntry): string {
   const row = rowOf(controller, entry)
-  const head = `${localTime(row.registeredAt)}  ${row.clientName.padEnd(12)}  ${(row.jobShortId ?? '-').padEnd(8)}  ${row.description}`
-  return [head, ...row.outputTail.map((line) => `    | ${line}`)].join('\n')
+  // Names and a renderer's output lines may hold terminal escapes: shown, never acted on.
+  const head = `${localTime(row.registeredAt)}  ${printable(row.clientName).padEnd(12)}  ${(row.jobShortId ?? '-').padEnd(8)}  ${printable(row.description)}`
+  return [head, ...row.outputTail.map((line) => `    | ${printable(line)}`)].join('\n')
 }

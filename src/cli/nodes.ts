@@ -15,7 +15,7 @@ import type { FarmView, NodeView } from '../protocol/view.js'
 import { CLASSIFICATIONS, UNLIMITED } from '../protocol/vocabulary.js'
 import { inSession, withConnectionOptions, type ConnectionOptions } from './connection.js'
 import { UsageError } from './exit.js'
-import { duration, elapsedMs, limit, table } from './format.js'
+import { duration, elapsedMs, limit, printable, table } from './format.js'
 import { numeric } from './parse.js'
 import { watch } from './watch.js'
 
@@ -62,7 +62,7 @@ export function addNodesCommand (program: Command): void {
       await inSession(options, 'read', async ({ controller }) => {
         const first = nodeRows(controller)
         for (const node of first) {
-          if (node.clockSkewMs !== null) console.error(`cr: warning: ${node.name}'s clock is ${describeSkew(node.clockSkewMs)} this machine's; working hours and times read off it are off too (check its time service)`)
+          if (node.clockSkewMs !== null) console.error(`cr: warning: ${printable(node.name)}'s clock is ${describeSkew(node.clockSkewMs)} this machine's; working hours and times read off it are off too (check its time service)`)
         }
         const draw = (rows: readonly NodeRow[]): string => (options.json === true ? JSON.stringify(rows) : nodesTable(rows))
         if (options.watch === true) await watch(() => draw(nodeRows(controller)))
@@ -160,7 +160,7 @@ function addNodeRemoveCommand (node: Command): void {
         await write({ type: 'node.settings', node: found.id, changes: { removed: true } })
         return found
       })
-      console.log(`removed node ${removed.name} (${removed.id}) from the client table`)
+      console.log(`removed node ${printable(removed.name)} (${removed.id}) from the client table`)
     })
 }
 
@@ -175,7 +175,7 @@ async function changeNode (options: ConnectionOptions, ref: string, what: string
     await write({ type: 'node.settings', node: found.id, changes })
     return found
   })
-  console.log(`${what} node ${node.name} (${node.id})`)
+  console.log(`${what} node ${printable(node.name)} (${node.id})`)
 }
 
 /** The block a node holds: its job and index, and since when it renders it (null while only claimed). */

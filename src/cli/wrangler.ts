@@ -12,7 +12,7 @@ import type { FarmView } from '../protocol/view.js'
 import { peerIdSchema } from '../protocol/schemas.js'
 import { dataDirOption, inSession, withConnectionOptions, type ConnectionOptions } from './connection.js'
 import { UsageError } from './exit.js'
-import { table } from './format.js'
+import { printable, table } from './format.js'
 import { nodeName } from './nodes.js'
 
 /** A peer id as typed, or the peer id of the node so named. */
@@ -34,7 +34,8 @@ async function changeRole (options: ConnectionOptions, ref: string, granted: boo
     return { target, changed, name: nodeName(view, target) }
   })
   const what = granted ? 'is a wrangler' : 'is no longer a wrangler'
-  console.log(peer.changed ? `${peer.name} (${peer.target}) ${what}` : `${peer.name} (${peer.target}) already ${granted ? 'is a wrangler' : 'is not a wrangler'}; nothing written`)
+  const name = printable(peer.name)
+  console.log(peer.changed ? `${name} (${peer.target}) ${what}` : `${name} (${peer.target}) already ${granted ? 'is a wrangler' : 'is not a wrangler'}; nothing written`)
 }
 
 export function addWranglerCommands (program: Command): void {

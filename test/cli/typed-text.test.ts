@@ -62,6 +62,14 @@ test.serial('names already in the log with control characters are printed escape
   const nodes = await crAt(bed, 'viewer', ['nodes'])
   t.is(nodes.exitCode, 0, nodes.stderr)
   t.regex(nodes.stdout, /^render\\t01 /m)
+  // Outside the tables too: a job's own page, the log report, and what a steering command says back.
+  const shortId = /^([0-9a-f]{8}) +evil/m.exec(jobs.stdout)?.[1] ?? ''
+  for (const args of [['job', 'show', shortId], ['logs'], ['job', 'halt', shortId]]) {
+    const shown = await crAt(bed, 'wrangler', args)
+    t.is(shown.exitCode, 0, `${args.join(' ')}: ${shown.stderr}`)
+    t.false(shown.stdout.includes('\u001b'), args.join(' '))
+    t.true(shown.stdout.includes('evil\\x1b[2J\\nfake'), args.join(' '))
+  }
 })
 
 test.serial('cr node set refuses a name with control characters and an empty class list, exit 2, naming the flag', async (t) => {

@@ -34,14 +34,14 @@ export class DataDirInUseError extends Error {
 export class JobNotFoundError extends Error {
   override readonly name = 'JobNotFoundError'
   constructor (readonly ref: string) {
-    super(`no job ${JSON.stringify(ref)}: give its id, short id or a unique prefix (see cr jobs)`)
+    super(`no job ${JSON.stringify(ref)}: give its id, short id, a unique prefix or its name (see cr jobs)`)
   }
 }
 
 export class AmbiguousJobError extends Error {
   override readonly name = 'AmbiguousJobError'
   constructor (readonly ref: string, readonly candidates: readonly string[]) {
-    super(`${JSON.stringify(ref)} names ${candidates.length} jobs (${candidates.join(', ')}); give more of the id`)
+    super(`${JSON.stringify(ref)} names ${candidates.length} jobs (${candidates.join(', ')}); give one's short id`)
   }
 }
 
