@@ -14,6 +14,7 @@ import { addJobsCommands } from './cli/jobs.js'
 import { addLogsCommand } from './cli/logs.js'
 import { addNodeSettingsCommands, addNodesCommand } from './cli/nodes.js'
 import { addSubmitCommand } from './cli/submit.js'
+import { addTuiCommand } from './cli/tui.js'
 import { addDemoCommand } from './cli/demo.js'
 import { addExportCommands } from './cli/export.js'
 import { addRunNodeCommand } from './cli/run-node.js'
@@ -62,8 +63,11 @@ export async function main (argv: readonly string[]): Promise<void> {
   addWranglerCommands(program)
   addWhoamiCommand(program)
   addDemoCommand(program)
+  addTuiCommand(program)
+  // `cr` alone on a terminal is the artist's monitor; anywhere else it prints help and exits 2.
+  const interactive = argv.length <= 2 && process.stdin.isTTY && process.stdout.isTTY
   try {
-    await program.parseAsync(argv)
+    await program.parseAsync(interactive ? [...argv, 'tui'] : argv)
   } catch (error) {
     process.exitCode = exitCodeOf(error)
     // Commander has printed its own usage errors and help.

@@ -4,22 +4,28 @@
  * which block. Blender renders it when installed; otherwise the built-in procedural
  * renderer does, so a fresh checkout shows the whole product with nothing else installed.
  * The nodes find each other by static loopback addresses (mDNS off), so the demo sends
- * nothing beyond this machine.
+ * nothing beyond this machine. On a terminal the demo shows the farm in the TUI instead
+ * (runDemoInTui), as a controller peer of the same farm.
  */
 import { mkdtemp, readdir } from 'node:fs/promises'
 import { tmpdir, userInfo } from 'node:os'
 import path from 'node:path'
 import { resolveNodeConfig } from '../node/config/node-config.js'
-import { createLogger } from '../node/log.js'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { Controller } from '../node/controller/controller.js'
+import { loadOrCreateIdentity } from '../node/identity.js'
+import { createLogger, type Logger } from '../node/log.js'
 import { writeSwarmKey } from '../node/mesh/swarm-key.js'
 import { RenderNode } from '../node/runtime/render-node.js'
-import type { JobFields } from '../protocol/events.js'
+import type { JobFields, JobSpec } from '../protocol/events.js'
 import type { Software } from '../protocol/vocabulary.js'
 import type { JobView } from '../protocol/view.js'
 import { writeBlenderSampleScene } from '../render/blender-scene.js'
 import { findExecutable } from '../render/discovery.js'
 import { ExecutableNotFoundError } from '../render/errors.js'
 import { writeProceduralScene } from '../render/procedural/scene.js'
+import { logFileIn } from '../tui/log-file.js'
+import { runTui } from '../tui/run-tui.js'
 
 export const DEMO_NODES = ['render01', 'render02', 'render03'] as const
 export const DEMO_FRAMES = 24
@@ -28,11 +34,14 @@ export const DEMO_BLOCK_SIZE = 4
 const PROCEDURAL_FRAME_DELAY_MS = 250
 const POLL_MS = 100
 
-export interface DemoOptions {
+export interface DemoTuiOptions {
   /** Where the farm lives (default: a new temporary folder). */
   readonly dir?: string
   /** Force a renderer instead of Blender-when-installed. */
   readonly renderer?: 'blender' | 'procedural'
+}
+
+export interface DemoOptions extends DemoTuiOptions {
   readonly print: (line: string) => void
 }
 
@@ -62,7 +71,7 @@ async function sampleScene (dir: string, forced: DemoOptions['renderer']): Promi
 }
 
 /** Starts the nodes one after another, each bootstrapping from those before it. */
-async function startNodes (dir: string, swarmKeyFile: string): Promise<RenderNode[]> {
+async function startNodes (dir: string, swarmKeyFile: string, loggerOf: (name: string) => Logger): Promise<RenderNode[]> {
   const nodes: RenderNode[] = []
   for (const name of DEMO_NODES) {
     const config = resolveNodeConfig({
@@ -72,13 +81,25 @@ async function startNodes (dir: string, swarmKeyFile: string): Promise<RenderNod
       swarmKeyFile,
       mesh: { listen: ['/ip4/127.0.0.1/tcp/0'], mdns: { enabled: false }, bootstrapPeers: nodes.flatMap((node) => node.mesh.addresses()) }
     }, 'demo')
-    nodes.push(await RenderNode.start(config, { logger: createLogger(name, { level: 'warn' }) }))
+    nodes.push(await RenderNode.start(config, { logger: loggerOf(name) }))
   }
   return nodes
 }
 
 function seconds (ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`
+}
+
+/** The sample job, submitted by the first node; its id comes from its submit event. */
+async function submitSample (first: RenderNode, software: Software, scenePath: string, targetDir: string): Promise<JobSpec> {
+  const fields: JobFields = {
+    name: 'demo_turntable', project: 'demo', user: userInfo().username, software, scenePath, targetPath: targetDir,
+    frameStart: 1, frameEnd: DEMO_FRAMES, blockSize: DEMO_BLOCK_SIZE, layer: null, camera: null, imageName: 'turntable', imageFormat: 'png',
+    commandTemplate: null, priority: 50, classification: 'A', maxRetries: 3, enabled: true
+  }
+  const { event: submitted } = await first.store.append({ type: 'job.submitted', job: fields }, Date.now())
+  if (submitted.event.body.type !== 'job.submitted') throw new Error('the demo\'s submission wrote another kind of event')
+  return submitted.event.body.job
 }
 
 export async function runDemo (options: DemoOptions): Promise<DemoResult> {
@@ -90,21 +111,14 @@ export async function runDemo (options: DemoOptions): Promise<DemoResult> {
   print(`Constellation Render demo in ${dir}`)
   print(`starting ${DEMO_NODES.length} render nodes on loopback (${software === 'blender' ? 'Blender' : 'the built-in procedural renderer'})`)
   const started = Date.now()
-  const nodes = await startNodes(dir, swarmKeyFile)
+  const nodes = await startNodes(dir, swarmKeyFile, (name) => createLogger(name, { level: 'warn' }))
   const [first] = nodes
   if (first === undefined) throw new Error('no demo node started')
   try {
     const names = new Map(nodes.map((node) => [node.peerId, node.config.name]))
     const targetDir = path.join(dir, 'frames')
-    const fields: JobFields = {
-      name: 'demo_turntable', project: 'demo', user: userInfo().username, software, scenePath, targetPath: targetDir,
-      frameStart: 1, frameEnd: DEMO_FRAMES, blockSize: DEMO_BLOCK_SIZE, layer: null, camera: null, imageName: 'turntable', imageFormat: 'png',
-      commandTemplate: null, priority: 50, classification: 'A', maxRetries: 3, enabled: true
-    }
-    // Watched from the submission on: the job's id comes from its submit event, and none of its blocks moves before it.
-    const { event: submitted } = await first.store.append({ type: 'job.submitted', job: fields }, Date.now())
-    if (submitted.event.body.type !== 'job.submitted') throw new Error('the demo\'s submission wrote another kind of event')
-    const job = submitted.event.body.job
+    // Watched from the submission on: none of its blocks moves before it.
+    const job = await submitSample(first, software, scenePath, targetDir)
     print(`submitted ${job.name}: frames ${job.frameStart}-${job.frameEnd} in blocks of ${DEMO_BLOCK_SIZE}`)
     const stopWatching = first.store.onAppended(({ event }) => {
       const { body } = event
@@ -134,5 +148,38 @@ export async function runDemo (options: DemoOptions): Promise<DemoResult> {
     return { dir, targetDir, frames, software, job: done }
   } finally {
     await Promise.all(nodes.map(async (node) => node.stop()))
+  }
+}
+
+/**
+ * The demo on a terminal: the same farm and job, shown live in the TUI by a controller
+ * peer of its own (the farm's founder, so every key works), until the TUI is quit. The
+ * nodes' records go to the TUI's log file, never to the screen.
+ */
+export async function runDemoInTui (options: DemoTuiOptions): Promise<void> {
+  const dir = options.dir ?? await mkdtemp(path.join(tmpdir(), 'constellation-demo-'))
+  const artistDir = path.join(dir, 'artist')
+  const founder = peerIdFromPrivateKey(await loadOrCreateIdentity(artistDir)).toString()
+  const swarmKeyFile = path.join(dir, 'swarm.key')
+  await writeSwarmKey(swarmKeyFile, { founder })
+  const logs = await logFileIn(artistDir)
+  const { software, scenePath } = await sampleScene(dir, options.renderer)
+  const nodes = await startNodes(dir, swarmKeyFile, logs.logger)
+  const controller = new Controller({
+    dataDir: artistDir,
+    swarmKeyFile,
+    mesh: { listen: ['/ip4/127.0.0.1/tcp/0'], mdns: { enabled: false }, bootstrapPeers: nodes.flatMap((node) => node.mesh.addresses()) },
+    logger: logs.logger('artist')
+  })
+  try {
+    const [first] = nodes
+    if (first === undefined) throw new Error('no demo node started')
+    const job = await submitSample(first, software, scenePath, path.join(dir, 'frames'))
+    await controller.open()
+    await runTui({ controller, logger: logs.logger('tui'), farm: `demo in ${dir} (loopback)`, logFile: logs.file, timeoutMs: 10_000, startOnJob: job.id })
+  } finally {
+    await controller.close()
+    await Promise.all(nodes.map(async (node) => node.stop()))
+    await logs.close()
   }
 }

@@ -18,7 +18,8 @@ import type { FarmView } from '../../protocol/view.js'
 import { loadOrCreateIdentity } from '../identity.js'
 import { createLogger, type Logger } from '../log.js'
 import { resolveMeshConfig, type MeshConfig, type MeshConfigInput } from '../mesh/config.js'
-import { Mesh } from '../mesh/mesh.js'
+import type { DirectMessage } from '../mesh/direct.js'
+import { Mesh, type MeshEvents } from '../mesh/mesh.js'
 import { readFarmKey } from '../mesh/swarm-key.js'
 import { EventStore, storeDirOf, type EventStoreOptions } from '../store/event-store.js'
 import { ControllerClosedError, DataDirInUseError, NoPeerReachableError, NotAllowedError } from './errors.js'
@@ -199,7 +200,7 @@ export class Controller {
    * The live replica, to read only: for a report that follows the farm (cr export
    * --follow). Writes go through `write`, which judges and confirms them.
    */
-  replica (): Pick<EventStore, 'view' | 'records' | 'versionVector' | 'readFeed' | 'onAppended'> {
+  replica (): Pick<EventStore, 'view' | 'records' | 'versionVector' | 'readFeed' | 'onAppended' | 'allEvents'> {
     return this.running().store
   }
 
@@ -211,6 +212,24 @@ export class Controller {
     const { mesh, heardAtMs } = this.running()
     const recent = [...heardAtMs].filter(([, atMs]) => this.now() - atMs <= HEARTBEAT_TIMEOUT_MS).map(([peer]) => peer)
     return new Set([...mesh.connectedPeers(), ...recent])
+  }
+
+  /** Peers connected to us now. */
+  connectedPeers (): string[] {
+    return this.running().mesh.connectedPeers()
+  }
+
+  /**
+   * The mesh's events (peers coming and going, heartbeats, direct messages), for a
+   * controller that stays on the mesh and shows the farm live (cr tui). Returns the unsubscribe.
+   */
+  on<K extends keyof MeshEvents> (event: K, listener: (detail: MeshEvents[K]) => void): () => void {
+    return this.running().mesh.on(event, listener)
+  }
+
+  /** Sends one direct message (a hail) to `peer`; throws DirectSendError when it cannot be delivered. */
+  async sendDirect (peer: string, message: DirectMessage): Promise<void> {
+    await this.running().mesh.sendDirect(peer, message)
   }
 
   /** How far `peer`'s clock is from ours, as its heartbeats tell, when worth a warning. */

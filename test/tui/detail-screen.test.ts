@@ -1,0 +1,67 @@
+/** Job detail: the block grid, failures with the renderer's output, log records, where the frames are; a gone holder shows LOST. */
+import test from 'ava'
+import { KEYS, mount } from './tui-kit.js'
+import { MemoryFarmSource } from './memory-source.js'
+
+test('Job detail without a job selected says how to pick one', async (t) => {
+  const app = await mount(await MemoryFarmSource.create())
+  t.teardown(app.unmount)
+  await app.press('2')
+  t.regex(await app.until((text) => text.includes('No job selected'), 'the empty state'), /pick one on the Jobs screen/)
+})
+
+test('enter opens the block grid with status, holder, epoch, attempts and time, the failures with output and the log', async (t) => {
+  const source = await MemoryFarmSource.create()
+  const job = source.submit({ name: 'shot030_fx', frameStart: 1, frameEnd: 6, blockSize: 2, maxRetries: 3, targetPath: '/renders/shot030' })
+  source.as(1, { type: 'node.settings', node: source.author(1), changes: { name: 'render01' } })
+  source.as(2, { type: 'node.settings', node: source.author(2), changes: { name: 'render02' } })
+  source.renders(1, job, 0)
+  source.finishes(1, job, 0, [1500, 2500])
+  source.renders(2, job, 1)
+  source.beat(2, { lease: { jobId: job.id, block: 1, epoch: 1 }, progressPct: 42 })
+  source.as(1, { type: 'block.claimed', jobId: job.id, block: 2, epoch: 1 })
+  source.as(1, { type: 'block.failed', jobId: job.id, block: 2, epoch: 1, failure: 'retryable', message: 'renderer exited with code 139', outputTail: ['Fra:5 Mem:812M', 'Segmentation fault'] })
+  const app = await mount(source)
+  t.teardown(app.unmount)
+  await app.until((text) => text.includes('shot030_fx'), 'the job')
+  await app.press(KEYS.enter)
+  const frame = await app.until((text) => text.includes('BLOCK'), 'the block grid')
+  t.regex(frame, /shot030_fx \w{8} {2}RENDERING/)
+  t.regex(frame, /frames to \/renders\/shot030 \(2 of 6 frames rendered there\)/)
+  t.regex(frame, /0\s+1-2\s+DONE\s+render01\s+1\s+0\s+2\.0 s\/frame/)
+  t.regex(frame, /1\s+3-4\s+RENDERING\s+render02\s+1\s+0\s+\S.* 42%/)
+  t.regex(frame, /2\s+5-6\s+QUEUE\s+\(render01\)\s+1\s+1/)
+  t.regex(frame, /block 2 on render01: retryable: renderer exited with code 139/)
+  t.regex(frame, /\| Segmentation fault/)
+  t.regex(frame, /finished block 0: 2 frames/)
+})
+
+test('a block whose holder hail found gone shows LOST, not RENDERING', async (t) => {
+  const source = await MemoryFarmSource.create()
+  const job = source.submit({ name: 'orphaned', frameStart: 1, frameEnd: 1, blockSize: 1 })
+  source.renders(1, job, 0)
+  const app = await mount(source)
+  t.teardown(app.unmount)
+  await app.until((text) => text.includes('orphaned'), 'the job')
+  await app.press(KEYS.enter)
+  await app.until((text) => /0\s+1\s+RENDERING/.test(text), 'the block rendering')
+  source.goneHolders = new Set([source.author(1)])
+  source.changed()
+  t.regex(await app.until((text) => text.includes('LOST'), 'the block lost'), /0\s+1\s+LOST\s+\w+ \(gone\)/)
+  await app.press(KEYS.escape)
+  t.regex(await app.until((text) => text.includes('ETA'), 'the Jobs screen'), /RENDERING\s+orphaned/)
+})
+
+test('actions work from the detail screen on the job it shows', async (t) => {
+  const source = await MemoryFarmSource.create()
+  source.submit({ name: 'first', priority: 90 })
+  const second = source.submit({ name: 'second', priority: 10 })
+  const app = await mount(source)
+  t.teardown(app.unmount)
+  await app.until((text) => text.includes('second'), 'the jobs')
+  await app.press('j', KEYS.enter)
+  await app.until((text) => /second \w{8} {2}QUEUE/.test(text), 'the second job\'s detail')
+  await app.press('h')
+  await app.until((text) => /second \w{8} {2}HALT/.test(text), 'the job halted')
+  t.deepEqual(source.written, [{ type: 'job.edited', jobId: second.id, changes: { halted: true } }])
+})
