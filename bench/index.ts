@@ -1,8 +1,10 @@
 /**
  * `npm run bench`: every benchmark, one table each. Figures are printed, never asserted.
- * `npm run bench -- --small` skips the largest data sets.
+ * `npm run bench -- --small` skips the largest data sets; `-- --export-full` exports the
+ * 100,000-job farm the export's target is set at (its store takes long to build).
  */
-import { runExportBench } from './export.js'
+import { runCommandsBench } from './commands.js'
+import { exportBenchJobs, runExportBench } from './export.js'
 import { runMeshBench } from './mesh.js'
 import { runRenderBench } from './render.js'
 import { runSpineBench } from './spine.js'
@@ -16,6 +18,6 @@ await runViewsBench()
 await runRenderBench()
 await runMeshBench()
 await runTuiBench()
+await runCommandsBench()
 await runTakeoverBench({ trials: small ? 5 : 20 })
-// 100k jobs would take minutes to build before the export is even timed: see bench/export.ts.
-await runExportBench({ jobs: small ? 2_000 : 10_000 })
+await runExportBench({ jobs: exportBenchJobs(process.argv) })

@@ -13,7 +13,7 @@ import { Option, type Command } from 'commander'
 import { Controller } from '../node/controller/controller.js'
 import { DataDirInUseError, NoPeerReachableError } from '../node/controller/errors.js'
 import type { FarmReads } from '../node/controller/farm-reads.js'
-import { localFarmOf } from '../node/controller/local-farm.js'
+import { localFarmOf, type ServedController } from '../node/controller/local-farm.js'
 import { defaultDataDir } from '../node/config/node-config.js'
 import { LocalClient } from '../node/local/client.js'
 import { farmFingerprint, LocalEndpoint } from '../node/local/endpoint.js'
@@ -141,7 +141,7 @@ async function withController<T> (controller: Controller, options: ConnectionOpt
     catchingUp.catch(() => undefined)
     let reachedPeer = false
     // Other commands wait for the catch-up, then read what this one reads.
-    if (farm !== null) endpoint = await LocalEndpoint.open(options.dataDir, localFarmOf(controller, { farm, reachedPeer: () => reachedPeer, ready: catchingUp }), commandLogger(options))
+    endpoint = await serveDataDir(controller, options, farm, { reachedPeer: () => reachedPeer, ready: catchingUp })
     const { peers } = await catchingUp
     reachedPeer = peers.length > 0
     status.clear()
@@ -165,6 +165,16 @@ async function withController<T> (controller: Controller, options: ConnectionOpt
     await endpoint?.close()
     await controller.close()
   }
+}
+
+/**
+ * Answers the data directory's other commands for as long as `controller` holds it (close
+ * the endpoint before the controller). Null without a farm key to name the farm by, or
+ * where the path is too long for a socket: other commands then meet the store's lock.
+ */
+export async function serveDataDir (controller: Controller, options: ConnectionOptions, farm: string | null, state: Pick<ServedController, 'reachedPeer' | 'ready'>, logger = commandLogger(options)): Promise<LocalEndpoint | null> {
+  if (farm === null) return null
+  return await LocalEndpoint.open(options.dataDir, localFarmOf(controller, { farm, ...state }), logger)
 }
 
 /** Runs `work` against the process that holds the data directory (or this machine's node). */
@@ -200,7 +210,7 @@ async function holderStarting (dataDir: string): Promise<LocalClient | null> {
 }
 
 /** The fingerprint of the farm the swarm key names; null without a readable key (the controller then says why). */
-async function farmOf (options: ConnectionOptions): Promise<string | null> {
+export async function farmOf (options: ConnectionOptions): Promise<string | null> {
   try {
     return farmFingerprint((await readFarmKey(swarmKeyFileOf(options))).psk)
   } catch {
@@ -262,7 +272,8 @@ export function controllerFor (options: ConnectionOptions, logger: Logger, nearb
   })
 }
 
-function timeoutOf (options: ConnectionOptions): number {
+/** `--timeout` in ms; a UsageError for anything but a positive number of seconds. */
+export function timeoutOf (options: ConnectionOptions): number {
   const seconds = Number(options.timeout)
   if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError('--timeout', `must be a positive number of seconds, not ${JSON.stringify(options.timeout)}`)
   return seconds * 1000

@@ -9,7 +9,7 @@ import path from 'node:path'
 import { Option, type Command } from 'commander'
 import { loadIdentity } from '../node/identity.js'
 import { readFarmKey } from '../node/mesh/swarm-key.js'
-import { EventStore, storeDirOf } from '../node/store/event-store.js'
+import { storeDirOf } from '../node/store/event-store.js'
 import { signerFromKey } from '../protocol/signing.js'
 import { eventCount } from '../protocol/version-vector.js'
 import { DIALECTS, type Dialect } from '../report/dialect.js'
@@ -19,6 +19,7 @@ import { exportOnce, followExport, type ExportSummary } from '../report/export.j
 import type { ReportSink } from '../report/sink.js'
 import { liveStoreSource, storeSource, type StoreReads } from '../report/source.js'
 import { createSqliteSink } from '../report/sqlite.js'
+import { withStoreCopy } from '../report/store-copy.js'
 import { inReplicaSession, withConnectionOptions, type ConnectionOptions } from './connection.js'
 import { UsageError } from './exit.js'
 import { untilInterrupted } from './interrupted.js'
@@ -40,18 +41,14 @@ interface SqlOptions extends ExportOptions {
 /**
  * The replica to export from: this machine's own copy, caught up on the mesh and read
  * while the session lasts, or with `--from` a stopped node's store, opened offline with
- * the farm's founder from its swarm key so wranglers' acts count as they do on the farm.
+ * the farm's founder from its swarm key so wranglers' acts count as they do on the farm
+ * (a copy of it, so the node's data dir is left exactly as it was).
  */
 async function withReplica<T> (options: ExportOptions, work: (replica: StoreReads) => Promise<T>): Promise<T> {
   if (options.from === undefined) return inReplicaSession(options, async ({ controller }) => work(controller.replica()))
   const { founder } = await readFarmKey(options.swarmKey ?? path.join(options.from, 'swarm.key'))
   const signer = signerFromKey(await loadIdentity(options.from, { create: false }))
-  const store = await EventStore.open(storeDirOf(options.from), signer, { authority: { founder } })
-  try {
-    return await work(store)
-  } finally {
-    await store.close()
-  }
+  return withStoreCopy(storeDirOf(options.from), signer, { authority: { founder } }, work)
 }
 
 async function runExport (options: ExportOptions, sink: ReportSink): Promise<void> {

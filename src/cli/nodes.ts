@@ -7,16 +7,13 @@ import type { Command } from 'commander'
 import type { Controller } from '../node/controller/controller.js'
 import { findNode } from '../node/controller/resolve.js'
 import { describeSkew } from '../node/mesh/clock-skew.js'
-import type { Schedule } from '../protocol/schedule.js'
-import { WEEKDAYS, type Weekday } from '../protocol/schedule.js'
 import { localTimeIn } from '../node/local-time.js'
 import { nodeStatus } from '../protocol/node-status.js'
 import type { FarmView, NodeView } from '../protocol/view.js'
-import { CLASSIFICATIONS, UNLIMITED } from '../protocol/vocabulary.js'
 import { inSession, withConnectionOptions, type ConnectionOptions } from './connection.js'
 import { UsageError } from './exit.js'
 import { duration, elapsedMs, limit, printable, table } from './format.js'
-import { numeric } from './parse.js'
+import { classesText, limitValue, parseClasses, parseSchedule, scheduleText } from './node-settings-text.js'
 import { watch } from './watch.js'
 
 interface SetOptions extends ConnectionOptions {
@@ -186,48 +183,4 @@ function currentBlock (view: FarmView, node: NodeView): { readonly text: string,
   const block = job?.blocks[held.block]
   const startedAt = block?.lease?.holder === node.id && block.lease.epoch === held.epoch ? block.startedAt : null
   return { text: `${job?.shortId ?? held.jobId} block ${held.block}`, startedAt }
-}
-
-function limitValue (text: string | undefined): number | string | undefined {
-  return text?.trim().toLowerCase() === 'unlimited' ? UNLIMITED : numeric(text)
-}
-
-function parseClasses (text: string): string[] {
-  if (text.trim().toLowerCase() === 'all') return [...CLASSIFICATIONS]
-  // Letters with or without separators: A,B or AB.
-  return Array.from(text.matchAll(/[^\s,]/g), ([letter]) => letter.toUpperCase())
-}
-
-function classesText (classes: readonly string[]): string {
-  return classes.length === CLASSIFICATIONS.length ? 'all' : classes.join('')
-}
-
-const WINDOW = /^(\S+)\s+(\d{1,2}:\d{2})-(\d{1,2}:\d{2})\s+(\S+)$/
-
-/** `mon-fri 09:00-18:00 work-hours; sat,sun 00:00-24:00 no-render`, or `none` for an empty schedule. */
-function parseSchedule (text: string): Schedule {
-  if (text.trim().toLowerCase() === 'none') return []
-  return text.split(';').map((part) => part.trim()).filter((part) => part !== '').map((part) => {
-    const match = WINDOW.exec(part)
-    if (match === null) throw new UsageError('--schedule', `a window is DAYS START-END MODE, e.g. "mon-fri 09:00-18:00 work-hours"; got ${JSON.stringify(part)}`)
-    const [, days = '', start = '', end = '', mode = ''] = match
-    // Days and mode are checked by the protocol when the change is written.
-    return { days: parseDays(days), start, end, mode } as Schedule[number]
-  })
-}
-
-function parseDays (text: string): Weekday[] {
-  return text.toLowerCase().split(',').flatMap((item) => {
-    const [from, to] = item.split('-')
-    const first = WEEKDAYS.indexOf(from as Weekday)
-    const last = to === undefined ? first : WEEKDAYS.indexOf(to as Weekday)
-    if (first < 0 || last < 0) throw new UsageError('--schedule', `unknown day in ${JSON.stringify(item)}; days are ${WEEKDAYS.join(', ')}`)
-    // A range may wrap past Saturday (fri-mon).
-    return Array.from({ length: ((last - first + WEEKDAYS.length) % WEEKDAYS.length) + 1 }, (_, step) => WEEKDAYS[(first + step) % WEEKDAYS.length] as Weekday)
-  })
-}
-
-function scheduleText (schedule: Schedule): string {
-  if (schedule.length === 0) return 'always'
-  return schedule.map((window) => `${window.days.join(',')} ${window.start}-${window.end} ${window.mode}`).join('; ')
 }

@@ -7,7 +7,8 @@ import type { Command } from 'commander'
 import { DEFAULT_MDNS_SERVICE_TAG } from '../node/mesh/config.js'
 import { logFileIn } from '../tui/log-file.js'
 import { runTui } from '../tui/run-tui.js'
-import { controllerFor, withConnectionOptions, type ConnectionOptions } from './connection.js'
+import type { LocalEndpoint } from '../node/local/endpoint.js'
+import { controllerFor, farmOf, serveDataDir, timeoutOf, withConnectionOptions, type ConnectionOptions } from './connection.js'
 import { UsageError } from './exit.js'
 
 export function addTuiCommand (program: Command): void {
@@ -15,15 +16,18 @@ export function addTuiCommand (program: Command): void {
     .description('the live monitor: jobs, blocks, nodes and logs as they change, with keys to steer them (cr alone on a terminal opens it too)')
     .action(async (options: ConnectionOptions) => {
       if (!process.stdout.isTTY || !process.stdin.isTTY) throw new UsageError('cr tui', 'needs a terminal; use cr jobs, cr nodes or cr logs --follow in scripts')
-      const seconds = Number(options.timeout)
-      if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError('--timeout', `must be a positive number of seconds, not ${JSON.stringify(options.timeout)}`)
+      const timeoutMs = timeoutOf(options)
       const logs = await logFileIn(options.dataDir)
       const logger = logs.logger('cr-tui')
       const controller = controllerFor(options, logger)
+      let endpoint: LocalEndpoint | null = null
       try {
         await controller.open()
-        await runTui({ controller, logger, farm: options.mdnsTag ?? DEFAULT_MDNS_SERVICE_TAG, logFile: logs.file, timeoutMs: seconds * 1000 })
+        // cr commands in other terminals with this data directory read and write through the TUI.
+        endpoint = await serveDataDir(controller, options, await farmOf(options), { reachedPeer: () => controller.connectedPeers().length > 0, ready: Promise.resolve() }, logger)
+        await runTui({ controller, logger, farm: options.mdnsTag ?? DEFAULT_MDNS_SERVICE_TAG, logFile: logs.file, timeoutMs })
       } finally {
+        await endpoint?.close()
         await controller.close()
         await logs.close()
       }

@@ -1,7 +1,8 @@
 /**
  * The report schema as each dialect's DDL: CREATE TABLE (types, primary and foreign
- * keys, CHECKed enums), CREATE INDEX and the report views. Sinks run these statements in
- * order inside their first transaction; the SQL dump writes them at its head.
+ * keys, CHECKed enums), CREATE INDEX and the report views. Sinks run these statements
+ * inside their first transaction (the indexes and views after the rows); the SQL dump
+ * writes them at its head.
  */
 import { quoteName, storageType, type Dialect } from './dialect.js'
 import { ALL_TABLES, type Column, type Table } from './schema.js'
@@ -48,10 +49,23 @@ export function createIndexes (dialect: Dialect, table: Table): string[] {
     `CREATE INDEX ${quoteName(dialect, index.name)} ON ${quoteName(dialect, table.name)} (${index.columns.map((name) => indexColumn(dialect, table, name)).join(', ')})`)
 }
 
-/** Every statement that creates the schema from nothing, in order (no trailing semicolons). */
-export function schemaStatements (dialect: Dialect): string[] {
+/** The tables, parents first: what must exist before rows go in. */
+export function tableStatements (dialect: Dialect): string[] {
+  return ALL_TABLES.map((table) => createTable(dialect, table))
+}
+
+/**
+ * The indexes and views. A full export creates them once its rows are in: building an
+ * index from a million rows at once is much faster than growing it row by row.
+ */
+export function indexAndViewStatements (dialect: Dialect): string[] {
   return [
-    ...ALL_TABLES.flatMap((table) => [createTable(dialect, table), ...createIndexes(dialect, table)]),
+    ...ALL_TABLES.flatMap((table) => createIndexes(dialect, table)),
     ...reportViews(dialect).map((view) => `CREATE VIEW ${quoteName(dialect, view.name)} AS\n${view.select}`)
   ]
+}
+
+/** Every statement that creates the schema from nothing, in order (no trailing semicolons). */
+export function schemaStatements (dialect: Dialect): string[] {
+  return [...tableStatements(dialect), ...indexAndViewStatements(dialect)]
 }

@@ -33,7 +33,8 @@ export function storageType (dialect: Dialect, column: Column, keyed: boolean): 
 
 /** A timestamp as 'YYYY-MM-DD HH:MM:SS.sss' UTC: what every dialect parses, and sorts as text in SQLite. */
 export function timestampText (ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '')
+  const iso = new Date(ms).toISOString()
+  return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`
 }
 
 function stringLiteral (dialect: Dialect, text: string): string {
@@ -62,15 +63,30 @@ export function literal (dialect: Dialect, type: ColumnType, cell: Cell): string
 }
 
 /**
- * Insert-or-replace of one row by primary key, in the form SQLite and PostgreSQL share;
- * `placeholder` is the dialect's parameter for the column at `index` (0-based).
+ * Insert-or-replace of `rows` rows by primary key, in the form SQLite and PostgreSQL
+ * share; `placeholder` is the dialect's parameter for the cell at `index` (0-based) of
+ * the rows' cells laid end to end. The rows of one statement must have distinct keys
+ * (PostgreSQL refuses to update one row twice in a statement).
  */
-export function upsertStatement (dialect: 'sqlite' | 'postgres', table: Table, placeholder: (index: number) => string): string {
+export function upsertStatement (dialect: 'sqlite' | 'postgres', table: Table, rows: number, placeholder: (index: number) => string): string {
   const quoted = (name: string): string => quoteName(dialect, name)
   const names = table.columns.map((column) => quoted(column.name))
   const updates = table.columns.filter((column) => !table.primaryKey.includes(column.name))
     .map((column) => `${quoted(column.name)} = excluded.${quoted(column.name)}`)
   const onConflict = updates.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${updates.join(', ')}`
-  return `INSERT INTO ${quoted(table.name)} (${names.join(', ')}) VALUES (${names.map((_, index) => placeholder(index)).join(', ')})
+  const values = Array.from({ length: rows }, (_, row) => `(${names.map((_, column) => placeholder(row * names.length + column)).join(', ')})`)
+  return `INSERT INTO ${quoted(table.name)} (${names.join(', ')}) VALUES ${values.join(', ')}
     ON CONFLICT (${table.primaryKey.map(quoted).join(', ')}) ${onConflict}`
+}
+
+/** Deletes the rows matching every one of `columns` (none: every row of the table). */
+export function deleteStatement (dialect: 'sqlite' | 'postgres', table: string, columns: readonly string[], placeholder: (index: number) => string): string {
+  const where = columns.map((name, index) => `${quoteName(dialect, name)} = ${placeholder(index)}`).join(' AND ')
+  return `DELETE FROM ${quoteName(dialect, table)}${where === '' ? '' : ` WHERE ${where}`}`
+}
+
+/** Marks one job's row deleted (ReportChange.markedDeleted). */
+export function markDeletedStatement (dialect: 'sqlite' | 'postgres', placeholder: string): string {
+  const quoted = (name: string): string => quoteName(dialect, name)
+  return `UPDATE ${quoted('constellationJobTable')} SET ${quoted('jobDeleted')} = ${dialect === 'sqlite' ? '1' : 'TRUE'} WHERE ${quoted('jobUuid')} = ${placeholder}`
 }

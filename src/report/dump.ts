@@ -8,8 +8,8 @@ import { open as openFile, rename, rm } from 'node:fs/promises'
 import { dirname, basename, join } from 'node:path'
 import { schemaStatements } from './ddl.js'
 import { literal, quoteName, type Dialect } from './dialect.js'
-import { DestinationError } from './errors.js'
-import { SCHEMA_VERSION, tableNamed, type Row, type Table } from './schema.js'
+import { fileDestinationError } from './errors.js'
+import { REPORT_TABLES, SCHEMA_VERSION, tableNamed, type Row, type Table, type TableName } from './schema.js'
 import type { ReportChange, ReportSink } from './sink.js'
 
 /** Rows per INSERT statement: short enough for any client's statement limit. */
@@ -20,21 +20,6 @@ const PREAMBLE: Record<Dialect, readonly string[]> = {
   postgres: ["SET client_encoding = 'UTF8'", 'SET standard_conforming_strings = on', 'BEGIN'],
   // Timestamps are UTC; the dump's strings are utf8mb4.
   mysql: ['SET NAMES utf8mb4', "SET time_zone = '+00:00'", 'START TRANSACTION']
-}
-
-const FILE_REASONS: Readonly<Record<string, string>> = {
-  ENOSPC: 'the disk is full',
-  EACCES: 'permission denied',
-  EROFS: 'the file system is read-only',
-  ENOENT: 'the directory does not exist',
-  EISDIR: 'it is a directory'
-}
-
-function fileError (path: string, error: unknown): Error {
-  const code = (error as NodeJS.ErrnoException).code
-  const reason = code === undefined ? undefined : FILE_REASONS[code]
-  if (reason === undefined) return error instanceof Error ? error : new Error(String(error))
-  return new DestinationError(path, reason, { cause: error })
 }
 
 function keyOf (table: Table, row: Row): string {
@@ -54,11 +39,18 @@ export function insertStatements (dialect: Dialect, table: Table, rows: readonly
   return statements
 }
 
+/** Every row of `change`, table by table: a dump writes each table's rows sorted, so it holds them all. */
+async function rowsByTable (change: ReportChange): Promise<Map<TableName, Row[]>> {
+  const tables = new Map<TableName, Row[]>(REPORT_TABLES.map((table) => [table.name, []]))
+  for await (const { table, rows } of change.upserts) tables.get(table)?.push(...rows)
+  return tables
+}
+
 /** The statements of a full dump of `change` (a change from an empty destination). */
-export function* dumpStatements (dialect: Dialect, change: ReportChange): Generator<string> {
+export async function * dumpStatements (dialect: Dialect, change: ReportChange): AsyncGenerator<string> {
   yield * PREAMBLE[dialect]
   yield * schemaStatements(dialect)
-  for (const { table, rows } of change.upserts) yield * insertStatements(dialect, tableNamed(table), rows)
+  for (const [table, rows] of await rowsByTable(change)) yield * insertStatements(dialect, tableNamed(table), rows)
   yield * insertStatements(dialect, tableNamed('schema_version'), [{ version: SCHEMA_VERSION, versionVector: JSON.stringify(change.vector), exportedAt: change.exportedAt }])
   yield 'COMMIT'
 }
@@ -69,13 +61,13 @@ export function createDumpSink (path: string, dialect: Dialect): ReportSink {
     // A dump is always whole: it starts from nothing, whatever FILE held.
     open: () => Promise.resolve({ kind: 'empty' }),
     async apply (change) {
-      if (change.removals.length > 0) throw new RangeError('a SQL dump is a full export: it has nothing to remove')
+      if (change.removals.length > 0 || change.markedDeleted.length > 0) throw new RangeError('a SQL dump is a full export: it has nothing to remove or mark')
       const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`)
       try {
         const handle = await openFile(temporary, 'wx')
         try {
           await handle.write(`-- Constellation Render report, schema ${SCHEMA_VERSION}, ${dialect} dialect\n`)
-          for (const statement of dumpStatements(dialect, change)) await handle.write(`${statement};\n`)
+          for await (const statement of dumpStatements(dialect, change)) await handle.write(`${statement};\n`)
           await handle.sync()
         } finally {
           await handle.close()
@@ -83,7 +75,7 @@ export function createDumpSink (path: string, dialect: Dialect): ReportSink {
         await rename(temporary, path)
       } catch (error) {
         await rm(temporary, { force: true })
-        throw fileError(path, error)
+        throw fileDestinationError(path, error)
       }
     },
     close: () => Promise.resolve()

@@ -41,3 +41,19 @@ export class DestinationAheadError extends Error {
     super(`${destination}: reflects events of ${authors.join(', ')} that this peer has not seen yet; let it catch up first`)
   }
 }
+
+const FILE_REASONS: Readonly<Record<string, string>> = {
+  ENOSPC: 'the disk is full',
+  EACCES: 'permission denied',
+  EROFS: 'the file system is read-only',
+  ENOENT: 'the directory does not exist',
+  EISDIR: 'it is a directory'
+}
+
+/** A file system error writing `path` as a DestinationError naming its cause; anything else as it is. */
+export function fileDestinationError (path: string, error: unknown): Error {
+  const code = (error as NodeJS.ErrnoException).code
+  const reason = code === undefined ? undefined : FILE_REASONS[code]
+  if (reason === undefined) return error instanceof Error ? error : new Error(String(error))
+  return new DestinationError(path, reason, { cause: error })
+}

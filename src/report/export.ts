@@ -6,13 +6,21 @@
 import { missingFrom, type VersionVector } from '../protocol/version-vector.js'
 import { buildChange } from './change.js'
 import { DestinationAheadError } from './errors.js'
-import type { ReportSink } from './sink.js'
+import type { ReportChange, ReportSink, TableRows } from './sink.js'
 import type { ExportSource, LiveSource } from './source.js'
 
 export interface ExportSummary {
   readonly kind: 'full' | 'incremental'
   readonly rows: number
   readonly vector: VersionVector
+}
+
+/** The same batches, each counted by `count` as the sink reads it. */
+async function * counted (batches: ReportChange['upserts'], count: (batch: TableRows) => void): AsyncGenerator<TableRows> {
+  for await (const batch of batches) {
+    count(batch)
+    yield batch
+  }
 }
 
 /** Brings an opened sink to the source's state; `since`: what the sink reflects now (null: empty). */
@@ -22,8 +30,8 @@ async function exportFrom (source: ExportSource, sink: ReportSink, since: Versio
     if (ahead.length > 0) throw new DestinationAheadError(sink.destination, ahead)
   }
   const change = await buildChange(source, since, now())
-  await sink.apply(change)
-  const rows = change.upserts.reduce((sum, table) => sum + table.rows.length, 0)
+  let rows = 0
+  await sink.apply({ ...change, upserts: counted(change.upserts, (batch) => { rows += batch.rows.length }) })
   return { kind: since === null ? 'full' : 'incremental', rows, vector: change.vector }
 }
 

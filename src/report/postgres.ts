@@ -3,12 +3,13 @@
  * apply is one BEGIN/COMMIT that creates the schema if the database had none, so a failed
  * run (server gone, disk full, a table altered meanwhile) rolls back and leaves the
  * database as it was. With --follow the same connection carries one small transaction per
- * batch; the upserts are named prepared statements, parsed once per connection.
+ * batch; the upserts are multi-row named prepared statements, parsed once per connection.
  */
 import pg from 'pg'
-import { schemaStatements } from './ddl.js'
-import { quoteName, upsertStatement } from './dialect.js'
+import { indexAndViewStatements, tableStatements } from './ddl.js'
+import { deleteStatement, markDeletedStatement, quoteName, upsertStatement } from './dialect.js'
 import { DestinationError } from './errors.js'
+import { cellBatches, rowsPerStatement } from './row-batches.js'
 import { SCHEMA_VERSION, type Cell, type ColumnType, type Row, type Table, tableNamed } from './schema.js'
 import { checkColumns, stateOf, type SchemaReader } from './state.js'
 import type { ReportChange, ReportSink, SinkState } from './sink.js'
@@ -66,9 +67,10 @@ function postgresCell (type: ColumnType, cell: Cell): string | number | boolean 
   return cell
 }
 
-function upsertSql (table: Table): string {
-  return upsertStatement('postgres', table, (index) => `$${index + 1}`)
-}
+/** The protocol's limit on a statement's parameters. */
+const MAX_PARAMETERS = 65_535
+/** Rows per INSERT: enough that round trips stop mattering. */
+const ROWS_PER_INSERT = 500
 
 function reader (client: pg.Client): SchemaReader {
   return {
@@ -79,29 +81,29 @@ function reader (client: pg.Client): SchemaReader {
   }
 }
 
-async function upsert (client: pg.Client, table: Table, row: Row): Promise<void> {
-  await client.query({
-    name: `cr-upsert-${table.name}`,
-    text: upsertSql(table),
-    values: table.columns.map((column) => postgresCell(column.type, row[column.name] ?? null))
-  })
+/** Multi-row upserts, as named prepared statements: parsed once per connection and row count. */
+async function upsert (client: pg.Client, table: Table, rows: readonly Row[]): Promise<void> {
+  const size = rowsPerStatement(table, MAX_PARAMETERS, ROWS_PER_INSERT)
+  for (const values of cellBatches(table, rows, size, postgresCell)) {
+    const count = values.length / table.columns.length
+    await client.query({ name: `cr-upsert-${table.name}-${count}`, text: upsertStatement('postgres', table, count, (index) => `$${index + 1}`), values })
+  }
 }
 
 async function write (client: pg.Client, state: SinkState, change: ReportChange): Promise<void> {
-  if (state.kind === 'empty') for (const sql of schemaStatements('postgres')) await client.query(sql)
+  if (state.kind === 'empty') for (const sql of tableStatements('postgres')) await client.query(sql)
   for (const { table, keys } of [...change.removals].reverse()) {
     for (const key of keys) {
       const columns = Object.keys(key)
-      await client.query(`DELETE FROM ${quoteName('postgres', table)} WHERE ${columns.map((name, index) => `${quoteName('postgres', name)} = $${index + 1}`).join(' AND ')}`,
-        columns.map((name) => key[name] ?? null))
+      await client.query(deleteStatement('postgres', table, columns, (index) => `$${index + 1}`), columns.map((name) => key[name] ?? null))
     }
   }
-  for (const { table: name, rows } of change.upserts) {
-    const table = tableNamed(name)
-    for (const row of rows) await upsert(client, table, row)
-  }
+  for await (const { table, rows } of change.upserts) await upsert(client, tableNamed(table), rows)
+  for (const job of change.markedDeleted) await client.query({ name: 'cr-mark-deleted', text: markDeletedStatement('postgres', '$1'), values: [job] })
   await client.query(`DELETE FROM ${quoteName('postgres', 'schema_version')}`)
-  await upsert(client, tableNamed('schema_version'), { version: SCHEMA_VERSION, versionVector: JSON.stringify(change.vector), exportedAt: change.exportedAt })
+  await upsert(client, tableNamed('schema_version'), [{ version: SCHEMA_VERSION, versionVector: JSON.stringify(change.vector), exportedAt: change.exportedAt }])
+  // Built once the rows are in: faster than growing each index row by row.
+  if (state.kind === 'empty') for (const sql of indexAndViewStatements('postgres')) await client.query(sql)
 }
 
 /** A sink writing into the database `url` names (postgres://user:password@host/db, or ?host=/socket/dir). */

@@ -28,7 +28,7 @@ export interface TableKeys {
   readonly table: TableName
   /**
    * Each key: columns and values that rows to delete match, the whole primary key or a
-   * leading part of it (say { jobUuid } for every frame of a job).
+   * leading part of it (say { jobUuid } for every frame of a job); {} matches every row.
    */
   readonly keys: readonly Row[]
 }
@@ -38,10 +38,18 @@ export interface TableKeys {
  * jobDeleted = true. `removals` is for rows that stop being derived at all (rare).
  */
 export interface ReportChange {
-  /** Insert-or-replace by primary key; tables in REPORT_TABLES order (parents first). */
-  readonly upserts: readonly TableRows[]
+  /**
+   * Insert-or-replace by primary key, a batch at a time, each parent row before its
+   * children. Read while the transaction is open; each apply reads it afresh.
+   */
+  readonly upserts: AsyncIterable<TableRows> | Iterable<TableRows>
   /** Delete by primary key; applied before the upserts, children first. */
   readonly removals: readonly TableKeys[]
+  /**
+   * Jobs deleted since, whose rows the destination already holds as they stood before:
+   * only their jobDeleted becomes true (after the upserts).
+   */
+  readonly markedDeleted: readonly string[]
   /** The version vector the destination reflects once this change is applied. */
   readonly vector: VersionVector
   /** When the export ran (ms since the epoch), for schema_version.exportedAt. */

@@ -4,12 +4,11 @@
  * opened offline from a data dir or kept up to date by a read-only mesh peer.
  */
 import type { EventStore } from '../node/store/event-store.js'
-import { decodeEvent } from '../protocol/encoding.js'
 import type { VerifiedEvent } from '../protocol/events.js'
 import type { FarmRecords } from '../protocol/records.js'
-import { hashEvent, vouchedByChain } from '../protocol/signing.js'
 import type { VersionVector } from '../protocol/version-vector.js'
 import type { FarmView } from '../protocol/view.js'
+import { verifiedFromStore } from './event-id.js'
 
 export interface ExportSource {
   view: () => FarmView
@@ -23,7 +22,8 @@ export interface ExportSource {
 /** Events read per feed request: enough to amortize a LevelDB iterator, small enough to hold. */
 const FEED_SLICE_EVENTS = 1_000
 
-export type StoreReads = Pick<EventStore, 'view' | 'records' | 'versionVector' | 'readFeed'>
+/** A replica to export from: its feeds read as stored, decoded once (readStoredFeed). */
+export type StoreReads = Pick<EventStore, 'view' | 'records' | 'versionVector' | 'readStoredFeed'>
 
 /** A source that also says when the replica takes in an event, for --follow. */
 export interface LiveSource extends ExportSource {
@@ -32,17 +32,39 @@ export interface LiveSource extends ExportSource {
 }
 
 /**
- * Reads feeds through `readFeed`, which checks each run's links up to the store's head
- * (whose signature was verified when it was stored): the chain vouches for every event,
- * so no signature is checked again. That is what keeps a full export of a million events
- * to seconds; EventStore.allEvents verifies each signature and would take minutes.
+ * One slice of a feed. Both reads check each run's links up to the store's head (whose
+ * signature was verified when it was stored): the chain vouches for every event, so no
+ * signature is checked again. That is what keeps a full export of a million events to
+ * seconds; EventStore.allEvents verifies each signature and would take minutes.
  */
-async function * feedsBetween (store: StoreReads, since: VersionVector, upTo: VersionVector): AsyncGenerator<VerifiedEvent> {
+async function feedSlice (store: StoreReads, author: string, from: number, limit: number): Promise<VerifiedEvent[]> {
+  return (await store.readStoredFeed(author, from, limit)).map(verifiedFromStore)
+}
+
+/** Every slice to read, feed by feed, in order. */
+function * slicesBetween (since: VersionVector, upTo: VersionVector): Generator<{ author: string, from: number, limit: number }, void> {
   for (const [author, head] of Object.entries(upTo)) {
-    for (let from = (since[author] ?? 0) + 1; from <= head; from += FEED_SLICE_EVENTS) {
-      const slice = await store.readFeed(author, from, Math.min(FEED_SLICE_EVENTS, head - from + 1))
-      for (const bytes of slice) yield vouchedByChain(hashEvent(decodeEvent(bytes)))
+    for (let from = (since[author] ?? 0) + 1; from <= head; from += FEED_SLICE_EVENTS) yield { author, from, limit: Math.min(FEED_SLICE_EVENTS, head - from + 1) }
+  }
+}
+
+/** The events slice by slice, the next slice read while the caller works through this one. */
+async function * feedsBetween (store: StoreReads, since: VersionVector, upTo: VersionVector): AsyncGenerator<VerifiedEvent> {
+  const slices = slicesBetween(since, upTo)
+  const read = (): Promise<VerifiedEvent[]> | null => {
+    const next = slices.next()
+    return next.done === true ? null : feedSlice(store, next.value.author, next.value.from, next.value.limit)
+  }
+  let pending = read()
+  try {
+    while (pending !== null) {
+      const slice = await pending
+      pending = read()
+      yield * slice
     }
+  } finally {
+    // A caller that stops early (its sink failed) leaves a read in flight: its failure is no one's to hear.
+    pending?.catch(() => undefined)
   }
 }
 

@@ -1,15 +1,18 @@
 /**
  * The SQLite sink (`cr export sqlite FILE`), through node:sqlite. Each apply is one
- * IMMEDIATE transaction that creates the schema if the file had none, so a failed run
- * (disk full, read-only file) rolls back and leaves the file as it was; a file this run
- * created and could not fill is removed again.
+ * transaction, so a failed run (disk full, read-only file) leaves the file as it was.
+ * A first export into a file that does not exist yet is built in a temporary file beside
+ * it, without a journal, and renamed into place once complete: nothing is there to roll
+ * back to, and nothing appears at FILE unless the whole export does. Later applies
+ * (incremental runs, --follow batches) write into FILE in an IMMEDIATE transaction.
  */
-import { existsSync, rmSync } from 'node:fs'
+import { existsSync, fsyncSync, openSync, closeSync, renameSync, rmSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
 import { DatabaseSync, type StatementSync } from 'node:sqlite'
-import { schemaStatements } from './ddl.js'
-import { quoteName, timestampText, upsertStatement } from './dialect.js'
-import { DestinationError } from './errors.js'
-import { SCHEMA_VERSION, type Cell, type ColumnType, type Row, type Table, type TableName, tableNamed } from './schema.js'
+import { indexAndViewStatements, tableStatements } from './ddl.js'
+import { deleteStatement, markDeletedStatement, quoteName, timestampText, upsertStatement } from './dialect.js'
+import { DestinationError, fileDestinationError } from './errors.js'
+import { SCHEMA_VERSION, type Cell, type Column, type ColumnType, type Row, type Table, type TableName, tableNamed } from './schema.js'
 import { checkColumns, stateOf, type SchemaReader } from './state.js'
 import type { ReportChange, ReportSink, SinkState } from './sink.js'
 
@@ -21,12 +24,15 @@ const SQLITE_REASONS: Readonly<Record<number, string>> = {
   26: 'not a SQLite database'
 }
 
+/** Page cache for a full export, in KiB (a negative cache_size): the indexes are built in it. */
+const FULL_EXPORT_CACHE_KIB = 65_536
+
 function isSqliteError (error: unknown): error is Error & { errcode: number, errstr: string } {
   return error instanceof Error && 'errcode' in error && typeof error.errcode === 'number'
 }
 
 function destinationError (path: string, error: unknown): Error {
-  if (!isSqliteError(error)) return error instanceof Error ? error : new Error(String(error))
+  if (!isSqliteError(error)) return fileDestinationError(path, error)
   // Extended result codes keep the primary code in the low byte.
   const reason = SQLITE_REASONS[error.errcode & 0xff] ?? error.message
   return new DestinationError(path, reason, { cause: error })
@@ -37,10 +43,6 @@ function sqliteCell (type: ColumnType, cell: Cell): string | number | null {
   if (type === 'boolean') return cell === true ? 1 : 0
   if (type === 'timestamp') return timestampText(Number(cell))
   return typeof cell === 'boolean' ? Number(cell) : cell
-}
-
-function upsertSql (table: Table): string {
-  return upsertStatement('sqlite', table, () => '?')
 }
 
 function reader (db: DatabaseSync): SchemaReader {
@@ -56,49 +58,143 @@ export interface SqliteSinkOptions {
   readonly maxPageCount?: number
 }
 
+/**
+ * Prepared statements of one connection: an upsert per table, a delete per table and
+ * columns, the mark of a deleted job. One row per statement: node:sqlite binds a long
+ * multi-row statement no faster.
+ */
+class Statements {
+  private readonly prepared = new Map<string, StatementSync>()
+  constructor (private readonly db: DatabaseSync) {}
+
+  private get (key: string, sql: () => string): StatementSync {
+    let statement = this.prepared.get(key)
+    if (statement === undefined) this.prepared.set(key, statement = this.db.prepare(sql()))
+    return statement
+  }
+
+  upsert (table: Table, rows: readonly Row[]): void {
+    const statement = this.get(`upsert ${table.name}`, () => upsertStatement('sqlite', table, 1, () => '?'))
+    const { columns } = table
+    const cells = new Array<string | number | null>(columns.length)
+    for (const row of rows) {
+      for (let index = 0; index < columns.length; index++) {
+        const column = columns[index] as Column
+        cells[index] = sqliteCell(column.type, row[column.name] ?? null)
+      }
+      statement.run(...cells)
+    }
+  }
+
+  markDeleted (jobs: readonly string[]): void {
+    const statement = this.get('mark deleted', () => markDeletedStatement('sqlite', '?'))
+    for (const job of jobs) statement.run(job)
+  }
+
+  remove (table: TableName, keys: readonly Row[]): void {
+    for (const key of keys) {
+      const columns = Object.keys(key)
+      this.get(`delete ${table} ${columns.join(',')}`, () => deleteStatement('sqlite', table, columns, () => '?'))
+        .run(...columns.map((name) => key[name] as string | number))
+    }
+  }
+}
+
+/** The change's rows and the schema_version row; the caller holds the transaction. */
+async function writeRows (statements: Statements, change: ReportChange): Promise<void> {
+  for (const { table, keys } of [...change.removals].reverse()) statements.remove(table, keys)
+  for await (const { table, rows } of change.upserts) statements.upsert(tableNamed(table), rows)
+  statements.markDeleted(change.markedDeleted)
+  const versionRow: Row = { version: SCHEMA_VERSION, versionVector: JSON.stringify(change.vector), exportedAt: change.exportedAt }
+  statements.upsert(tableNamed('schema_version'), [versionRow])
+}
+
+function connect (path: string, options: SqliteSinkOptions, pragmas: readonly string[]): DatabaseSync {
+  const db = new DatabaseSync(path)
+  try {
+    for (const pragma of ['foreign_keys = ON', ...pragmas]) db.exec(`PRAGMA ${pragma}`)
+    if (options.maxPageCount !== undefined) db.exec(`PRAGMA max_page_count = ${options.maxPageCount}`)
+    return db
+  } catch (error) {
+    db.close()
+    throw error
+  }
+}
+
+/** Flushes a file's bytes to the disk before it is renamed into place. */
+function syncFile (path: string): void {
+  const fd = openSync(path, 'r+')
+  try {
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/**
+ * A first export into `path`, which does not exist: built in a temporary file beside it
+ * with no journal and no syncs (a failure discards the file, so there is nothing to roll
+ * back), its indexes built once the rows are in, then synced and renamed over `path`.
+ */
+async function exportIntoNewFile (path: string, options: SqliteSinkOptions, change: ReportChange): Promise<void> {
+  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`)
+  try {
+    // Only a run of this process that crashed can have left one.
+    rmSync(temporary, { force: true })
+    const db = connect(temporary, options, ['journal_mode = OFF', 'synchronous = OFF', `cache_size = -${FULL_EXPORT_CACHE_KIB}`])
+    try {
+      db.exec('BEGIN')
+      for (const sql of tableStatements('sqlite')) db.exec(sql)
+      await writeRows(new Statements(db), change)
+      for (const sql of indexAndViewStatements('sqlite')) db.exec(sql)
+      db.exec('COMMIT')
+    } finally {
+      db.close()
+    }
+    syncFile(temporary)
+    renameSync(temporary, path)
+  } catch (error) {
+    rmSync(temporary, { force: true })
+    throw destinationError(path, error)
+  }
+}
+
 export function createSqliteSink (path: string, options: SqliteSinkOptions = {}): ReportSink {
   let db: DatabaseSync | null = null
+  let statements: Statements | null = null
   let state: SinkState = { kind: 'empty' }
-  let createdByUs = false
-  const statements = new Map<TableName, StatementSync>()
 
-  function writable (): DatabaseSync {
-    if (db !== null) return db
-    createdByUs = !existsSync(path)
+  function writable (): { db: DatabaseSync, statements: Statements } {
+    if (db === null || statements === null) {
+      try {
+        db = connect(path, options, [])
+      } catch (error) {
+        throw destinationError(path, error)
+      }
+      statements = new Statements(db)
+    }
+    return { db, statements }
+  }
+
+  /** One IMMEDIATE transaction in `path`, creating the schema there if it holds none yet. */
+  async function applyInPlace (change: ReportChange): Promise<void> {
+    const connection = writable()
     try {
-      db = new DatabaseSync(path)
-      db.exec('PRAGMA foreign_keys = ON')
-      if (options.maxPageCount !== undefined) db.exec(`PRAGMA max_page_count = ${options.maxPageCount}`)
-      return db
+      connection.db.exec('BEGIN IMMEDIATE')
     } catch (error) {
       throw destinationError(path, error)
     }
-  }
-
-  function statement (connection: DatabaseSync, table: Table): StatementSync {
-    let prepared = statements.get(table.name)
-    if (prepared === undefined) statements.set(table.name, prepared = connection.prepare(upsertSql(table)))
-    return prepared
-  }
-
-  function write (connection: DatabaseSync, change: ReportChange): void {
-    if (state.kind === 'empty') for (const sql of schemaStatements('sqlite')) connection.exec(sql)
-    for (const { table, keys } of [...change.removals].reverse()) {
-      for (const key of keys) {
-        const columns = Object.keys(key)
-        connection.prepare(`DELETE FROM ${quoteName('sqlite', table)} WHERE ${columns.map((name) => `${quoteName('sqlite', name)} = ?`).join(' AND ')}`)
-          .run(...columns.map((name) => key[name] as string | number))
-      }
+    try {
+      // The schema may have changed since open (another exporter, a person): check again inside the lock.
+      if (state.kind === 'exported') await checkColumns(path, reader(connection.db))
+      else for (const sql of tableStatements('sqlite')) connection.db.exec(sql)
+      await writeRows(connection.statements, change)
+      if (state.kind === 'empty') for (const sql of indexAndViewStatements('sqlite')) connection.db.exec(sql)
+      connection.db.exec('COMMIT')
+    } catch (error) {
+      if (connection.db.isTransaction) connection.db.exec('ROLLBACK')
+      throw destinationError(path, error)
     }
-    for (const { table: name, rows } of change.upserts) {
-      const table = tableNamed(name)
-      const insert = statement(connection, table)
-      for (const row of rows) insert.run(...table.columns.map((column) => sqliteCell(column.type, row[column.name] ?? null)))
-    }
-    connection.exec(`DELETE FROM ${quoteName('sqlite', 'schema_version')}`)
-    const versionRow: Row = { version: SCHEMA_VERSION, versionVector: JSON.stringify(change.vector), exportedAt: change.exportedAt }
-    const versionTable = tableNamed('schema_version')
-    statement(connection, versionTable).run(...versionTable.columns.map((column) => sqliteCell(column.type, versionRow[column.name] ?? null)))
   }
 
   return {
@@ -117,32 +213,14 @@ export function createSqliteSink (path: string, options: SqliteSinkOptions = {})
       return state
     },
     async apply (change) {
-      const connection = writable()
-      try {
-        connection.exec('BEGIN IMMEDIATE')
-      } catch (error) {
-        throw destinationError(path, error)
-      }
-      try {
-        // The schema may have changed since open (another exporter, a person): check again inside the lock.
-        if (state.kind === 'exported') await checkColumns(path, reader(connection))
-        write(connection, change)
-        connection.exec('COMMIT')
-        state = { kind: 'exported', schemaVersion: SCHEMA_VERSION, vector: change.vector }
-        createdByUs = false
-      } catch (error) {
-        if (connection.isTransaction) connection.exec('ROLLBACK')
-        statements.clear()
-        throw destinationError(path, error)
-      }
+      if (state.kind === 'empty' && db === null && !existsSync(path)) await exportIntoNewFile(path, options, change)
+      else await applyInPlace(change)
+      state = { kind: 'exported', schemaVersion: SCHEMA_VERSION, vector: change.vector }
     },
     close () {
-      if (db !== null) {
-        db.close()
-        db = null
-        statements.clear()
-        if (createdByUs) rmSync(path, { force: true })
-      }
+      db?.close()
+      db = null
+      statements = null
       return Promise.resolve()
     }
   }

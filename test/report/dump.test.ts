@@ -7,7 +7,7 @@ import { buildChange } from '../../src/report/change.js'
 import { createDumpSink } from '../../src/report/dump.js'
 import { DestinationError } from '../../src/report/errors.js'
 import { storeSource } from '../../src/report/source.js'
-import { reportFarm, storeOf, tempDir } from './rows-farm.js'
+import { batchesOf, reportFarm, storeOf, tempDir } from './rows-farm.js'
 
 const NOW = 1_800_000_000_000
 
@@ -29,7 +29,7 @@ test('a dump of the same state is byte for byte the same, whatever order rows ca
   const store = await storeOf(farm, path.join(dir, 'store'))
   t.teardown(async () => { await store.close() })
   const change = await buildChange(storeSource(store), null, NOW)
-  const reversed = { ...change, upserts: change.upserts.map(({ table, rows }) => ({ table, rows: [...rows].reverse() })) }
+  const reversed = { ...change, upserts: (await batchesOf(change)).reverse().map(({ table, rows }) => ({ table, rows: [...rows].reverse() })) }
   for (const dialect of ['sqlite', 'postgres', 'mysql'] as const) {
     const a = path.join(dir, `a.${dialect}.sql`)
     const b = path.join(dir, `b.${dialect}.sql`)

@@ -2,13 +2,14 @@
  * `cr export` as a pipeline developer runs it: a real process reading a stopped node's
  * store (`--from`), writing a real SQLite file and SQL dumps.
  */
-import { readFile } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { readdir, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import test from 'ava'
 import { execa } from 'execa'
 import { REPORT_TABLES } from '../../src/report/schema.js'
-import { nodeDir } from './rows-farm.js'
+import { nodeDir, tempDir } from './rows-farm.js'
 
 const cr = path.resolve('bin/cr.js')
 
@@ -27,6 +28,28 @@ test('export sqlite --from writes the report, and a second run is incremental', 
   const db = new DatabaseSync(file, { readOnly: true })
   t.teardown(() => { db.close() })
   t.is((db.prepare('SELECT COUNT(*) AS jobs FROM constellationJobTable').get() as { jobs: number }).jobs, 5)
+})
+
+/** Every file under `dir`: its path, size, modification time and content hash. */
+async function snapshot (dir: string): Promise<string[]> {
+  const files = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile())
+  return (await Promise.all(files.map(async (entry) => {
+    const file = path.join(entry.parentPath, entry.name)
+    const { size, mtimeMs } = await stat(file)
+    return `${path.relative(dir, file)} ${size} ${mtimeMs} ${createHash('sha256').update(await readFile(file)).digest('hex')}`
+  }))).sort()
+}
+
+test('export --from leaves the node\'s data dir exactly as it was', async (t) => {
+  const { dir } = await nodeDir(t)
+  const out = await tempDir(t)
+  const before = await snapshot(dir)
+  await execa(process.execPath, [cr, 'export', 'sqlite', path.join(out, 'report.sqlite'), '--from', dir])
+  await execa(process.execPath, [cr, 'export', 'sql', path.join(out, 'report.sql'), '--from', dir])
+  t.deepEqual(await snapshot(dir), before)
+  const missing = await execa(process.execPath, [cr, 'export', 'sqlite', path.join(out, 'other.sqlite'), '--from', out], { reject: false })
+  t.not(missing.exitCode, 0)
+  t.deepEqual((await readdir(out)).sort(), ['report.sql', 'report.sqlite'])
 })
 
 test('the sqlite dialect dump loads into SQLite with the same rows as export sqlite', async (t) => {

@@ -15,7 +15,7 @@ import type { ReportSink } from '../../src/report/sink.js'
 import { storeSource } from '../../src/report/source.js'
 import { createSqliteSink } from '../../src/report/sqlite.js'
 import { normalizedCell, normalizedRows, REPORT_QUERIES, startPostgres, type PostgresServer } from '../helpers/databases.js'
-import { nodeDir, reportFarm, storeOf, tempDir } from './rows-farm.js'
+import { batchesOf, nodeDir, reportFarm, storeOf, tempDir } from './rows-farm.js'
 
 const NOW = 1_800_000_000_000
 
@@ -149,7 +149,7 @@ test('a failing apply rolls back the whole change, and the connection carries th
   t.teardown(async () => { await sink.close() })
   t.deepEqual(await sink.open(), { kind: 'empty' })
   const change = await buildChange(storeSource(store), null, NOW)
-  const broken = { ...change, upserts: [...change.upserts, { table: 'constellationJobTable' as const, rows: [{ jobUuid: 'broken' }] }] }
+  const broken = { ...change, upserts: [...await batchesOf(change), { table: 'constellationJobTable' as const, rows: [{ jobUuid: 'broken' }] }] }
   await t.throwsAsync(sink.apply(broken))
   t.deepEqual(await contents(server, database), [])
   // Repeated small transactions on one connection, as --follow makes them.

@@ -13,6 +13,7 @@ import { writeSwarmKey } from '../../src/node/mesh/swarm-key.js'
 import { EventStore, storeDirOf } from '../../src/node/store/event-store.js'
 import { encodeEvent } from '../../src/protocol/encoding.js'
 import type { JobSpec } from '../../src/protocol/events.js'
+import type { ReportChange, TableRows } from '../../src/report/sink.js'
 import { signerFromKey, type Signer } from '../../src/protocol/signing.js'
 import { makeSigners, World } from '../helpers/farm-events.js'
 
@@ -29,7 +30,7 @@ export interface ReportFarm {
   readonly jobs: { readonly done: JobSpec, readonly failed: JobSpec, readonly halted: JobSpec, readonly deleted: JobSpec, readonly retried: JobSpec }
 }
 
-function render (world: World, node: number, job: JobSpec, block: number, epoch: number, frameMs: readonly number[]): void {
+export function render (world: World, node: number, job: JobSpec, block: number, epoch: number, frameMs: readonly number[]): void {
   world.write(node, { type: 'block.claimed', jobId: job.id, block, epoch })
   world.write(node, { type: 'block.started', jobId: job.id, block, epoch })
   world.write(node, { type: 'block.finished', jobId: job.id, block, epoch, wallMs: frameMs.reduce((a, b) => a + b, 0), frameMs: [...frameMs] })
@@ -95,4 +96,11 @@ export async function nodeDir (t: ExecutionContext): Promise<{ dir: string, farm
   await ingest(store, farm.world, 0)
   await store.close()
   return { dir, farm }
+}
+
+/** A change's row batches, read once into a list (sinks read them as they write). */
+export async function batchesOf (change: ReportChange): Promise<TableRows[]> {
+  const batches: TableRows[] = []
+  for await (const batch of change.upserts) batches.push(batch)
+  return batches
 }

@@ -6,20 +6,13 @@ import test, { type ExecutionContext } from 'ava'
 import type { EventStore } from '../../src/node/store/event-store.js'
 import { AlteredTableError, DestinationError, NewerSchemaError } from '../../src/report/errors.js'
 import { exportOnce, followExport } from '../../src/report/export.js'
-import { ALL_TABLES } from '../../src/report/schema.js'
 import { liveStoreSource, storeSource } from '../../src/report/source.js'
 import { createSqliteSink, type SqliteSinkOptions } from '../../src/report/sqlite.js'
 import { ingest, NODE_A, NODE_B, reportFarm, storeOf, tempDir, type ReportFarm } from './rows-farm.js'
-
-const NOW = 1_800_000_000_000
+import { contents, exportToSqlite, NOW, query } from './sqlite-report.js'
 
 async function exportTo (store: EventStore, file: string, options: SqliteSinkOptions = {}) {
-  const sink = createSqliteSink(file, options)
-  try {
-    return await exportOnce(storeSource(store), sink, () => NOW)
-  } finally {
-    await sink.close()
-  }
+  return exportToSqlite(storeSource(store), file, options)
 }
 
 async function exported (t: ExecutionContext): Promise<{ farm: ReportFarm, store: EventStore, file: string, dir: string }> {
@@ -30,21 +23,6 @@ async function exported (t: ExecutionContext): Promise<{ farm: ReportFarm, store
   const file = path.join(dir, 'report.sqlite')
   await exportTo(store, file)
   return { farm, store, file, dir }
-}
-
-function query<T> (file: string, sql: string): T[] {
-  const db = new DatabaseSync(file, { readOnly: true })
-  try {
-    return db.prepare(sql).all() as T[]
-  } finally {
-    db.close()
-  }
-}
-
-/** Every row of every table, in primary-key order: what two exports must agree on. */
-function contents (file: string): Record<string, unknown[]> {
-  return Object.fromEntries(ALL_TABLES.map((table) =>
-    [table.name, query(file, `SELECT * FROM "${table.name}" ORDER BY ${table.primaryKey.map((name) => `"${name}"`).join(', ')}`)]))
 }
 
 test('jobs done, failed, halted, deleted and retried have the statuses the view gives', async (t) => {

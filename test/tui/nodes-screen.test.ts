@@ -73,3 +73,24 @@ test('E edits a node: each field checked as typed, only the changed fields writt
   t.regex(frame, /updated node render01/)
   t.deepEqual(source.written, [{ type: 'node.settings', node: source.author(1), changes: { threadLimit: 4, classifications: ['A', 'C'] } }])
 })
+
+test('E edits a node\'s schedule as cr node set reads it, refusing a window it cannot read', async (t) => {
+  const { source } = await farmWithNodes()
+  const app = await mount(source)
+  t.teardown(app.unmount)
+  await app.press('3')
+  await app.until((text) => text.includes('render01'), 'the nodes')
+  await app.press('E')
+  await app.until((text) => text.includes('Edit node render01'), 'the editor')
+  // Down to the schedule, which shows "always"; replace it with a window missing its mode.
+  await app.press(...Array.from({ length: 6 }, () => KEYS.down), ...Array.from({ length: 6 }, () => KEYS.backspace), ...Array.from('mon-fri 09:00-18:00'))
+  const frame = await app.until((text) => text.includes('a window is DAYS START-END MODE'), 'the schedule error')
+  t.regex(frame, /schedule\s+mon-fri 09:00-18:00/)
+  await app.press(...Array.from(' work-hours'), KEYS.enter)
+  await app.until((text) => text.includes('updated node render01'), 'the node edited')
+  t.deepEqual(source.written, [{
+    type: 'node.settings',
+    node: source.author(1),
+    changes: { schedule: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '09:00', end: '18:00', mode: 'work-hours' }] }
+  }])
+})

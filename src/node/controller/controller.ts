@@ -9,11 +9,10 @@
  * Library code: it reports through callbacks and typed errors and never prints.
  */
 import { HEARTBEAT_TIMEOUT_MS } from '../../protocol/liveness.js'
-import { logEntryOf, type LogEntry } from '../../protocol/logs.js'
+import type { LogEntry } from '../../protocol/logs.js'
 import type { DraftBody, VerifiedEvent } from '../../protocol/events.js'
 import { judgeFact } from '../../protocol/fact-rules.js'
 import { signerFromKey } from '../../protocol/signing.js'
-import { compareStamps } from '../../protocol/stamp.js'
 import type { FarmView } from '../../protocol/view.js'
 import { loadOrCreateIdentity } from '../identity.js'
 import { createLogger, type Logger } from '../log.js'
@@ -22,7 +21,9 @@ import type { DirectMessage } from '../mesh/direct.js'
 import { Mesh, type MeshEvents } from '../mesh/mesh.js'
 import { readFarmKey } from '../mesh/swarm-key.js'
 import { EventStore, storeDirOf, type EventStoreOptions } from '../store/event-store.js'
+import { StoreInUseError } from '../store/errors.js'
 import { ControllerClosedError, DataDirInUseError, NoPeerReachableError, NotAllowedError } from './errors.js'
+import { followLogReport, logReport, type LogFilter } from './log-report.js'
 
 /** How often a write asks its peers again whether they hold it yet. */
 export const WRITE_CONFIRM_POLL_MS = 100
@@ -61,11 +62,7 @@ export interface CatchUpResult {
   readonly appended: number
 }
 
-export interface LogFilter {
-  readonly jobId?: string
-  /** A node's peer id. */
-  readonly node?: string
-}
+export type { LogFilter } from './log-report.js'
 
 export interface Stopwatch {
   readonly elapsedMs: () => number
@@ -200,7 +197,7 @@ export class Controller {
    * The live replica, to read only: for a report that follows the farm (cr export
    * --follow). Writes go through `write`, which judges and confirms them.
    */
-  replica (): Pick<EventStore, 'view' | 'records' | 'versionVector' | 'readFeed' | 'onAppended' | 'allEvents'> {
+  replica (): Pick<EventStore, 'view' | 'records' | 'versionVector' | 'readFeed' | 'readStoredFeed' | 'onAppended' | 'allEvents'> {
     return this.running().store
   }
 
@@ -239,20 +236,12 @@ export class Controller {
 
   /** The log report's rows (seed: constellationLogTable) that match, oldest first. */
   async logs (filter: LogFilter = {}): Promise<LogEntry[]> {
-    const entries: LogEntry[] = []
-    for await (const verified of this.running().store.allEvents()) {
-      const entry = logEntryOf(verified)
-      if (entry !== null && matches(entry, filter)) entries.push(entry)
-    }
-    return entries.sort((a, b) => compareStamps(a.stamp, b.stamp))
+    return await logReport(this.running().store, filter)
   }
 
   /** Calls `listener` with each matching row as its event arrives, until the returned function is called. */
   followLogs (filter: LogFilter, listener: (entry: LogEntry) => void): () => void {
-    return this.running().store.onAppended((verified) => {
-      const entry = logEntryOf(verified)
-      if (entry !== null && matches(entry, filter)) listener(entry)
-    })
+    return followLogReport(this.running().store, filter, listener)
   }
 
   private async launch (): Promise<Opened> {
@@ -329,15 +318,11 @@ export class Controller {
   }
 }
 
-function matches (entry: LogEntry, filter: LogFilter): boolean {
-  return (filter.jobId === undefined || entry.jobId === filter.jobId) && (filter.node === undefined || entry.node === filter.node)
-}
-
 async function openStore (dataDir: string, signer: ReturnType<typeof signerFromKey>, options: EventStoreOptions): Promise<EventStore> {
   try {
     return await EventStore.open(storeDirOf(dataDir), signer, options)
   } catch (error) {
-    if (isLocked(error)) throw new DataDirInUseError(dataDir, { cause: error })
+    if (error instanceof StoreInUseError || isLocked(error)) throw new DataDirInUseError(dataDir, { cause: error })
     throw error
   }
 }

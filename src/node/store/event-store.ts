@@ -16,12 +16,13 @@
  * a clean store opens with one read per feed, a crashed one re-verifies only its tail.
  * What the store serves to peers is chain-checked as it is read.
  */
+import { hash } from 'node:crypto'
 import path from 'node:path'
 import { Level } from 'level'
 import type { FarmAuthority } from '../../protocol/authority.js'
-import { decodeEvent, encodeCanonical, encodeEvent, sha256 } from '../../protocol/encoding.js'
+import { decodeCanonical, decodeEvent, encodeCanonical, encodeEvent, sha256 } from '../../protocol/encoding.js'
 import { EventRejectedError } from '../../protocol/errors.js'
-import type { DraftBody, VerifiedEvent } from '../../protocol/events.js'
+import type { DraftBody, SignedEvent, VerifiedEvent } from '../../protocol/events.js'
 import { factJudge, type FactRefusal } from '../../protocol/fact-rules.js'
 import { equalBytes, type FeedHead } from '../../protocol/feed.js'
 import {
@@ -72,6 +73,13 @@ export type BatchOutcome = IngestResult | { readonly kind: 'rejected', readonly 
  * caught up from its peers still knows at its next start.
  */
 export type StoreRecovery = 'none' | 'repaired' | 'created'
+
+/** An event as the store holds it: its bytes, decoded, and its link (the sha256 of the bytes). */
+export interface StoredEvent {
+  readonly event: SignedEvent
+  readonly bytes: Uint8Array
+  readonly link: Uint8Array
+}
 
 export type AppendListener = (event: VerifiedEvent, bytes: Uint8Array) => void
 
@@ -322,14 +330,9 @@ export class EventStore {
    * so the store never serves a peer bytes it did not write. Throws CorruptStoreError.
    */
   async readFeed (author: string, fromSeq: number, limit: number): Promise<Bytes[]> {
-    // The head as committed now: every event it covers belongs to a write already queued,
-    // so waiting for the queue puts it on disk. A write queued later commits in memory
-    // before its disk write ends; reading the head after the wait would meet it half done.
-    const head = this.replica.head(author)
-    await this.writesInFlight()
-    const last = Math.min(head?.seq ?? 0, fromSeq + limit - 1)
-    if (head === undefined || last < fromSeq) return []
-    const toSeq = last < head.seq ? last + 1 : last
+    const range = await this.feedRange(author, fromSeq, limit)
+    if (range === null) return []
+    const { head, last, toSeq } = range
     const check = new ChainCheck(author, fromSeq)
     const served: Bytes[] = []
     await this.servingRead(async () => {
@@ -341,6 +344,53 @@ export class EventStore {
       if (broken !== null) throw new CorruptStoreError(this.location, `events/${seqKey(author, broken.seq)}`, broken.why)
     })
     return served
+  }
+
+  /**
+   * `author`'s events from `fromSeq`, at most `limit`, decoded, for reports that read the
+   * whole log: chain-checked up to the head as readFeed checks them, but decoded once and
+   * without the schema check. Every stored event passed that check on its way in, and a
+   * chain up to the head's sealed link proves these are its bytes still. Throws
+   * CorruptStoreError.
+   */
+  async readStoredFeed (author: string, fromSeq: number, limit: number): Promise<StoredEvent[]> {
+    const range = await this.feedRange(author, fromSeq, limit)
+    if (range === null) return []
+    const { head, last, toSeq } = range
+    return this.servingRead(async () => {
+      const entries = await this.events.iterator({ gte: seqKey(author, fromSeq), lte: seqKey(author, toSeq) }).all()
+      const stored: StoredEvent[] = []
+      let previous: Bytes | null = null
+      for (const [index, [key, bytes]] of entries.entries()) {
+        const seq = fromSeq + index
+        const event = this.decodeLinked(key, bytes, author, seq, previous)
+        // One-shot hashing: a Hash object per event is most of the cost of a small digest.
+        previous = hash('sha256', bytes, 'buffer')
+        if (seq <= last) stored.push({ event, bytes, link: previous })
+      }
+      if (entries.length !== toSeq - fromSeq + 1) throw new CorruptStoreError(this.location, `events/${seqKey(author, fromSeq + entries.length)}`, 'missing')
+      if (toSeq === head.seq && (previous === null || !equalBytes(previous, head.link))) {
+        throw new CorruptStoreError(this.location, `events/${seqKey(author, toSeq)}`, 'its bytes do not hash to the feed head\'s link')
+      }
+      return stored
+    })
+  }
+
+  /**
+   * What a read of `author`'s feed from `fromSeq` (at most `limit` events) covers, once
+   * the writes it covers are on disk: the head, the last event served and the last one
+   * read (the one after the last served, when there is one, vouches for it by its prev).
+   * Null when there is nothing to serve.
+   */
+  private async feedRange (author: string, fromSeq: number, limit: number): Promise<{ head: FeedHead, last: number, toSeq: number } | null> {
+    // The head as committed now: every event it covers belongs to a write already queued,
+    // so waiting for the queue puts it on disk. A write queued later commits in memory
+    // before its disk write ends; reading the head after the wait would meet it half done.
+    const head = this.replica.head(author)
+    await this.writesInFlight()
+    const last = Math.min(head?.seq ?? 0, fromSeq + limit - 1)
+    if (head === undefined || last < fromSeq) return null
+    return { head, last, toSeq: last < head.seq ? last + 1 : last }
   }
 
   /**
@@ -397,6 +447,24 @@ export class EventStore {
     } catch (error) {
       throw new CorruptStoreError(this.location, `events/${key}`, (error as Error).message, { cause: error })
     }
+  }
+
+  /** The event stored under `key`, which must be `author`'s `seq` and name `previous` (the prior event's link) as its prev. */
+  private decodeLinked (key: string, bytes: Bytes, author: string, seq: number, previous: Bytes | null): SignedEvent {
+    const corrupt = (part: string, why: string, cause?: unknown): CorruptStoreError => new CorruptStoreError(this.location, `events/${part}`, why, { cause })
+    if (seqOfKey(key) !== seq) throw corrupt(seqKey(author, seq), `missing (the next stored event is seq ${seqOfKey(key)})`)
+    let event: SignedEvent
+    try {
+      event = decodeCanonical(bytes) as SignedEvent
+    } catch (error) {
+      throw corrupt(key, (error as Error).message, error)
+    }
+    if (event.author !== author || event.seq !== seq) throw corrupt(key, 'the stored bytes are not this event')
+    if (seq === 1 && event.prev !== null) throw corrupt(key, 'the first event names a prev')
+    if (previous !== null && !(event.prev instanceof Uint8Array && equalBytes(event.prev, previous))) {
+      throw corrupt(seqKey(author, seq - 1), `its bytes do not hash to the prev of seq ${seq}`)
+    }
+    return event
   }
 
   private async heldLink (author: string, seq: number): Promise<Uint8Array> {

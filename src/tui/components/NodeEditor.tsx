@@ -1,4 +1,4 @@
-/** `E` on Nodes: edit a node's name, limits and classes, each field checked as typed by the protocol's rules. */
+/** `E` on Nodes: edit a node's name, limits, classes and schedule, each field checked as typed by `cr node set`'s rules. */
 import type { NodeView } from '../../protocol/view.js'
 import { NODE_FIELDS, nodeChanges, nodeErrors, nodeValuesOf, type NodeValues } from '../model/node-form.js'
 import { FieldForm } from './FieldForm.js'
@@ -16,11 +16,11 @@ export function NodeEditor ({ node, onSave, onCancel, onError }: NodeEditorProps
   const state = useFieldForm({
     fields: NODE_FIELDS,
     initial: before,
-    check: (values: NodeValues) => nodeErrors(node, before, values),
+    check: (values: NodeValues) => nodeErrors(before, values),
     onCancel,
     onError,
     onSubmit: (values: NodeValues) => {
-      const errors = nodeErrors(node, before, values)
+      const errors = nodeErrors(before, values)
       if (Object.keys(errors).length > 0) return errors
       const changes = nodeChanges(before, values)
       if (Object.keys(changes).length === 0) onCancel()

@@ -1,16 +1,17 @@
 /**
  * The node editor's rules: a node's name, limits (the set outside and the set inside
- * work-hours windows) and classes as `cr node set` takes them, each checked as it is
- * typed by the protocol's own validation of a settings change.
+ * work-hours windows), classes and weekly schedule as `cr node set` takes them (its own
+ * parsers, cli/node-settings-text.ts), each checked as it is typed by the rules for what
+ * people type into a settings change (protocol/schemas.ts `typedNodeChangesSchema`).
  */
-import { numeric } from '../../cli/parse.js'
-import { validateBody } from '../../protocol/encoding.js'
-import { InvalidEventError } from '../../protocol/errors.js'
+import { classesText, limitValue, parseClasses, parseSchedule, scheduleText } from '../../cli/node-settings-text.js'
+import { UsageError } from '../../cli/exit.js'
+import { typedNodeChangesSchema } from '../../protocol/schemas.js'
 import type { NodeView } from '../../protocol/view.js'
-import { CLASSIFICATIONS, UNLIMITED } from '../../protocol/vocabulary.js'
+import { UNLIMITED } from '../../protocol/vocabulary.js'
 import type { FormField } from './form.js'
 
-export type NodeKey = 'name' | 'threadLimit' | 'memoryLimitMb' | 'workThreadLimit' | 'workMemoryLimitMb' | 'classifications'
+export type NodeKey = 'name' | 'threadLimit' | 'memoryLimitMb' | 'workThreadLimit' | 'workMemoryLimitMb' | 'classifications' | 'schedule'
 
 export const NODE_FIELDS: readonly FormField<NodeKey>[] = [
   { key: 'name', label: 'name', hint: 'rename it' },
@@ -18,7 +19,8 @@ export const NODE_FIELDS: readonly FormField<NodeKey>[] = [
   { key: 'memoryLimitMb', label: 'memory MB', hint: 'memory limit in MB; -1 or "unlimited"' },
   { key: 'workThreadLimit', label: 'work threads', hint: 'thread limit inside work-hours windows' },
   { key: 'workMemoryLimitMb', label: 'work memory MB', hint: 'memory limit inside work-hours windows' },
-  { key: 'classifications', label: 'classes', hint: 'job classes it takes, e.g. AB or "all"' }
+  { key: 'classifications', label: 'classes', hint: 'job classes it takes, e.g. AB or "all"' },
+  { key: 'schedule', label: 'schedule', hint: 'e.g. "mon-fri 09:00-18:00 work-hours; sat,sun 00:00-24:00 no-render", or "always"' }
 ]
 
 export type NodeValues = Readonly<Record<NodeKey, string>>
@@ -34,37 +36,41 @@ export function nodeValuesOf (node: NodeView): NodeValues {
     memoryLimitMb: limitText(node.memoryLimitMb),
     workThreadLimit: limitText(node.workThreadLimit),
     workMemoryLimitMb: limitText(node.workMemoryLimitMb),
-    classifications: node.classifications.length === CLASSIFICATIONS.length ? 'all' : node.classifications.join('')
+    classifications: classesText(node.classifications),
+    schedule: scheduleText(node.schedule)
   }
 }
 
 function valueOf (key: NodeKey, text: string): unknown {
-  const trimmed = text.trim()
-  if (key === 'name') return trimmed
-  if (key === 'classifications') {
-    if (trimmed.toLowerCase() === 'all') return [...CLASSIFICATIONS]
-    // Letters with or without separators: A,B or AB.
-    return Array.from(trimmed.matchAll(/[^\s,]/g), ([letter]) => letter.toUpperCase())
+  switch (key) {
+    case 'name': return text.trim()
+    case 'classifications': return parseClasses(text)
+    case 'schedule': return parseSchedule(text)
+    default: return limitValue(text)
   }
-  return trimmed.toLowerCase() === 'unlimited' ? UNLIMITED : numeric(trimmed)
 }
 
-/** The fields changed from `before`, as a settings change. */
+/** The fields changed from `before`, as a settings change; throws UsageError for a schedule it cannot read. */
 export function nodeChanges (before: NodeValues, values: NodeValues): Record<string, unknown> {
   const changed = (Object.keys(values) as NodeKey[]).filter((key) => values[key].trim() !== before[key].trim())
   return Object.fromEntries(changed.map((key) => [key, valueOf(key, values[key])]))
 }
 
-/** Each changed field's error, as the protocol words it. */
-export function nodeErrors (node: NodeView, before: NodeValues, values: NodeValues): Partial<Record<NodeKey, string>> {
+/** Each changed field's error, as `cr node set` words it. */
+export function nodeErrors (before: NodeValues, values: NodeValues): Partial<Record<NodeKey, string>> {
   const errors: Partial<Record<NodeKey, string>> = {}
-  for (const [key, value] of Object.entries(nodeChanges(before, values))) {
+  for (const key of Object.keys(values) as NodeKey[]) {
+    if (values[key].trim() === before[key].trim()) continue
+    let value: unknown
     try {
-      validateBody({ type: 'node.settings', node: node.id, changes: { [key]: value } })
+      value = valueOf(key, values[key])
     } catch (error) {
-      if (!(error instanceof InvalidEventError)) throw error
-      errors[key as NodeKey] = error.why
+      if (!(error instanceof UsageError)) throw error
+      errors[key] = error.why
+      continue
     }
+    const issue = typedNodeChangesSchema.safeParse({ [key]: value }).error?.issues[0]
+    if (issue !== undefined) errors[key] = issue.message
   }
   return errors
 }
