@@ -1,6 +1,6 @@
 /** Nodes: the live client table, blocking with a confirmation, and the node editor's field errors. */
 import test from 'ava'
-import { KEYS, mount } from './tui-kit.js'
+import { KEYS, mount, type Mounted } from './tui-kit.js'
 import { MemoryFarmSource } from './memory-source.js'
 
 async function farmWithNodes () {
@@ -11,6 +11,24 @@ async function farmWithNodes () {
   source.renders(1, job, 0)
   source.beat(1, { lease: { jobId: job.id, block: 0, epoch: 1 }, progressPct: 10 })
   return { source, job }
+}
+
+/** The farm above on the Nodes screen, render01 selected. */
+async function onNodes (t: { teardown: (fn: () => void) => void }): Promise<Mounted> {
+  const { source } = await farmWithNodes()
+  const app = await mount(source)
+  t.teardown(app.unmount)
+  await app.press('3')
+  await app.until((text) => text.includes('render01'), 'the nodes')
+  return app
+}
+
+/** The node editor open on render01. */
+async function editingRender01 (t: { teardown: (fn: () => void) => void }): Promise<Mounted> {
+  const app = await onNodes(t)
+  await app.press('E')
+  await app.until((text) => text.includes('Edit node render01'), 'the editor')
+  return app
 }
 
 test('Nodes says so when no node is known', async (t) => {
@@ -35,11 +53,8 @@ test('Nodes shows status, the current block with live progress, blocked, last se
 })
 
 test('b asks before blocking a node, then blocks it; b again unblocks it at once', async (t) => {
-  const { source } = await farmWithNodes()
-  const app = await mount(source)
-  t.teardown(app.unmount)
-  await app.press('3')
-  await app.until((text) => text.includes('render01'), 'the nodes')
+  const app = await onNodes(t)
+  const { source } = app
   await app.press('b')
   await app.until((text) => text.includes('block node render01? It finishes its block and takes no new ones. (y/n)'), 'the question')
   await app.press('y')
@@ -52,13 +67,8 @@ test('b asks before blocking a node, then blocks it; b again unblocks it at once
 })
 
 test('E edits a node: each field checked as typed, only the changed fields written', async (t) => {
-  const { source } = await farmWithNodes()
-  const app = await mount(source)
-  t.teardown(app.unmount)
-  await app.press('3')
-  await app.until((text) => text.includes('render01'), 'the nodes')
-  await app.press('E')
-  await app.until((text) => text.includes('Edit node render01'), 'the editor')
+  const app = await editingRender01(t)
+  const { source } = app
   // To the threads field, replace 8 with -5.
   await app.press(KEYS.down, KEYS.backspace, '-', '5')
   let frame = await app.until((text) => text.includes('threadLimit:'), 'the field error')
@@ -75,13 +85,8 @@ test('E edits a node: each field checked as typed, only the changed fields writt
 })
 
 test('E edits a node\'s schedule as cr node set reads it, refusing a window it cannot read', async (t) => {
-  const { source } = await farmWithNodes()
-  const app = await mount(source)
-  t.teardown(app.unmount)
-  await app.press('3')
-  await app.until((text) => text.includes('render01'), 'the nodes')
-  await app.press('E')
-  await app.until((text) => text.includes('Edit node render01'), 'the editor')
+  const app = await editingRender01(t)
+  const { source } = app
   // Down to the schedule, which shows "always"; replace it with a window missing its mode.
   await app.press(...Array.from({ length: 6 }, () => KEYS.down), ...Array.from({ length: 6 }, () => KEYS.backspace), ...Array.from('mon-fri 09:00-18:00'))
   const frame = await app.until((text) => text.includes('a window is DAYS START-END MODE'), 'the schedule error')
