@@ -16,6 +16,7 @@ import type { FarmReads } from '../node/controller/farm-reads.js'
 import { localFarmOf, type ServedController } from '../node/controller/local-farm.js'
 import { defaultDataDir } from '../node/config/node-config.js'
 import { LocalClient } from '../node/local/client.js'
+import { HolderGoneError } from '../node/local/errors.js'
 import { farmFingerprint, LocalEndpoint } from '../node/local/endpoint.js'
 import type { Snapshot } from '../node/local/messages.js'
 import { readFarmKey } from '../node/mesh/swarm-key.js'
@@ -31,7 +32,7 @@ import { assertTyped, inCommandTerms } from './typed-writes.js'
 
 /** Long enough for mDNS and a catch-up on a busy LAN; `--timeout` changes it. */
 const DEFAULT_TIMEOUT_S = 10
-/** A command that lost the race for the store to another: how long the winner has to start answering. */
+/** A command that lost the race for the store to another: how long it keeps looking for the winner's endpoint or the free store. */
 const HOLDER_START_WAIT_MS = 5_000
 const HOLDER_POLL_MS = 50
 
@@ -94,11 +95,9 @@ export type SessionMode = 'read' | 'write'
 export async function inSession<T> (options: ConnectionOptions, mode: SessionMode, work: (session: Session) => T | Promise<T>): Promise<T> {
   await assertDataDir(options.dataDir)
   const farm = await farmOf(options)
-  const holder = await LocalClient.connect(options.dataDir) ?? (mode === 'read' ? await localNodeOn(farm) : null)
-  if (holder !== null) return await inHeldSession(holder, options, work)
-  const opened = await openController(options, farm, { handOver: true })
-  if (opened instanceof LocalClient) return await inHeldSession(opened, options, work)
-  return await withController(opened, options, farm, mode, work)
+  const reached = await reach(options, farm, mode)
+  if (reached instanceof Controller) return await withController(reached, options, farm, mode, work)
+  return await inHeldSession(reached.holder, reached.snapshot, options, work)
 }
 
 /**
@@ -108,24 +107,51 @@ export async function inSession<T> (options: ConnectionOptions, mode: SessionMod
 export async function inReplicaSession<T> (options: ConnectionOptions, work: (session: Session<Controller>) => T | Promise<T>): Promise<T> {
   await assertDataDir(options.dataDir)
   const farm = await farmOf(options)
-  const controller = await openController(options, farm, { handOver: false })
-  if (controller instanceof LocalClient) throw new Error('unreachable: a replica session is never handed over')
+  const controller = controllerFor(options, commandLogger(options), await localNodeAddresses(farm))
+  await openOrExplain(controller, options)
   return await withController(controller, options, farm, 'read', work)
 }
 
+interface Held {
+  readonly holder: LocalClient
+  readonly snapshot: Snapshot
+}
+
 /**
- * An open controller; or, when another command took the data directory first and
- * `handOver` allows, that command's endpoint once it answers.
+ * Who answers this command: the data directory's holder (or, for a read, this machine's
+ * node), else a controller of its own. A holder that leaves before it answered (its own
+ * command ended) did nothing for us, so the command looks again; so does one that lost
+ * the race for the store to another command, until the winner answers or lets go.
  */
-async function openController (options: ConnectionOptions, farm: string | null, { handOver }: { readonly handOver: boolean }): Promise<Controller | LocalClient> {
-  // A render node on this machine is a peer to dial at once, without waiting for mDNS.
-  const controller = controllerFor(options, commandLogger(options), await localNodeAddresses(farm))
+async function reach (options: ConnectionOptions, farm: string | null, mode: SessionMode): Promise<Controller | Held> {
+  const giveUpAt = Date.now() + HOLDER_START_WAIT_MS
+  for (;;) {
+    const holder = await LocalClient.connect(options.dataDir) ?? (mode === 'read' ? await localNodeOn(farm) : null)
+    if (holder !== null) {
+      const snapshot = await holder.snapshot().catch((error: unknown) => {
+        holder.close()
+        if (error instanceof HolderGoneError && Date.now() < giveUpAt) return null
+        throw error
+      })
+      if (snapshot !== null) return { holder, snapshot }
+      continue
+    }
+    // A render node on this machine is a peer to dial at once, without waiting for mDNS.
+    const controller = controllerFor(options, commandLogger(options), await localNodeAddresses(farm))
+    try {
+      await controller.open()
+      return controller
+    } catch (error) {
+      if (!(error instanceof DataDirInUseError) || Date.now() >= giveUpAt) throw storeOpenFailure(storeDirOf(options.dataDir), error)
+      await new Promise((resolve) => setTimeout(resolve, HOLDER_POLL_MS))
+    }
+  }
+}
+
+async function openOrExplain (controller: Controller, options: ConnectionOptions): Promise<void> {
   try {
     await controller.open()
-    return controller
   } catch (error) {
-    const holder = handOver && error instanceof DataDirInUseError ? await holderStarting(options.dataDir) : null
-    if (holder !== null) return holder
     throw storeOpenFailure(storeDirOf(options.dataDir), error)
   }
 }
@@ -177,12 +203,11 @@ export async function serveDataDir (controller: Controller, options: ConnectionO
   return await LocalEndpoint.open(options.dataDir, localFarmOf(controller, { farm, ...state }), logger)
 }
 
-/** Runs `work` against the process that holds the data directory (or this machine's node). */
-async function inHeldSession<T> (holder: LocalClient, options: ConnectionOptions, work: (session: Session) => T | Promise<T>): Promise<T> {
+/** Runs `work` against the process that holds the data directory (or this machine's node), as `snapshot` shows the farm. */
+async function inHeldSession<T> (holder: LocalClient, snapshot: Snapshot, options: ConnectionOptions, work: (session: Session) => T | Promise<T>): Promise<T> {
   const timeoutMs = timeoutOf(options)
   const status = new StatusLine(process.stderr, options.verbose === true)
   try {
-    const snapshot: Snapshot = await unlessHolderLeaves(holder, holder.snapshot())
     if (!snapshot.reachedPeer) console.error('cr: warning: the process this command asked has no peer now; showing its copy of the log, which may be out of date')
     const write = async (body: DraftBody): Promise<VerifiedEvent> => {
       assertTyped(body)
@@ -196,16 +221,6 @@ async function inHeldSession<T> (holder: LocalClient, options: ConnectionOptions
   } finally {
     status.clear()
     holder.close()
-  }
-}
-
-/** The holder that won the race for the data directory, once it answers; null if none does in time. */
-async function holderStarting (dataDir: string): Promise<LocalClient | null> {
-  const giveUpAt = Date.now() + HOLDER_START_WAIT_MS
-  for (;;) {
-    const holder = await LocalClient.connect(dataDir)
-    if (holder !== null || Date.now() >= giveUpAt) return holder
-    await new Promise((resolve) => setTimeout(resolve, HOLDER_POLL_MS))
   }
 }
 

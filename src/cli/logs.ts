@@ -6,6 +6,7 @@
 import type { Command } from 'commander'
 import type { FarmReads } from '../node/controller/farm-reads.js'
 import { findJob, findNode } from '../node/controller/resolve.js'
+import { HolderGoneError } from '../node/local/errors.js'
 import type { LogEntry } from '../protocol/logs.js'
 import { inSession, withConnectionOptions, type ConnectionOptions } from './connection.js'
 import { localTime, printable, shortIdOf } from './format.js'
@@ -27,29 +28,39 @@ export function addLogsCommand (program: Command): void {
     .option('-f, --follow', 'keep printing new rows as they arrive, until Ctrl+C')
     .option('--json', 'print one JSON object per row and line')
     .action(async (options: LogsOptions) => {
-      await inSession(options, 'read', async ({ controller }) => {
-        const view = controller.view()
-        const filter = {
-          ...(options.job === undefined ? {} : { jobId: findJob(view, options.job).id }),
-          ...(options.node === undefined ? {} : { node: findNode(view, options.node).id })
-        }
-        const print = (entry: LogEntry): void => { console.log(options.json === true ? JSON.stringify(rowOf(controller, entry)) : lineOf(controller, entry)) }
-        if (options.follow !== true) {
-          for (const entry of await controller.logs(filter)) print(entry)
+      // Each row once, even across a follow that moves on to another holder of the data dir.
+      const printed = new Set<string>()
+      const interrupted = options.follow === true ? untilInterrupted() : undefined
+      for (;;) {
+        try {
+          await inSession(options, 'read', async ({ controller }) => {
+            const view = controller.view()
+            const filter = {
+              ...(options.job === undefined ? {} : { jobId: findJob(view, options.job).id }),
+              ...(options.node === undefined ? {} : { node: findNode(view, options.node).id })
+            }
+            const print = (entry: LogEntry): void => {
+              if (printed.has(entry.id)) return
+              printed.add(entry.id)
+              console.log(options.json === true ? JSON.stringify(rowOf(controller, entry)) : lineOf(controller, entry))
+            }
+            if (interrupted === undefined) {
+              for (const entry of await controller.logs(filter)) print(entry)
+              return
+            }
+            // Subscribe first, so no row falls between the report and the stream.
+            const stop = controller.followLogs(filter, print)
+            for (const entry of await controller.logs(filter)) print(entry)
+            await interrupted
+            stop()
+          })
           return
+        } catch (error) {
+          // The command this follow was answered through ended: follow on through whoever holds the data dir now.
+          if (interrupted !== undefined && error instanceof HolderGoneError) continue
+          throw error
         }
-        // Subscribe first, so no row falls between the report and the stream; skip what was printed.
-        const printed = new Set<string>()
-        const stop = controller.followLogs(filter, (entry) => {
-          if (!printed.has(entry.id)) print(entry)
-        })
-        for (const entry of await controller.logs(filter)) {
-          printed.add(entry.id)
-          print(entry)
-        }
-        await untilInterrupted()
-        stop()
-      })
+      }
     })
 }
 

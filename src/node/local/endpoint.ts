@@ -48,6 +48,8 @@ export function socketPathOf (dataDir: string): string {
 
 export class LocalEndpoint {
   private readonly connections = new Set<Socket>()
+  /** Requests taken and not yet answered: a close lets them finish first. */
+  private readonly answering = new Set<Promise<unknown>>()
 
   private constructor (private readonly server: Server, readonly socketPath: string) {}
 
@@ -74,10 +76,17 @@ export class LocalEndpoint {
     return endpoint
   }
 
+  /**
+   * Takes no more connections, answers what it already took (a write another command
+   * waits on must not be cut off halfway, its outcome unknown to it), then ends every
+   * connection; follows end with it. The holder closes its store only after this.
+   */
   async close (): Promise<void> {
-    for (const socket of this.connections) socket.destroy()
-    await new Promise<void>((resolve) => { this.server.close(() => { resolve() }) })
+    const closed = new Promise<void>((resolve) => { this.server.close(() => { resolve() }) })
     await rm(this.socketPath, { force: true })
+    await Promise.allSettled([...this.answering])
+    for (const socket of this.connections) socket.destroy()
+    await closed
   }
 
   private serve (socket: Socket, farm: LocalFarm, logger: Logger): void {
@@ -94,13 +103,20 @@ export class LocalEndpoint {
     const ready = farm.ready ?? Promise.resolve()
     readFrames(socket, (value) => {
       const request = parseRequest(value)
-      ready.then(async () => {
+      const answered = ready.then(async () => {
         if (request.method !== 'follow') return await answerOf(farm, request)
         if (!socket.destroyed) unfollow.push(farm.followLogs(request.filter, (entry) => { answer({ id: request.id, entry }) }))
         return null
-      }).then((answered) => { if (answered !== null) answer(answered) }, (error: unknown) => {
+      }).then((reply) => { if (reply !== null) answer(reply) }, (error: unknown) => {
         answer({ id: request.id, error: farm.refusalOf(error) })
+      }).catch((error: unknown) => {
+        // An answer that cannot be sent (over the frame bound): the asker hears the connection end.
+        logger.warn('could not answer a local command', { error })
+        socket.destroy()
       })
+      this.answering.add(answered)
+      const settled = (): void => { this.answering.delete(answered) }
+      answered.then(settled, settled)
     })
   }
 }

@@ -26,8 +26,8 @@ interface Held {
   readonly endpoint: LocalEndpoint
 }
 
-/** A store held by this test, served as a controller (writable) or a render node (read-only) serves its own. */
-function farmOf (store: EventStore, writable: boolean): LocalFarm {
+/** A store held by this test, served as a controller (writable) or a render node (read-only) serves its own; writes take `writeDelayMs`. */
+function farmOf (store: EventStore, writable: boolean, writeDelayMs = 0): LocalFarm {
   const entries = async (): Promise<LogEntry[]> => {
     const rows: LogEntry[] = []
     for await (const verified of store.allEvents()) {
@@ -49,15 +49,22 @@ function farmOf (store: EventStore, writable: boolean): LocalFarm {
       const entry = logEntryOf(verified)
       if (entry !== null) listener(entry)
     }),
-    ...(writable ? { write: async (body) => (await store.append(body, Date.now())).event } : {}),
+    ...(writable
+      ? {
+          write: async (body) => {
+            await new Promise((resolve) => setTimeout(resolve, writeDelayMs))
+            return (await store.append(body, Date.now())).event
+          }
+        }
+      : {}),
     refusalOf: (error) => ({ kind: 'failed', message: String(error) })
   }
 }
 
-async function hold (t: { teardown: (fn: () => Promise<void>) => void }, writable = true): Promise<Held> {
+async function hold (t: { teardown: (fn: () => Promise<void>) => void }, writable = true, writeDelayMs = 0): Promise<Held> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'cr-local-'))
   const store = await EventStore.open(path.join(dataDir, 'store'), signer)
-  const endpoint = await LocalEndpoint.open(dataDir, farmOf(store, writable), silentLogger())
+  const endpoint = await LocalEndpoint.open(dataDir, farmOf(store, writable, writeDelayMs), silentLogger())
   if (endpoint === null) throw new Error('the temp dir path is too long for a socket')
   t.teardown(async () => {
     await endpoint.close()
@@ -147,4 +154,19 @@ test('a holder that stops fails the requests still waiting on it, and leaves no 
   await endpoint.close()
   await t.throwsAsync(asker.snapshot(), { instanceOf: HolderGoneError })
   t.is(await LocalClient.connect(dataDir), null)
+})
+
+test('a holder that stops answers the write it already took before it lets go: no write is cut off with its outcome unknown', async (t) => {
+  const { dataDir, endpoint, store } = await hold(t, true, 300)
+  const asker = await client(t, dataDir)
+  await asker.snapshot()
+  const writing = asker.write({ type: 'job.submitted', job: jobSpec({ name: 'taken_before_the_stop' }) }, 5_000)
+  // The write has reached the holder and waits there; then the holder's own command ends.
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  const closing = endpoint.close()
+  t.is(await LocalClient.connect(dataDir), null)
+  const written = await writing
+  await closing
+  t.is(written.event.seq, 1)
+  t.is(store.view().jobs[0]?.name, 'taken_before_the_stop')
 })
