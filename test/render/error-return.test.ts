@@ -215,7 +215,8 @@ test('a renderer that ignores SIGTERM is killed after the grace period', async (
   const controller = new AbortController()
   const run = await render(t, 'blender', { mode: 'ignore-term' }, {
     signal: controller.signal,
-    killGraceMs: 300,
+    // Long enough for a loaded machine to run the renderer's SIGTERM handler (which says it ignores it) before the kill.
+    killGraceMs: 2_000,
     onProgress: (p) => {
       if (p.kind === 'frame') controller.abort('halt')
     }
