@@ -238,8 +238,8 @@ async function localNodeOn (farm: string | null): Promise<LocalClient | null> {
   if (farm === null) return null
   const node = await LocalClient.connect(path.join(defaultDataDir(), 'node')).catch(() => null)
   if (node === null) return null
-  const snapshot = await node.snapshot().catch(() => null)
-  if (snapshot?.farm === farm) return node
+  const hello = await node.hello().catch(() => null)
+  if (hello?.farm === farm) return node
   node.close()
   return null
 }
@@ -248,7 +248,7 @@ async function localNodeAddresses (farm: string | null): Promise<string[]> {
   const node = await localNodeOn(farm)
   if (node === null) return []
   try {
-    const { addresses } = await node.snapshot()
+    const { addresses } = await node.hello()
     const loopback = addresses.filter((address) => address.startsWith('/ip4/127.') || address.startsWith('/ip6/::1/'))
     return loopback.length > 0 ? loopback : [...addresses]
   } catch {

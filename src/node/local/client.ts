@@ -11,7 +11,7 @@ import { verifyEvent } from '../../protocol/signing.js'
 import { InvalidEventError } from '../../protocol/errors.js'
 import { HolderGoneError, HolderRefusedError, LocalWireError, type Refusal } from './errors.js'
 import { readFrames, writeFrame } from './frames.js'
-import type { Answer, Snapshot } from './messages.js'
+import type { Answer, Hello, Snapshot } from './messages.js'
 import { socketPathOf } from './endpoint.js'
 
 /** Errors that mean nobody listens for us: no socket file, one a killed holder left behind, or another user's. */
@@ -49,6 +49,10 @@ export class LocalClient {
       throw error
     }
     return new LocalClient(socket, socketPath)
+  }
+
+  async hello (): Promise<Hello> {
+    return await this.ask({ method: 'hello' }) as Hello
   }
 
   async snapshot (): Promise<Snapshot> {

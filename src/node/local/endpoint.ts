@@ -18,7 +18,7 @@ import type { LogEntry } from '../../protocol/logs.js'
 import type { FarmView } from '../../protocol/view.js'
 import type { Refusal } from './errors.js'
 import { readFrames, writeFrame } from './frames.js'
-import { parseRequest, type Answer, type Request, type Snapshot } from './messages.js'
+import { parseRequest, type Answer, type Hello, type Request, type Snapshot } from './messages.js'
 
 /** Unix socket paths are bounded by the kernel (108 bytes on Linux, 104 on macOS). */
 const MAX_SOCKET_PATH_BYTES = 103
@@ -123,6 +123,7 @@ export class LocalEndpoint {
 
 async function answerOf (farm: LocalFarm, request: Exclude<Request, { method: 'follow' }>): Promise<Answer> {
   switch (request.method) {
+    case 'hello': return { id: request.id, ok: helloOf(farm) }
     case 'snapshot': return { id: request.id, ok: snapshotOf(farm) }
     case 'logs': return { id: request.id, ok: await farm.logs(request.filter) }
     case 'write': {
@@ -140,7 +141,11 @@ function snapshotOf (farm: LocalFarm): Snapshot {
     const skew = farm.clockSkewOf(peer)
     if (skew !== null) clockSkews[peer] = skew
   }
-  return { peerId: farm.peerId, farm: farm.farm, addresses: farm.addresses(), reachedPeer: farm.reachedPeer(), view: farm.view(), livePeers, clockSkews, writable: farm.write !== undefined }
+  return { ...helloOf(farm), reachedPeer: farm.reachedPeer(), view: farm.view(), livePeers, clockSkews }
+}
+
+function helloOf (farm: LocalFarm): Hello {
+  return { peerId: farm.peerId, farm: farm.farm, addresses: farm.addresses(), writable: farm.write !== undefined }
 }
 
 /** A short, one-way name of a farm's swarm key: equal keys, equal names; the key is not in it. */

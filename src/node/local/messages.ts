@@ -19,6 +19,7 @@ const filterSchema = z.strictObject({
 })
 
 const requestSchema = z.discriminatedUnion('method', [
+  z.strictObject({ id: z.number().int().nonnegative(), method: z.literal('hello') }),
   z.strictObject({ id: z.number().int().nonnegative(), method: z.literal('snapshot') }),
   z.strictObject({ id: z.number().int().nonnegative(), method: z.literal('logs'), filter: filterSchema }),
   z.strictObject({ id: z.number().int().nonnegative(), method: z.literal('follow'), filter: filterSchema }),
@@ -27,7 +28,7 @@ const requestSchema = z.discriminatedUnion('method', [
 ])
 
 export type Request =
-  | { readonly id: number, readonly method: 'snapshot' }
+  | { readonly id: number, readonly method: 'hello' | 'snapshot' }
   | { readonly id: number, readonly method: 'logs', readonly filter: LogFilter }
   | { readonly id: number, readonly method: 'follow', readonly filter: LogFilter }
   | { readonly id: number, readonly method: 'write', readonly body: DraftBody, readonly timeoutMs: number }
@@ -38,22 +39,26 @@ export function parseRequest (value: unknown): Request {
   return parsed.data as Request
 }
 
-/** What a command needs to answer a read without a mesh of its own. */
-export interface Snapshot {
+/** Who the holder is, without the farm: cheap to ask before anything else. */
+export interface Hello {
   /** The holder's identity: the author of what it writes. */
   readonly peerId: string
-  /** Which farm the holder is on (swarm-key.ts `farmFingerprint`): a command on another farm's key must not read it. */
+  /** Which farm the holder is on (endpoint.ts `farmFingerprint`): a command on another farm's key must not read it. */
   readonly farm: string
   /** Where the holder listens on the mesh, for a command that still joins the mesh to dial at once. */
   readonly addresses: readonly string[]
+  /** Whether the holder writes for this data directory's identity (a render node does not take writes). */
+  readonly writable: boolean
+}
+
+/** What a command needs to answer a read without a mesh of its own. */
+export interface Snapshot extends Hello {
   /** Whether the holder's copy is current: it met a peer and caught up. */
   readonly reachedPeer: boolean
   readonly view: FarmView
   readonly livePeers: readonly string[]
   /** Clock skews worth a warning, by peer. */
   readonly clockSkews: Readonly<Record<string, number>>
-  /** Whether the holder writes for this data directory's identity (a render node does not take writes). */
-  readonly writable: boolean
 }
 
 export type Answer =

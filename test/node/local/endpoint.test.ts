@@ -93,6 +93,8 @@ test('a command reads the holder\'s live view, and writes through the holder\'s 
   t.deepEqual(snapshot.livePeers, ['12D3KooWPeerThatIsUp'])
   t.like(snapshot, { peerId: store.author, reachedPeer: true, writable: true, farm: farmFingerprint(new Uint8Array(32)) })
   t.deepEqual(snapshot.addresses, ['/ip4/127.0.0.1/tcp/4001'])
+  // Who the holder is, without the farm view.
+  t.deepEqual(await asker.hello(), { peerId: store.author, farm: farmFingerprint(new Uint8Array(32)), addresses: ['/ip4/127.0.0.1/tcp/4001'], writable: true })
   t.deepEqual((await asker.logs({})).map((entry) => entry.id), [written.id])
 })
 
