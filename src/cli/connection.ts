@@ -18,7 +18,7 @@ import { defaultDataDir } from '../node/config/node-config.js'
 import { LocalClient } from '../node/local/client.js'
 import { HolderGoneError } from '../node/local/errors.js'
 import { farmFingerprint, LocalEndpoint } from '../node/local/endpoint.js'
-import type { Snapshot } from '../node/local/messages.js'
+import type { Hello, Snapshot } from '../node/local/messages.js'
 import { readFarmKey } from '../node/mesh/swarm-key.js'
 import { assertDataDir } from '../node/identity.js'
 import { createLogger, humanLineSink, levelFromEnv, type Logger } from '../node/log.js'
@@ -107,8 +107,14 @@ export async function inSession<T> (options: ConnectionOptions, mode: SessionMod
 export async function inReplicaSession<T> (options: ConnectionOptions, work: (session: Session<Controller>) => T | Promise<T>): Promise<T> {
   await assertDataDir(options.dataDir)
   const farm = await farmOf(options)
-  const controller = controllerFor(options, commandLogger(options), await localNodeAddresses(farm))
-  await openOrExplain(controller, options)
+  const node = await localNodeOn(farm)
+  node?.client.close()
+  const controller = controllerFor(options, commandLogger(options), dialFirst(node))
+  try {
+    await controller.open()
+  } catch (error) {
+    throw storeOpenFailure(storeDirOf(options.dataDir), error)
+  }
   return await withController(controller, options, farm, 'read', work)
 }
 
@@ -125,8 +131,17 @@ interface Held {
  */
 async function reach (options: ConnectionOptions, farm: string | null, mode: SessionMode): Promise<Controller | Held> {
   const giveUpAt = Date.now() + HOLDER_START_WAIT_MS
+  const node = await localNodeOn(farm)
+  // A read may ask the node (once: if it leaves, the command goes on without it); a write only dials it.
+  let askNode = mode === 'read' ? node?.client ?? null : null
+  if (askNode === null) node?.client.close()
+  // A render node on this machine is a peer to dial at once, without waiting for mDNS.
+  const nearby = dialFirst(node)
   for (;;) {
-    const holder = await LocalClient.connect(options.dataDir) ?? (mode === 'read' ? await localNodeOn(farm) : null)
+    const dataDirHolder = await LocalClient.connect(options.dataDir)
+    if (dataDirHolder !== null) askNode?.close()
+    const holder = dataDirHolder ?? askNode
+    askNode = null
     if (holder !== null) {
       const snapshot = await holder.snapshot().catch((error: unknown) => {
         holder.close()
@@ -136,8 +151,7 @@ async function reach (options: ConnectionOptions, farm: string | null, mode: Ses
       if (snapshot !== null) return { holder, snapshot }
       continue
     }
-    // A render node on this machine is a peer to dial at once, without waiting for mDNS.
-    const controller = controllerFor(options, commandLogger(options), await localNodeAddresses(farm))
+    const controller = controllerFor(options, commandLogger(options), nearby)
     try {
       await controller.open()
       return controller
@@ -145,14 +159,6 @@ async function reach (options: ConnectionOptions, farm: string | null, mode: Ses
       if (!(error instanceof DataDirInUseError) || Date.now() >= giveUpAt) throw storeOpenFailure(storeDirOf(options.dataDir), error)
       await new Promise((resolve) => setTimeout(resolve, HOLDER_POLL_MS))
     }
-  }
-}
-
-async function openOrExplain (controller: Controller, options: ConnectionOptions): Promise<void> {
-  try {
-    await controller.open()
-  } catch (error) {
-    throw storeOpenFailure(storeDirOf(options.dataDir), error)
   }
 }
 
@@ -233,29 +239,27 @@ export async function farmOf (options: ConnectionOptions): Promise<string | null
   }
 }
 
-/** This machine's render node (at the default node data directory), if it runs on `farm`. */
-async function localNodeOn (farm: string | null): Promise<LocalClient | null> {
+interface LocalNode {
+  readonly client: LocalClient
+  readonly hello: Hello
+}
+
+/** This machine's render node (at the default node data directory), if it runs on `farm`; the caller closes its client. */
+async function localNodeOn (farm: string | null): Promise<LocalNode | null> {
   if (farm === null) return null
-  const node = await LocalClient.connect(path.join(defaultDataDir(), 'node')).catch(() => null)
-  if (node === null) return null
-  const hello = await node.hello().catch(() => null)
-  if (hello?.farm === farm) return node
-  node.close()
+  const client = await LocalClient.connect(path.join(defaultDataDir(), 'node')).catch(() => null)
+  if (client === null) return null
+  const hello = await client.hello().catch(() => null)
+  if (hello?.farm === farm) return { client, hello }
+  client.close()
   return null
 }
 
-async function localNodeAddresses (farm: string | null): Promise<string[]> {
-  const node = await localNodeOn(farm)
-  if (node === null) return []
-  try {
-    const { addresses } = await node.hello()
-    const loopback = addresses.filter((address) => address.startsWith('/ip4/127.') || address.startsWith('/ip6/::1/'))
-    return loopback.length > 0 ? loopback : [...addresses]
-  } catch {
-    return []
-  } finally {
-    node.close()
-  }
+/** Where to dial the local node: its loopback addresses where it has any. */
+function dialFirst (node: LocalNode | null): string[] {
+  const addresses = node?.hello.addresses ?? []
+  const loopback = addresses.filter((address) => address.startsWith('/ip4/127.') || address.startsWith('/ip6/::1/'))
+  return loopback.length > 0 ? loopback : [...addresses]
 }
 
 /**
