@@ -10,12 +10,10 @@ import { createHash } from 'node:crypto'
 import { chmod, rm } from 'node:fs/promises'
 import { createServer, type Server, type Socket } from 'node:net'
 import path from 'node:path'
-import type { LogFilter } from '../controller/controller.js'
+import type { FarmReads } from '../controller/farm-reads.js'
 import type { Logger } from '../log.js'
 import type { DraftBody, VerifiedEvent } from '../../protocol/events.js'
 import { encodeEvent } from '../../protocol/encoding.js'
-import type { LogEntry } from '../../protocol/logs.js'
-import type { FarmView } from '../../protocol/view.js'
 import type { Refusal } from './errors.js'
 import { readFrames, writeFrame } from './frames.js'
 import { parseRequest, type Answer, type Hello, type Request, type Snapshot } from './messages.js'
@@ -23,17 +21,12 @@ import { parseRequest, type Answer, type Hello, type Request, type Snapshot } fr
 /** Unix socket paths are bounded by the kernel (108 bytes on Linux, 104 on macOS). */
 const MAX_SOCKET_PATH_BYTES = 103
 
-/** What the holder of a data directory serves. */
-export interface LocalFarm {
+/** What the holder of a data directory serves: the reads a command makes of the farm, and more. */
+export interface LocalFarm extends FarmReads {
   readonly peerId: string
   readonly farm: string
   readonly addresses: () => readonly string[]
   readonly reachedPeer: () => boolean
-  readonly view: () => FarmView
-  readonly livePeers: () => ReadonlySet<string>
-  readonly clockSkewOf: (peer: string) => number | null
-  readonly logs: (filter: LogFilter) => Promise<LogEntry[]>
-  readonly followLogs: (filter: LogFilter, listener: (entry: LogEntry) => void) => () => void
   /** Absent where the holder takes no writes (a render node). */
   readonly write?: (body: DraftBody, timeoutMs: number) => Promise<VerifiedEvent>
   /** Which of our errors a failed request met, so the asking command fails as it would have. */

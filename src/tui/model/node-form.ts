@@ -6,9 +6,9 @@
  */
 import { classesText, limitValue, parseClasses, parseSchedule, scheduleText } from '../../cli/node-settings-text.js'
 import { UsageError } from '../../cli/exit.js'
+import { limit } from '../../cli/format.js'
 import { typedNodeChangesSchema } from '../../protocol/schemas.js'
 import type { NodeView } from '../../protocol/view.js'
-import { UNLIMITED } from '../../protocol/vocabulary.js'
 import type { FormField } from './form.js'
 
 export type NodeKey = 'name' | 'threadLimit' | 'memoryLimitMb' | 'workThreadLimit' | 'workMemoryLimitMb' | 'classifications' | 'schedule'
@@ -25,17 +25,13 @@ export const NODE_FIELDS: readonly FormField<NodeKey>[] = [
 
 export type NodeValues = Readonly<Record<NodeKey, string>>
 
-function limitText (value: number): string {
-  return value === UNLIMITED ? 'unlimited' : String(value)
-}
-
 export function nodeValuesOf (node: NodeView): NodeValues {
   return {
     name: node.name,
-    threadLimit: limitText(node.threadLimit),
-    memoryLimitMb: limitText(node.memoryLimitMb),
-    workThreadLimit: limitText(node.workThreadLimit),
-    workMemoryLimitMb: limitText(node.workMemoryLimitMb),
+    threadLimit: limit(node.threadLimit),
+    memoryLimitMb: limit(node.memoryLimitMb),
+    workThreadLimit: limit(node.workThreadLimit),
+    workMemoryLimitMb: limit(node.workMemoryLimitMb),
     classifications: classesText(node.classifications),
     schedule: scheduleText(node.schedule)
   }

@@ -1,6 +1,6 @@
 /** Small texts the screens share: progress bars, ages, ETAs, cells cut to a width. */
 import stringWidth from 'string-width'
-import { duration, printable } from '../../cli/format.js'
+import { duration, elapsedMs, printable } from '../../cli/format.js'
 
 /** `[#####.....]`, `width` cells inside the brackets; whole cells only, so it never overstates. */
 export function progressBar (done: number, total: number, width: number): string {
@@ -10,7 +10,7 @@ export function progressBar (done: number, total: number, width: number): string
 
 /** How long ago, from our clock: `3 s ago`; never negative should the other clock run ahead. */
 export function ago (atMs: number, nowMs: number): string {
-  return `${duration(Math.max(0, nowMs - atMs))} ago`
+  return `${duration(elapsedMs(atMs, nowMs))} ago`
 }
 
 /** `text` made printable, cut or padded to `width` terminal cells, wide characters counted as two. */
