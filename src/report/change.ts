@@ -120,7 +120,9 @@ function replayable (batches: () => AsyncGenerator<TableRows>): AsyncIterable<Ta
 function fullUpserts (source: ExportSource, view: FarmView, records: FarmRecords): AsyncIterable<TableRows> {
   return replayable(async function * () {
     const live = new Map(view.jobs.map((job) => [job.id, job]))
-    yield * jobTables(view.jobs.map((job) => ({ view: job, records, deleted: false })))
+    // In key order, so their rows append to the tables' keys (see the log's logSeq).
+    const inKeyOrder = view.jobs.toSorted((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+    yield * jobTables(inKeyOrder.map((job) => ({ view: job, records, deleted: false })))
     yield { table: 'constellationClientTable', rows: view.nodes.map(clientRow) }
     const deleted = new DeletedJobs(deletedAmong(Object.keys(records.jobs), records, live))
     yield * logTables(source.allEvents(), (verified) => { deleted.take(verified) })

@@ -31,10 +31,22 @@ export function storageType (dialect: Dialect, column: Column, keyed: boolean): 
   return STORAGE[dialect][column.type]
 }
 
+const DAY_MS = 86_400_000
+/** The day timestampText last wrote: a report's timestamps come a few days at a time, millions of them. */
+let lastDay = { day: Number.NaN, text: '' }
+
+const twoDigits = (value: number): string => value < 10 ? `0${value}` : String(value)
+
 /** A timestamp as 'YYYY-MM-DD HH:MM:SS.sss' UTC: what every dialect parses, and sorts as text in SQLite. */
 export function timestampText (ms: number): string {
-  const iso = new Date(ms).toISOString()
-  return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`
+  // Whole ms, as Date keeps them; Date also refuses what it cannot represent (RangeError).
+  const whole = Math.trunc(ms)
+  const day = Math.floor(whole / DAY_MS)
+  if (day !== lastDay.day) lastDay = { day, text: new Date(day * DAY_MS).toISOString().slice(0, 10) }
+  const inDay = whole - day * DAY_MS
+  const millis = inDay % 1000
+  const seconds = Math.floor(inDay / 1000)
+  return `${lastDay.text} ${twoDigits(Math.floor(seconds / 3600))}:${twoDigits(Math.floor(seconds / 60) % 60)}:${twoDigits(seconds % 60)}.${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}`
 }
 
 function stringLiteral (dialect: Dialect, text: string): string {

@@ -8,7 +8,7 @@
  * out any other way (another envelope version) are hashed the general way.
  */
 import { hash as digest } from 'node:crypto'
-import { hashUnsigned, toHex } from '../protocol/encoding.js'
+import { hashUnsigned, MAX_EVENT_BYTES, toHex } from '../protocol/encoding.js'
 import type { VerifiedEvent } from '../protocol/events.js'
 import type { StoredEvent } from '../node/store/event-store.js'
 
@@ -21,8 +21,15 @@ const SIG_HEAD = [0x63, 0x73, 0x69, 0x67, 0x58, 0x40]
 const SIG_ENTRY_BYTES = SIG_HEAD.length + 64
 
 function matchesAt (bytes: Uint8Array, at: number, expected: readonly number[]): boolean {
-  return expected.every((byte, index) => bytes[at + index] === byte)
+  for (let index = 0; index < expected.length; index++) if (bytes[at + index] !== expected[index]) return false
+  return true
 }
+
+/**
+ * Where the unsigned envelope is laid out to be hashed: one buffer for every event, since
+ * an allocation per event (an ArrayBuffer each) costs more than the hash. No event is larger.
+ */
+const envelope = new Uint8Array(MAX_EVENT_BYTES)
 
 /** Bytes of the unsigned integer whose head is `head` (CBOR major type 0), or null for anything else. */
 function uintBytes (head: number | undefined): number | null {
@@ -49,11 +56,11 @@ function sigEntryAt (bytes: Uint8Array): number | null {
 export function storedEventHash ({ event, bytes }: StoredEvent): Uint8Array {
   const sigAt = sigEntryAt(bytes)
   if (sigAt === null) return hashUnsigned(event)
-  const unsigned = new Uint8Array(bytes.length - SIG_ENTRY_BYTES)
-  unsigned.set(bytes.subarray(0, sigAt))
-  unsigned[0] = UNSIGNED_MAP
-  unsigned.set(bytes.subarray(sigAt + SIG_ENTRY_BYTES), sigAt)
-  return digest('sha256', unsigned, 'buffer')
+  if (bytes.length > envelope.length) return hashUnsigned(event)
+  envelope.set(bytes.subarray(0, sigAt))
+  envelope[0] = UNSIGNED_MAP
+  envelope.set(bytes.subarray(sigAt + SIG_ENTRY_BYTES), sigAt)
+  return digest('sha256', envelope.subarray(0, bytes.length - SIG_ENTRY_BYTES), 'buffer')
 }
 
 /** A stored event as the reducer and the report rows take it: vouched for by its chain, which the store checked. */

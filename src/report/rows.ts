@@ -121,6 +121,7 @@ export function logRow (verified: VerifiedEvent): Row | null {
   return {
     logId: entry.id,
     clientId: entry.node,
+    logSeq: verified.event.seq,
     clientName: entry.clientName,
     jobUuid: entry.jobId,
     logBlock: entry.block,

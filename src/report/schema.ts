@@ -11,7 +11,7 @@ import { BLOCK_STATUS, CLIENT_STATUS, JOB_STATUS, SOFTWARE } from '../protocol/v
  * Bump when a table, column or view changes. A destination with a higher version was
  * written by a newer `cr`: the export refuses it rather than write rows it may misread.
  */
-export const SCHEMA_VERSION = 1
+export const SCHEMA_VERSION = 2
 
 /**
  * Portable column types. A row carries `timestamp` cells as ms since the epoch (UTC) and
@@ -213,6 +213,13 @@ export const LOG_TABLE: Table = {
     /** The peer that wrote it (a node, or an artist's CLI). */
     col('clientId', 'text'),
     /**
+     * The event's place in its writer's feed. With clientId it names the event as surely
+     * as logId does (a feed never forks), and it is the key: the log is read feed by feed,
+     * so rows arrive in key order and a million of them append to the key's index rather
+     * than landing at random places in it, as event ids (hashes) would.
+     */
+    col('logSeq', 'integer'),
+    /**
      * The name the event itself gave, if any: a function of the event alone, so a later
      * rename never rewrites history (join constellationClientTable for the current name).
      */
@@ -227,7 +234,7 @@ export const LOG_TABLE: Table = {
     col('logOutputTail', 'text'),
     col('logRegistered', 'timestamp')
   ],
-  primaryKey: ['logId'],
+  primaryKey: ['clientId', 'logSeq'],
   foreignKeys: [],
   indexes: [
     { name: 'constellationLog_kind_client', columns: ['logKind', 'clientId'] },

@@ -48,23 +48,33 @@ function * slicesBetween (since: VersionVector, upTo: VersionVector): Generator<
   }
 }
 
-/** The events slice by slice, the next slice read while the caller works through this one. */
+/**
+ * Slices read ahead of the one the caller works through: LevelDB reads them on libuv's
+ * threads while this one decodes, so a full export rarely waits on the disk.
+ */
+const READ_AHEAD_SLICES = 3
+
+/** The events slice by slice, the next slices read while the caller works through this one. */
 async function * feedsBetween (store: StoreReads, since: VersionVector, upTo: VersionVector): AsyncGenerator<VerifiedEvent> {
   const slices = slicesBetween(since, upTo)
-  const read = (): Promise<VerifiedEvent[]> | null => {
-    const next = slices.next()
-    return next.done === true ? null : feedSlice(store, next.value.author, next.value.from, next.value.limit)
+  const pending: Array<Promise<VerifiedEvent[]>> = []
+  const readAhead = (): void => {
+    while (pending.length < READ_AHEAD_SLICES) {
+      const next = slices.next()
+      if (next.done === true) return
+      pending.push(feedSlice(store, next.value.author, next.value.from, next.value.limit))
+    }
   }
-  let pending = read()
   try {
-    while (pending !== null) {
-      const slice = await pending
-      pending = read()
-      yield * slice
+    readAhead()
+    for (let slice = pending.shift(); slice !== undefined; slice = pending.shift()) {
+      const events = await slice
+      readAhead()
+      yield * events
     }
   } finally {
-    // A caller that stops early (its sink failed) leaves a read in flight: its failure is no one's to hear.
-    pending?.catch(() => undefined)
+    // A caller that stops early (its sink failed) leaves reads in flight: their failures are no one's to hear.
+    for (const read of pending) read.catch(() => undefined)
   }
 }
 

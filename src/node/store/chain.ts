@@ -4,8 +4,9 @@
  * keeps every event in the bytes its link is the sha256 of, so a run that chains up to a
  * vouched link is exactly what was written: a flipped byte or a missing event breaks it.
  */
-import { decodeCanonical, sha256 } from '../../protocol/encoding.js'
+import { sha256 } from '../../protocol/encoding.js'
 import { equalBytes } from '../../protocol/feed.js'
+import { decodeStored } from '../../protocol/stored-cbor.js'
 
 /** Why a stored run is not what was written; `seq` is the event the check stopped at. */
 export interface ChainBreak {
@@ -17,7 +18,8 @@ interface StoredFields { readonly author?: unknown, readonly seq?: unknown, read
 
 function fieldsOf (bytes: Uint8Array): StoredFields {
   try {
-    const decoded = decodeCanonical(bytes)
+    // Not yet vouched for, but the chain check below proves them or refuses them.
+    const decoded = decodeStored(bytes)
     return typeof decoded === 'object' && decoded !== null ? decoded : {}
   } catch {
     // Bytes that are not CBOR at all: the checks below report them by their missing fields.

@@ -20,7 +20,7 @@ import { hash } from 'node:crypto'
 import path from 'node:path'
 import { Level } from 'level'
 import type { FarmAuthority } from '../../protocol/authority.js'
-import { decodeCanonical, decodeEvent, encodeCanonical, encodeEvent, sha256 } from '../../protocol/encoding.js'
+import { decodeEvent, encodeCanonical, encodeEvent, sha256 } from '../../protocol/encoding.js'
 import { EventRejectedError } from '../../protocol/errors.js'
 import type { DraftBody, SignedEvent, VerifiedEvent } from '../../protocol/events.js'
 import { factJudge, type FactRefusal } from '../../protocol/fact-rules.js'
@@ -30,6 +30,7 @@ import {
   type BlockRecord, type FarmRecords, type JobRecord, type NodeRecord, type RoleFact, type Touched
 } from '../../protocol/records.js'
 import { Replica } from '../../protocol/replica.js'
+import { decodeStored } from '../../protocol/stored-cbor.js'
 import { verifyEvent, type Signer } from '../../protocol/signing.js'
 import { eventCount, type VersionVector } from '../../protocol/version-vector.js'
 import type { FarmView } from '../../protocol/view.js'
@@ -421,7 +422,7 @@ export class EventStore {
       for (;;) {
         const entry = await this.servingRead(async () => iterator.next())
         if (entry === undefined) return
-        yield await this.servingRead(() => this.decodeStored(entry[0], entry[1]))
+        yield await this.servingRead(() => this.decodeVerified(entry[0], entry[1]))
       }
     } finally {
       await iterator.close()
@@ -441,7 +442,7 @@ export class EventStore {
     await this.db.close()
   }
 
-  private decodeStored (key: string, bytes: Bytes): VerifiedEvent {
+  private decodeVerified (key: string, bytes: Bytes): VerifiedEvent {
     try {
       return verifyEvent(decodeEvent(bytes))
     } catch (error) {
@@ -455,7 +456,8 @@ export class EventStore {
     if (seqOfKey(key) !== seq) throw corrupt(seqKey(author, seq), `missing (the next stored event is seq ${seqOfKey(key)})`)
     let event: SignedEvent
     try {
-      event = decodeCanonical(bytes) as SignedEvent
+      // The chain up to the head's sealed link vouches for these bytes (see readStoredFeed).
+      event = decodeStored(bytes) as SignedEvent
     } catch (error) {
       throw corrupt(key, (error as Error).message, error)
     }
@@ -471,7 +473,7 @@ export class EventStore {
     const key = seqKey(author, seq)
     const bytes = await this.servingRead(async () => this.events.get(key))
     if (bytes === undefined) throw new CorruptStoreError(this.location, `events/${key}`, 'below the feed head but missing')
-    return this.decodeStored(key, bytes).link
+    return this.decodeVerified(key, bytes).link
   }
 
   private async write (appended: readonly [VerifiedEvent, Bytes][], touched: readonly Touched[]): Promise<void> {
