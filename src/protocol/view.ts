@@ -13,10 +13,11 @@ import type { Roles } from './authority.js'
 import type { JobChanges, JobSpec, NodeChanges } from './events.js'
 import { blockFrames, frameCount, type FrameRange } from './frames.js'
 import type { JobTotals } from './job-totals.js'
+import type { NodeActivitySummary } from './node-activity.js'
 import type { BlockFact, BlockRecord, FailureFact, FinishFact, JobRecord, NodeRecord } from './records.js'
 import { blockKey, rankPeers } from './rendezvous.js'
 import type { Schedule } from './schedule.js'
-import { compareStamps, latestByStamp, type Stamp } from './stamp.js'
+import { compareStamps, type Stamp } from './stamp.js'
 import {
   CLASSIFICATIONS, SOFTWARE, UNLIMITED,
   type BlockStatus, type Classification, type ClientStatus, type FailureKind, type JobStatus, type Software
@@ -442,23 +443,16 @@ function settingsOf (id: string, record: NodeRecord | undefined, roles: Roles): 
  * them), so that nobody can add rows for machines that never took part, and for a node
  * taken out of the table (`cr node remove`) that holds nothing.
  */
-export function deriveNode (id: string, record: NodeRecord | undefined, activity: readonly NodeActivity[], roles: Roles): NodeView | null {
+export function deriveNode (id: string, record: NodeRecord | undefined, activity: NodeActivitySummary, roles: Roles): NodeView | null {
   const settings = settingsOf(id, record, roles)
-  if (activity.length === 0 && Object.values(settings).every((value) => value === null)) return null
-  const latest = latestByStamp(activity.flatMap((entry) => entry.latest ?? []))
+  if (activity.jobs === 0 && Object.values(settings).every((value) => value === null)) return null
+  const { latest } = activity
   // Every start of a node restates what it runs (render-node.ts): a failure before its
   // latest start is history, not its state now.
   const started = settings.software?.stamp
   const failedNow = latest?.failed === true && (started === undefined || compareStamps(latest.stamp, started) > 0) ? latest.failure : null
   const blocked = settings.blocked?.value ?? false
-  let totalMs = 0
-  let frames = 0
-  const holding: NodeView['holding'][number][] = []
-  for (const entry of activity) {
-    holding.push(...entry.holding)
-    totalMs += entry.totalMs
-    frames += entry.frames
-  }
+  const holding = [...activity.holding]
   // A node taken out of the table stays while it holds a lease, so that its block is hailed and taken over.
   if (settings.removed?.value === true && holding.length === 0) return null
   // Jobs come in whatever order their records were made: put the leases in one order for all.
@@ -478,7 +472,7 @@ export function deriveNode (id: string, record: NodeRecord | undefined, activity
     lastOutcomeFailed: failedNow !== null,
     lastFailure: failedNow,
     blockedBy: blocked ? settings.blocked?.stamp.author ?? null : null,
-    renderTime: renderTimeOf(totalMs, frames)
+    renderTime: renderTimeOf(activity.totalMs, activity.frames)
   }
 }
 
