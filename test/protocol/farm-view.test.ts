@@ -27,7 +27,7 @@ test('an event on one job leaves every other job the same object, and the job it
   t.deepEqual(after.jobs.map((job) => job.id), before.jobs.map((job) => job.id))
   for (const [index, job] of after.jobs.entries()) {
     if (job.id === target) t.like(job, { status: 'RENDERING' })
-    else t.is(job, before.jobs[index], `job ${job.name} was not derived again`)
+    else t.is(job, nth(before.jobs, index), `job ${job.name} was not derived again`)
   }
   t.is(nth(before.jobs, before.jobs.findIndex((job) => job.id === target)).status, 'QUEUE', 'the earlier view still says what it said')
 })
