@@ -5,7 +5,8 @@
  * from a data directory of their own:
  *  - on an artist's machine: the command joins the mesh (mDNS), catches up, and leaves;
  *  - on the node's machine: a read is answered by the node's live copy over its local
- *    endpoint, and a write dials the node at once instead of waiting for mDNS.
+ *    endpoint, and a write opens only its own store, catches up from the node and relays
+ *    its signed event through the node, all over that endpoint: no mesh of its own.
  * Targets (issues "wrangler" and "fast path"): under 1.5 s from an artist's machine, under
  * 0.5 s on a machine that runs a node. Must run inside the private network namespace.
  */

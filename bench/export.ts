@@ -21,7 +21,8 @@ import type { ReportSink } from '../src/report/sink.js'
 import { liveStoreSource, storeSource } from '../src/report/source.js'
 import { createSqliteSink } from '../src/report/sqlite.js'
 import { startPostgres } from '../test/helpers/databases.js'
-import { formatMs, percentile, printTable } from './report.js'
+import { formatMs, percentile, type Row } from './report.js'
+import type { BenchReport } from './results.js'
 
 /** Blocks per job: a submit and three facts per block make ten events a job. */
 const BLOCKS_PER_JOB = 3
@@ -210,7 +211,7 @@ function scaleNote (jobs: number): string {
   return jobs < 100_000 ? `; this run is ${(jobs / 100_000).toFixed(2)}x that scale` : ''
 }
 
-export async function runExportBench (options: { readonly jobs: number }): Promise<void> {
+export async function runExportBench (options: { readonly jobs: number }): Promise<BenchReport> {
   const dir = await mkdtemp(path.join(tmpdir(), 'cr-bench-export-'))
   try {
     let writer: FarmWriter | undefined
@@ -234,7 +235,8 @@ export async function runExportBench (options: { readonly jobs: number }): Promi
     const rebuilding = await timedWithCpu(async () => exportInto(store, createSqliteSink(file)))
     const lags = await followLagsMs(writer, path.join(dir, 'mirror.sqlite'))
     await store.close()
-    printTable(`cr export (${options.jobs.toLocaleString('en-US')} jobs, ${events.toLocaleString('en-US')} events, ${RENDER_NODES} nodes)`, [
+    const scale = `${options.jobs.toLocaleString('en-US')} jobs, ${events.toLocaleString('en-US')} events`
+    const rows: Row[] = [
       ['building the store', formatMs(buildMs), 'signing and ingesting, not part of the export'],
       ['full export to SQLite', formatMs(full.ms), `${formatMs(full.cpuMs)} CPU; target < 10 s at 100,000 jobs${scaleNote(options.jobs)}`],
       ['full export to PostgreSQL', formatMs(postgresMs), 'the same store, into a local server on a Unix socket'],
@@ -242,7 +244,15 @@ export async function runExportBench (options: { readonly jobs: number }): Promi
       ['incremental after a job came and went', formatMs(rebuilding.ms), `${formatMs(rebuilding.cpuMs)} CPU; a job rendered and deleted since the last run is rebuilt from the whole log`],
       [`--follow lag p50 (${lags.length} events)`, formatMs(percentile(lags, 0.5)), `one event every ${FOLLOW_GAP_MS} ms, batched over ${FOLLOW_BATCH_MS} ms`],
       ['--follow lag p99', formatMs(percentile(lags, 0.99)), 'target < 1 s']
-    ])
+    ]
+    return {
+      tables: [{ title: `cr export (${scale}, ${RENDER_NODES} nodes)`, rows }],
+      figures: {
+        'export.fullSqliteMs': { value: full.ms, note: `${scale}; ${formatMs(full.cpuMs)} CPU`, ...(options.jobs < 100_000 ? { unjudged: 'the target is at 100,000 jobs (--export-full)' } : {}) },
+        'export.incrementalMs': { value: incremental.ms, note: `${newEvents.toLocaleString('en-US')} events` },
+        'export.followP99Ms': { value: percentile(lags, 0.99), note: `${lags.length} events` }
+      }
+    }
   } finally {
     await rm(dir, { recursive: true, force: true })
   }

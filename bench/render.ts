@@ -2,8 +2,9 @@
  * Render benchmarks (printed, not asserted):
  *  - overhead from "start block" to the renderer process running, with no memory limit, a
  *    cgroup limit and the watchdog;
- *  - contained copy throughput against `cp` on 200 files of 8 MB (target: >= 0.9x cp).
- * Run alone with `npx tsx bench/render.ts`, or through bench/index.ts.
+ *  - contained copy throughput against `cp` on 200 files of 8 MB, 50 with `--small`
+ *    (target: >= 0.9x cp).
+ * Run alone with `npx tsx bench/render.ts [--small]`, or through bench/index.ts.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -14,17 +15,14 @@ import { deliverToTarget, listOutputs } from '../src/render/contained.js'
 import { renderBlock } from '../src/render/render-block.js'
 import type { RenderOptions } from '../src/render/render-block.js'
 import type { RenderTask } from '../src/render/task.js'
+import { median, printTables, type Row } from './report.js'
+import type { BenchReport } from './results.js'
 
 const OVERHEAD_RUNS = 20
 const COPY_RUNS = 5
 const COPY_FILES = 200
+const SMALL_COPY_FILES = 50
 const COPY_FILE_MB = 8
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2
-}
 
 /** Milliseconds from calling renderBlock to the renderer's process existing. */
 async function startOverheadMs(dir: string, memoryMb: number, options: RenderOptions): Promise<number> {
@@ -47,8 +45,9 @@ async function startOverheadMs(dir: string, memoryMb: number, options: RenderOpt
   return running - started
 }
 
-async function benchOverhead(dir: string): Promise<string[]> {
-  const rows: string[] = []
+async function benchOverhead(dir: string): Promise<{ rows: Row[], unlimitedMs: number }> {
+  const rows: Row[] = []
+  const medians: number[] = []
   const variants: [string, number, RenderOptions][] = [
     ['no memory limit', -1, {}],
     ['memory limit (cgroup if allowed)', 512, {}],
@@ -57,16 +56,17 @@ async function benchOverhead(dir: string): Promise<string[]> {
   for (const [name, memoryMb, options] of variants) {
     const samples: number[] = []
     for (let i = 0; i < OVERHEAD_RUNS; i++) samples.push(await startOverheadMs(dir, memoryMb, options))
-    rows.push(`| start block -> renderer running, ${name} | ${median(samples).toFixed(1)} ms | min ${Math.min(...samples).toFixed(1)} ms, max ${Math.max(...samples).toFixed(1)} ms, ${OVERHEAD_RUNS} runs |`)
+    medians.push(median(samples))
+    rows.push([`start block -> renderer running, ${name}`, `${median(samples).toFixed(1)} ms`, `min ${Math.min(...samples).toFixed(1)} ms, max ${Math.max(...samples).toFixed(1)} ms, ${OVERHEAD_RUNS} runs`])
   }
-  return rows
+  return { rows, unlimitedMs: medians[0] ?? Number.NaN }
 }
 
-async function benchCopy(dir: string): Promise<string[]> {
+async function benchCopy(dir: string, files: number): Promise<{ rows: Row[], ratio: number }> {
   const source = path.join(dir, 'frames')
   await mkdir(source)
   const block = Buffer.alloc(COPY_FILE_MB * 1024 * 1024)
-  for (let i = 1; i <= COPY_FILES; i++) {
+  for (let i = 1; i <= files; i++) {
     block.fill(i % 256)
     await writeFile(path.join(source, `shot_${String(i).padStart(4, '0')}.exr`), block)
   }
@@ -86,27 +86,35 @@ async function benchCopy(dir: string): Promise<string[]> {
       ;(which === 'cp' ? cpMs : copyMs).push(performance.now() - started)
     }
   }
-  const totalMb = COPY_FILES * COPY_FILE_MB
+  const totalMb = files * COPY_FILE_MB
   const cp = median(cpMs)
   const contained = median(copyMs)
-  return [
-    `| cp -r, ${COPY_FILES} x ${COPY_FILE_MB} MB | ${(totalMb / (cp / 1000)).toFixed(0)} MB/s | median of ${COPY_RUNS}: ${cp.toFixed(0)} ms |`,
-    `| contained copy (staging, size check, link in) | ${(totalMb / (contained / 1000)).toFixed(0)} MB/s | median of ${COPY_RUNS}: ${contained.toFixed(0)} ms |`,
-    `| contained / cp throughput | ${(cp / contained).toFixed(2)}x | target >= 0.9x |`
-  ]
+  return {
+    rows: [
+      [`cp -r, ${files} x ${COPY_FILE_MB} MB`, `${(totalMb / (cp / 1000)).toFixed(0)} MB/s`, `median of ${COPY_RUNS}: ${cp.toFixed(0)} ms`],
+      ['contained copy (staging, size check, link in)', `${(totalMb / (contained / 1000)).toFixed(0)} MB/s`, `median of ${COPY_RUNS}: ${contained.toFixed(0)} ms`],
+      ['contained / cp throughput', `${(cp / contained).toFixed(2)}x`, 'target >= 0.9x']
+    ],
+    ratio: cp / contained
+  }
 }
 
-export async function runRenderBench(): Promise<void> {
+export async function runRenderBench(options: { readonly small?: boolean } = {}): Promise<BenchReport> {
   const dir = await mkdtemp(path.join(tmpdir(), 'cr-bench-render-'))
   try {
-    const rows = [...await benchOverhead(dir), ...await benchCopy(dir)]
-    console.log('\n## Render\n')
-    console.log('| measure | value | notes |')
-    console.log('| --- | --- | --- |')
-    for (const row of rows) console.log(row)
+    const files = options.small === true ? SMALL_COPY_FILES : COPY_FILES
+    const overhead = await benchOverhead(dir)
+    const copy = await benchCopy(dir, files)
+    return {
+      tables: [{ title: 'Render', rows: [...overhead.rows, ...copy.rows] }],
+      figures: {
+        'render.startOverheadMs': { value: overhead.unlimitedMs, note: `no memory limit, median of ${OVERHEAD_RUNS}` },
+        'render.copyVsCp': { value: copy.ratio, note: `${files} x ${COPY_FILE_MB} MB, median of ${COPY_RUNS}` }
+      }
+    }
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await runRenderBench()
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) printTables((await runRenderBench({ small: process.argv.includes('--small') })).tables)

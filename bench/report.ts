@@ -1,4 +1,17 @@
-/** Small helpers every benchmark prints with: medians over runs, and an aligned table. */
+/**
+ * What every benchmark reports with: medians and percentiles over runs, its own detailed
+ * tables, and the handful of figures it hands to the summary (bench/results.ts). A bench
+ * returns its tables rather than printing them, so bench/index.ts prints each one and
+ * gathers the summary from all of them.
+ */
+
+/** One line of a bench's own table: figure, value, and an optional note. */
+export type Row = readonly [string, string, string?]
+
+export interface BenchTable {
+  readonly title: string
+  readonly rows: readonly Row[]
+}
 
 export function median (values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
@@ -13,7 +26,7 @@ export function percentile (values: readonly number[], fraction: number): number
 }
 
 /** Prints rows of [figure, value, note] under a title, columns aligned. */
-export function printTable (title: string, rows: readonly (readonly [string, string, string?])[]): void {
+export function printTable (title: string, rows: readonly Row[]): void {
   const width = Math.max(...rows.map(([figure]) => figure.length))
   const valueWidth = Math.max(...rows.map(([, value]) => value.length))
   console.log(`\n${title}`)
@@ -21,6 +34,10 @@ export function printTable (title: string, rows: readonly (readonly [string, str
   for (const [figure, value, note] of rows) {
     console.log(`${figure.padEnd(width)}  ${value.padStart(valueWidth)}${note === undefined ? '' : `  ${note}`}`)
   }
+}
+
+export function printTables (tables: readonly BenchTable[]): void {
+  for (const { title, rows } of tables) printTable(title, rows)
 }
 
 export function formatRate (perSecond: number): string {

@@ -3,6 +3,9 @@
  * stays dark after its holder is killed (SIGKILL) or hangs (SIGSTOP) until another node
  * renders it, over many trials; and how often idle nodes' claims collide. Each trial is a
  * fresh farm of render-node processes on loopback, rendering with the built-in renderer.
+ * Beside it, the same collisions in the deterministic simulator (test/sim), over seeds of
+ * every fault profile, for a figure free of this machine's noise. The three are separate
+ * benches in bench/index.ts (takeover, claims, sim), so one failing costs only its figures.
  * Must run inside the private network namespace: `npm run bench` does.
  */
 import { spawn } from 'node:child_process'
@@ -11,11 +14,19 @@ import { pathToFileURL } from 'node:url'
 import { writeProceduralScene } from '../src/render/index.js'
 import { jobSpec } from '../test/helpers/farm-events.js'
 import { RenderFarm } from '../test/helpers/render-farm.js'
-import { formatMs, percentile, printTable } from './report.js'
+import { runSeed, type RunResult } from '../test/sim/sim.js'
+import { formatMs, percentile, printTables, type Row } from './report.js'
+import type { BenchReport, FigureId, Figures } from './results.js'
 
 type Fault = 'SIGKILL' | 'SIGSTOP'
 
-/** Ten renderer processes share two cores: enough blocks for a rate, few enough to finish. */
+/** The summary figures of each fault: p50 and p99. */
+const FAULT_FIGURES: Readonly<Record<Fault, { readonly p50: FigureId, readonly p99: FigureId }>> = {
+  SIGKILL: { p50: 'takeover.killP50Ms', p99: 'takeover.killP99Ms' },
+  SIGSTOP: { p50: 'takeover.hangP50Ms', p99: 'takeover.hangP99Ms' }
+}
+
+/** Up to ten renderer processes share two cores: enough blocks for a rate, few enough to finish. */
 const COLLISION_BLOCKS = 60
 /** Long enough for every node to have heard every other's heartbeats. */
 const SETTLED_FARM_MS = 3_000
@@ -40,7 +51,7 @@ async function trial (fault: Fault): Promise<number> {
   }
 }
 
-/** Ten idle nodes of a settled farm and a job of many one-frame blocks: claims per block beyond the first. */
+/** Idle nodes of a settled farm and a job of many one-frame blocks: claims per block beyond the first. */
 async function collisions (nodeCount: number, blocks: number): Promise<{ extra: number, blocks: number }> {
   const farm = await RenderFarm.create()
   try {
@@ -98,26 +109,76 @@ async function falseTakeovers (blocks: number): Promise<{ takeovers: number, blo
   }
 }
 
-export async function runTakeoverBench (options: { readonly trials?: number } = {}): Promise<void> {
+/** Kill and hang trials: how long the faulty holder's block stays dark. */
+export async function runTakeoverBench (options: { readonly trials?: number } = {}): Promise<BenchReport> {
   const trials = options.trials ?? 20
-  const rows: [string, string, string?][] = []
+  const rows: Row[] = []
+  let figures: Figures = {}
   for (const fault of ['SIGKILL', 'SIGSTOP'] as const) {
     const times: number[] = []
     for (let index = 0; index < trials; index++) times.push(await trial(fault))
     const target = fault === 'SIGKILL' ? 'target p99 < 5 s' : 'target < 10 s'
-    rows.push([`${fault} to block rendering elsewhere, p50`, formatMs(percentile(times, 0.5)), `${trials} trials`])
-    rows.push([`${fault} to block rendering elsewhere, p99`, formatMs(percentile(times, 0.99)), target])
+    const [p50, p99] = [percentile(times, 0.5), percentile(times, 0.99)]
+    rows.push([`${fault} to block rendering elsewhere, p50`, formatMs(p50), `${trials} trials`])
+    rows.push([`${fault} to block rendering elsewhere, p99`, formatMs(p99), target])
+    figures = { ...figures, [FAULT_FIGURES[fault].p50]: { value: p50, note: `${trials} trials` }, [FAULT_FIGURES[fault].p99]: { value: p99, note: `${trials} trials` } }
   }
-  printTable('No master: a faulty holder\'s block rendering again elsewhere (3 node processes on loopback)', rows)
-  const { extra, blocks } = await collisions(10, COLLISION_BLOCKS)
+  return { tables: [{ title: 'No master: a faulty holder\'s block rendering again elsewhere (3 node processes on loopback)', rows }], figures }
+}
+
+/** Claim collisions among idle node processes, and false takeovers with both cores saturated. */
+export async function runClaimsBench (options: { readonly nodes: number }): Promise<BenchReport> {
+  const { extra, blocks } = await collisions(options.nodes, COLLISION_BLOCKS)
   const busy = await falseTakeovers(BUSY_BLOCKS)
-  printTable('No master: claims and false takeovers', [
-    ['claim collisions, 10 idle node processes', `${((1000 * extra) / blocks).toFixed(1)} /1000 blocks`, `${extra} extra claims over ${blocks} one-frame blocks; target < 10`],
-    ['false takeovers, both cores saturated', String(busy.takeovers), `over ${busy.blocks} blocks of 3 s on 3 nodes; target 0`]
-  ])
+  const perThousand = (1000 * extra) / blocks
+  const collided = `${extra} extra claims over ${blocks} one-frame blocks, ${options.nodes} idle node processes`
+  return {
+    tables: [{
+      title: 'No master: claims and false takeovers',
+      rows: [
+        [`claim collisions, ${options.nodes} idle node processes`, `${perThousand.toFixed(1)} /1000 blocks`, `${collided}; target < 10`],
+        ['false takeovers, both cores saturated', String(busy.takeovers), `over ${busy.blocks} blocks of 3 s on 3 nodes; target 0`]
+      ]
+    }],
+    figures: {
+      'takeover.collisionsPer1000': { value: perThousand, note: collided },
+      'takeover.falseTakeovers': { value: busy.takeovers, note: `over ${busy.blocks} blocks` }
+    }
+  }
+}
+
+/**
+ * Claim collisions in the simulator: seeds 1..`seeds`, each under the fault profile its
+ * seed picks (test/sim/run.ts's matrix), summed over every block the runs rendered.
+ */
+export async function runSimulatedClaimsBench (options: { readonly seeds: number }): Promise<BenchReport> {
+  const results: RunResult[] = []
+  for (let seed = 1; seed <= options.seeds; seed++) results.push(await runSeed({ seed }))
+  const sum = (pick: (result: RunResult) => number): number => results.reduce((total, result) => total + pick(result), 0)
+  const blocks = sum((result) => result.figures.blocks)
+  const collided = sum((result) => result.figures.collisions)
+  const falseDeaths = sum((result) => result.figures.falseDeaths)
+  const failed = results.filter((result) => result.violations.length > 0).length
+  const perThousand = blocks === 0 ? 0 : (1000 * collided) / blocks
+  const runs = `${results.length} seeds, ${blocks} blocks, profiles ${[...new Set(results.map((result) => result.profile))].join(', ')}`
+  return {
+    tables: [{
+      title: 'No master, simulated: claims over seeds of every fault profile (test/sim)',
+      rows: [
+        ['claim collisions', `${perThousand.toFixed(1)} /1000 blocks`, `${collided} over ${runs}`],
+        ['dead verdicts on nodes heard alive', String(falseDeaths), 'target 0'],
+        ['seeds with a violated invariant', String(failed), `replay with npm run sim -- --seeds ${options.seeds}`]
+      ]
+    }],
+    figures: {
+      'sim.collisionsPer1000': { value: perThousand, note: runs },
+      'sim.falseDeaths': { value: falseDeaths, note: `${failed} of ${results.length} seeds violated an invariant` }
+    }
+  }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const trialsArg = process.argv.indexOf('--trials')
-  await runTakeoverBench(trialsArg === -1 ? {} : { trials: Number(process.argv[trialsArg + 1]) })
+  printTables((await runTakeoverBench(trialsArg === -1 ? {} : { trials: Number(process.argv[trialsArg + 1]) })).tables)
+  printTables((await runClaimsBench({ nodes: 10 })).tables)
 }

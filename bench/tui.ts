@@ -25,7 +25,8 @@ import type { FarmSource } from '../src/tui/farm-source.js'
 import { JobRows } from '../src/tui/model/jobs.js'
 import type { FarmSnapshot, HeartbeatSeen } from '../src/tui/model/snapshot.js'
 import { renderApp, type Terminal } from '../src/tui/run-tui.js'
-import { formatMs, median, percentile, printTable } from './report.js'
+import { formatMs, median, percentile, printTables } from './report.js'
+import type { BenchReport } from './results.js'
 
 const JOBS = 1_000
 const NODES = 100
@@ -180,18 +181,29 @@ async function latencyFigures (): Promise<number[]> {
   }
 }
 
-export async function runTuiBench (): Promise<void> {
+export async function runTuiBench (): Promise<BenchReport> {
   const frames = await frameFigures()
   const latencies = await latencyFigures()
-  printTable('TUI: a frame, and an event to the screen', [
-    [`Jobs frame, ${JOBS.toLocaleString('en-US')} jobs and ${NODES} nodes (React + Ink)`, formatMs(median(frames.renderMs)), `median of ${frames.renderMs.length} frames; p99 ${formatMs(percentile(frames.renderMs, 0.99))}; 120x40, windowed`],
-    ['job rows from scratch (view model)', formatMs(frames.rowsColdMs), `${JOBS.toLocaleString('en-US')} rows; after one event, cached per job: ${formatMs(frames.rowsWarmMs)}`],
-    ['event stored on a node -> frame written, p50', formatMs(percentile(latencies, 0.5)), `${latencies.length} events over the mesh to a cr tui controller`],
-    ['event stored on a node -> frame written, p99', formatMs(percentile(latencies, 0.99)), 'renders throttled to one per 50 ms']
-  ])
+  const frameMs = median(frames.renderMs)
+  const p99 = percentile(latencies, 0.99)
+  return {
+    tables: [{
+      title: 'TUI: a frame, and an event to the screen',
+      rows: [
+        [`Jobs frame, ${JOBS.toLocaleString('en-US')} jobs and ${NODES} nodes (React + Ink)`, formatMs(frameMs), `median of ${frames.renderMs.length} frames; p99 ${formatMs(percentile(frames.renderMs, 0.99))}; 120x40, windowed`],
+        ['job rows from scratch (view model)', formatMs(frames.rowsColdMs), `${JOBS.toLocaleString('en-US')} rows; after one event, cached per job: ${formatMs(frames.rowsWarmMs)}`],
+        ['event stored on a node -> frame written, p50', formatMs(percentile(latencies, 0.5)), `${latencies.length} events over the mesh to a cr tui controller`],
+        ['event stored on a node -> frame written, p99', formatMs(p99), 'renders throttled to one per 50 ms']
+      ]
+    }],
+    figures: {
+      'tui.frameMs': { value: frameMs, note: `median of ${frames.renderMs.length} frames` },
+      'tui.eventToFrameP99Ms': { value: p99, note: `${latencies.length} events; p50 ${formatMs(percentile(latencies, 0.5))}` }
+    }
+  }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  await runTuiBench()
+  printTables((await runTuiBench()).tables)
   process.exit()
 }

@@ -11,7 +11,8 @@ import type { DraftBody } from '../src/protocol/events.js'
 import { deriveView } from '../src/protocol/farm-view.js'
 import { Replica } from '../src/protocol/replica.js'
 import { signerFromKey, type Signer } from '../src/protocol/signing.js'
-import { formatMs, median, printTable } from './report.js'
+import { formatMs, median, printTables, type Row } from './report.js'
+import type { BenchReport } from './results.js'
 
 const EVENTS = 2_000
 
@@ -69,7 +70,7 @@ function fromScratchMs (farm: Farm): number {
   return performance.now() - started
 }
 
-export async function runViewsBench (): Promise<void> {
+export async function runViewsBench (): Promise<BenchReport> {
   const runs = 3
   const small: number[] = []
   const large: number[] = []
@@ -84,15 +85,20 @@ export async function runViewsBench (): Promise<void> {
   const wide = await farmWith(4_000, 4, 99_999)
   const wideMs = perEventMs(wide)
   const wideScratchMs = fromScratchMs(wide)
-  printTable('Views: cost of one event (commit + read the view)', [
+  const ratio = median(large) / median(small)
+  const rows: Row[] = [
     ['farm of 1 job of 1,000 blocks', formatMs(median(small)), `median of ${runs}, ${EVENTS} events each`],
-    ['farm of 1,000 jobs, one of 50,000 blocks', formatMs(median(large)), `median of ${runs}; ratio ${(median(large) / median(small)).toFixed(1)}x`],
+    ['farm of 1,000 jobs, one of 50,000 blocks', formatMs(median(large)), `median of ${runs}; ratio ${ratio.toFixed(1)}x`],
     ['that farm derived from scratch, once', formatMs(median(scratch)), 'what every event cost before the view was incremental'],
     ['farm of 100,000 jobs and 1,000,000 blocks', formatMs(wideMs), `one run; ratio ${(wideMs / median(small)).toFixed(1)}x`],
     ['that farm derived from scratch, once', formatMs(wideScratchMs), 'what every event cost before the view was incremental']
-  ])
+  ]
+  return {
+    tables: [{ title: 'Views: cost of one event (commit + read the view)', rows }],
+    figures: { 'views.wideFarmRatio': { value: ratio, note: `${formatMs(median(large))} vs ${formatMs(median(small))} per event` } }
+  }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  await runViewsBench()
+  printTables((await runViewsBench()).tables)
 }

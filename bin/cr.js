@@ -28,6 +28,36 @@ function compiledIsCurrent () {
   return !existsSync(sources) || statSync(builtStamp).mtimeMs >= newestSourceMs()
 }
 
+/**
+ * A render node runs for weeks, mostly idle, on a machine whose cores are for renders.
+ * V8's young generation, which otherwise grows to 16 MB semi-spaces during start-up and
+ * keeps them, is held to 1 MB (about 13 MB less resident; an idle node allocates little,
+ * though catching up on many events costs some 10 % more CPU in scavenges), and V8 runs
+ * its background work on one thread instead of four (about 2 MB).
+ */
+const RENDER_NODE_FLAGS = ['--max-semi-space-size=1', '--v8-pool-size=1']
+
+/** `cr node` or `cr node run`, with options: the long-running node, not `cr node set` and the like. */
+function runsRenderNode (argv) {
+  const [command, next] = argv.slice(2)
+  return command === 'node' && (next === undefined || next === 'run' || next.startsWith('-'))
+}
+
+/**
+ * V8 takes heap sizes only on the command line, so the node starts itself again with them:
+ * execve keeps the process (its pid, its stdio, its service manager) and costs a bare
+ * Node start-up. Where execve is missing (Node 22, Windows) the node runs with defaults.
+ */
+function restartWithNodeFlags () {
+  if (typeof process.execve !== 'function' || process.platform === 'win32') return
+  // Restarted already, or started with settings of its own: those stand.
+  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)]
+  if (RENDER_NODE_FLAGS.some((flag) => given.some((setting) => setting.startsWith(flag.split('=')[0])))) return
+  process.execve(process.execPath, [process.execPath, ...RENDER_NODE_FLAGS, ...process.execArgv, ...process.argv.slice(1)], process.env)
+}
+
+if (runsRenderNode(process.argv)) restartWithNodeFlags()
+
 // V8 keeps the compiled bundle on disk between runs: a short command skips most of its start-up.
 enableCompileCache()
 

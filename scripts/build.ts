@@ -39,6 +39,13 @@ await build({
   format: 'esm',
   target: 'node22',
   sourcemap: 'linked',
+  // Modules that only some commands import (cli.ts loads them on demand) go into chunks of
+  // their own, so a render node never reads or compiles Ink, React or the SQL drivers.
+  splitting: true,
+  // Comments carry characters beyond Latin-1, and one such character makes V8 hold the
+  // whole bundle's source as two bytes per character: without them it is a quarter the
+  // size in memory. Names stay, for stack traces; the source map maps lines back.
+  minifyWhitespace: true,
   external: NATIVE_PACKAGES,
   plugins: [withoutDevtools],
   // CommonJS dependencies bundled into an ES module still call require().

@@ -1,6 +1,9 @@
 /**
  * The `cr` command: one entry point, thin. Each command parses its flags and calls into
  * src/node; what it prints is for people unless `--json` asks for a script's view.
+ * Commands whose modules load what the others never use are imported only when they run
+ * (see COMMANDS), so a render node, which runs for weeks, never holds Ink, React or the
+ * SQL drivers in memory.
  */
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
@@ -14,11 +17,7 @@ import { addJobsCommands } from './cli/jobs.js'
 import { addLogsCommand } from './cli/logs.js'
 import { addNodeSettingsCommands, addNodesCommand } from './cli/nodes.js'
 import { addSubmitCommand } from './cli/submit.js'
-import { addTuiCommand } from './cli/tui.js'
-import { addDemoCommand } from './cli/demo.js'
-import { addExportCommands } from './cli/export.js'
 import { addRunNodeCommand } from './cli/run-node.js'
-import { addServiceCommands } from './cli/service.js'
 import { addStoreCommands } from './cli/store.js'
 import { dataDirOption } from './cli/connection.js'
 import { addWhoamiCommand, addWranglerCommands } from './cli/wrangler.js'
@@ -44,30 +43,69 @@ function addKeyCommands (program: Command): void {
     })
 }
 
+function addNodeCommands (program: Command): void {
+  const node = program.command('node').description('run this machine as a render node, or edit a node\'s entry in the client table')
+  addRunNodeCommand(node)
+  addNodeSettingsCommands(node)
+}
+
+type AddCommands = (program: Command) => void
+
+/** A top-level command whose module is imported only when it is needed. */
+interface OnDemand {
+  readonly name: string
+  readonly load: () => Promise<AddCommands>
+}
+
+/** Every command, in the order help lists them; those with a name and a loader bring Ink and React (tui, demo), the SQL drivers (export) or execa (service). */
+const COMMANDS: readonly (AddCommands | OnDemand)[] = [
+  addKeyCommands, addStoreCommands, addSubmitCommand, addJobsCommands, addNodesCommand, addNodeCommands, addLogsCommand,
+  { name: 'export', load: async () => (await import('./cli/export.js')).addExportCommands },
+  { name: 'service', load: async () => (await import('./cli/service.js')).addServiceCommands },
+  addWranglerCommands, addWhoamiCommand,
+  { name: 'demo', load: async () => (await import('./cli/demo.js')).addDemoCommand },
+  { name: 'tui', load: async () => (await import('./cli/tui.js')).addTuiCommand }
+]
+
+/**
+ * Which on-demand commands to load for a command line whose first operand is `named`: all
+ * of them when nothing is named or help is asked for (help lists every command), the named
+ * one alone, or none for any other command.
+ */
+function onDemandFor (named: string | undefined): (entry: OnDemand) => boolean {
+  if (named === undefined || named === 'help') return () => true
+  return (entry) => entry.name === named
+}
+
+/** Registers the commands `wanted` selects; the others stay unimported. */
+async function addCommands (program: Command, wanted: (entry: OnDemand) => boolean): Promise<void> {
+  for (const entry of COMMANDS) {
+    if (typeof entry === 'function') entry(program)
+    else if (wanted(entry)) (await entry.load())(program)
+  }
+}
+
+function hasCommand (program: Command, name: string): boolean {
+  return program.commands.some((command) => command.name() === name || command.aliases().includes(name))
+}
+
 export async function main (argv: readonly string[]): Promise<void> {
   const program = new Command('cr')
     .description('Constellation Render: a render farm with no master')
     .version(await packageVersion())
     .exitOverride()
-  addKeyCommands(program)
-  addStoreCommands(program)
-  addSubmitCommand(program)
-  addJobsCommands(program)
-  addNodesCommand(program)
-  const node = program.command('node').description('run this machine as a render node, or edit a node\'s entry in the client table')
-  addRunNodeCommand(node)
-  addNodeSettingsCommands(node)
-  addLogsCommand(program)
-  addExportCommands(program)
-  addServiceCommands(program)
-  addWranglerCommands(program)
-  addWhoamiCommand(program)
-  addDemoCommand(program)
-  addTuiCommand(program)
   // `cr` alone on a terminal is the artist's monitor; anywhere else it prints help and exits 2.
   const interactive = argv.length <= 2 && process.stdin.isTTY && process.stdout.isTTY
+  const args = interactive ? [...argv, 'tui'] : argv
+  // The program's own options (--version, --help) are the only ones before the command.
+  const named = args.slice(2).find((arg) => !arg.startsWith('-'))
+  await addCommands(program, onDemandFor(named))
+  // A mistyped command: commander suggests the nearest name, so it needs them all.
+  if (named !== undefined && !hasCommand(program, named)) {
+    for (const entry of COMMANDS) if (typeof entry !== 'function' && !hasCommand(program, entry.name)) (await entry.load())(program)
+  }
   try {
-    await program.parseAsync(interactive ? [...argv, 'tui'] : argv)
+    await program.parseAsync(args)
   } catch (error) {
     process.exitCode = exitCodeOf(error)
     // Commander has printed its own usage errors and help.

@@ -4,8 +4,10 @@
  * environment variable, and a session that runs the command against the farm.
  *
  * A session asks, in this order: the process that already holds the data directory (a
- * `cr logs --follow`, the TUI), over its local endpoint; for a read, this machine's render
- * node on the same farm, whose copy is live; else it opens a controller of its own, catches
+ * `cr logs --follow`, the TUI), over its local endpoint; this machine's render node on the
+ * same farm, whose copy is live: a read is answered from it, a write opens the command's
+ * own store, catches up from the node and relays its signed event through it, all over
+ * the node's local endpoint; else it opens a controller of its own, joins the mesh, catches
  * up and serves the data directory's other commands itself until it closes.
  */
 import path from 'node:path'
@@ -16,9 +18,10 @@ import type { FarmReads } from '../node/controller/farm-reads.js'
 import { localFarmOf, type ServedController } from '../node/controller/local-farm.js'
 import { defaultDataDir } from '../node/config/node-config.js'
 import { LocalClient } from '../node/local/client.js'
-import { HolderGoneError } from '../node/local/errors.js'
+import { HolderGoneError, HolderRefusedError, LocalWireError } from '../node/local/errors.js'
 import { farmFingerprint, LocalEndpoint } from '../node/local/endpoint.js'
 import type { Hello, Snapshot } from '../node/local/messages.js'
+import { RelayController } from '../node/local/relay-controller.js'
 import { readFarmKey } from '../node/mesh/swarm-key.js'
 import { assertDataDir } from '../node/identity.js'
 import { createLogger, humanLineSink, levelFromEnv, type Logger } from '../node/log.js'
@@ -35,6 +38,8 @@ const DEFAULT_TIMEOUT_S = 10
 /** A command that lost the race for the store to another: how long it keeps looking for the winner's endpoint or the free store. */
 const HOLDER_START_WAIT_MS = 5_000
 const HOLDER_POLL_MS = 50
+/** How a catch-up from this machine's node fails on the node's side (gone, refused, garbled), not ours: a controller of our own then takes over. */
+const NODE_FAILURES = [HolderGoneError, HolderRefusedError, LocalWireError]
 
 export interface ConnectionOptions {
   readonly dataDir: string
@@ -97,6 +102,7 @@ export async function inSession<T> (options: ConnectionOptions, mode: SessionMod
   const farm = await farmOf(options)
   const reached = await reach(options, farm, mode)
   if (reached instanceof Controller) return await withController(reached, options, farm, mode, work)
+  if ('relay' in reached) return await withRelay(reached, options, farm, work)
   return await inHeldSession(reached.holder, reached.snapshot, options, work)
 }
 
@@ -123,23 +129,34 @@ interface Held {
   readonly snapshot: Snapshot
 }
 
+interface Relayed {
+  readonly relay: RelayController
+  /** Where this machine's node listens, for a controller of our own should the node not relay. */
+  readonly nearby: readonly string[]
+}
+
 /**
  * Who answers this command: the data directory's holder (or, for a read, this machine's
- * node), else a controller of its own. A holder that leaves before it answered (its own
- * command ended) did nothing for us, so the command looks again; so does one that lost
- * the race for the store to another command, until the winner answers or lets go.
+ * node), else a store of its own that writes through this machine's node, else a
+ * controller of its own. A holder that leaves before it answered (its own command ended)
+ * did nothing for us, so the command looks again; so does one that lost the race for the
+ * store to another command, until the winner answers or lets go.
  */
-async function reach (options: ConnectionOptions, farm: string | null, mode: SessionMode): Promise<Controller | Held> {
+async function reach (options: ConnectionOptions, farm: string | null, mode: SessionMode): Promise<Controller | Relayed | Held> {
   const giveUpAt = Date.now() + HOLDER_START_WAIT_MS
   const node = await localNodeOn(farm)
-  // A read may ask the node (once: if it leaves, the command goes on without it); a write only dials it.
+  // A read may ask the node (once: if it leaves, the command goes on without it); a write relays through it.
   let askNode = mode === 'read' ? node?.client ?? null : null
-  if (askNode === null) node?.client.close()
-  // A render node on this machine is a peer to dial at once, without waiting for mDNS.
+  let relayVia = mode === 'write' ? node?.client ?? null : null
+  // A controller of our own, should the node not answer, dials where the node listens, without waiting for mDNS.
   const nearby = dialFirst(node)
   for (;;) {
     const dataDirHolder = await LocalClient.connect(options.dataDir)
-    if (dataDirHolder !== null) askNode?.close()
+    if (dataDirHolder !== null) {
+      askNode?.close()
+      relayVia?.close()
+      relayVia = null
+    }
     const holder = dataDirHolder ?? askNode
     askNode = null
     if (holder !== null) {
@@ -151,14 +168,57 @@ async function reach (options: ConnectionOptions, farm: string | null, mode: Ses
       if (snapshot !== null) return { holder, snapshot }
       continue
     }
-    const controller = controllerFor(options, commandLogger(options), nearby)
     try {
+      if (relayVia !== null) return { relay: await RelayController.open({ dataDir: options.dataDir, swarmKeyFile: swarmKeyFileOf(options), node: relayVia }), nearby }
+      const controller = controllerFor(options, commandLogger(options), nearby)
       await controller.open()
       return controller
     } catch (error) {
       if (!(error instanceof DataDirInUseError) || Date.now() >= giveUpAt) throw storeOpenFailure(storeDirOf(options.dataDir), error)
       await new Promise((resolve) => setTimeout(resolve, HOLDER_POLL_MS))
     }
+  }
+}
+
+/**
+ * Catches up from this machine's node, runs `work` with writes relayed through the node,
+ * and closes. It serves no other command of its data directory: it holds the store for a
+ * moment, and one that meets the lock meanwhile looks again. A node that stops, refuses or
+ * garbles before the catch-up ends (one too old to relay, or a command's controller
+ * holding the node's data directory) leaves nothing written, so the command joins the
+ * mesh with a controller of its own instead.
+ */
+async function withRelay<T> ({ relay, nearby }: Relayed, options: ConnectionOptions, farm: string | null, work: (session: Session) => T | Promise<T>): Promise<T> {
+  const timeoutMs = timeoutOf(options)
+  const status = new StatusLine(process.stderr, options.verbose === true)
+  try {
+    await relay.catchUp(status.report)
+  } catch (error) {
+    status.clear()
+    await relay.close()
+    if (!NODE_FAILURES.some((kind) => error instanceof kind)) throw error
+    const controller = controllerFor(options, commandLogger(options), nearby)
+    try {
+      await controller.open()
+    } catch (opening) {
+      throw storeOpenFailure(storeDirOf(options.dataDir), opening)
+    }
+    return await withController(controller, options, farm, 'write', work)
+  }
+  try {
+    status.clear()
+    const write = async (body: DraftBody): Promise<VerifiedEvent> => {
+      assertTyped(body)
+      try {
+        return await relay.write(body, timeoutMs)
+      } catch (error) {
+        throw inCommandTerms(body, error)
+      }
+    }
+    return await work({ controller: relay, reachedPeer: true, write, status })
+  } finally {
+    status.clear()
+    await relay.close()
   }
 }
 

@@ -93,8 +93,9 @@ export function addRunNodeCommand (node: Command): void {
           if (starting.signal.aborted) return
           throw storeOpenFailure(storeDirOf(config.dataDir), error)
         }
-        // Commands on this machine read the node's live copy through it, with no mesh of their own.
-        endpoint = await LocalEndpoint.open(config.dataDir, renderNodeFarm(running, farmFingerprint(psk)), createLogger('local'))
+        // Commands on this machine read the node's live copy and write through it, with no mesh of their own.
+        const localLogger = createLogger('local')
+        endpoint = await LocalEndpoint.open(config.dataDir, renderNodeFarm(running, farmFingerprint(psk), localLogger), localLogger)
         console.log(`${config.name} is rendering for the farm as ${running.peerId}`)
         console.log(`listening on ${running.mesh.addresses().join(', ')}`)
         await stopped

@@ -21,6 +21,18 @@ import type { BlockRef } from './scheduling.js'
 export const HEARTBEAT_INTERVAL_MS = 500
 /** Silence after which a holder is hailed: four beats, above gossip's burst delays (~0.9 s measured). */
 export const HEARTBEAT_TIMEOUT_MS = 2_000
+/**
+ * How often a node that holds nothing and has nothing new to say beats instead: an idle
+ * farm's heartbeats were most of its idle CPU. Whatever changes (a claim, the schedule's
+ * verdict, its status or feed) goes out at the next beat, and a holder beats at the full rate.
+ */
+export const IDLE_HEARTBEAT_INTERVAL_MS = 5_000
+/**
+ * Silence after which a peer that last said it holds nothing no longer counts as a live
+ * candidate: three idle beats. Only hand-outs wait on such a peer, and only for a rank's
+ * stagger; a dropped connection takes it off the list at once.
+ */
+export const IDLE_HEARTBEAT_TIMEOUT_MS = 3 * IDLE_HEARTBEAT_INTERVAL_MS
 /** A direct hail is a stream request (~5 ms on a LAN); this allows for a loaded peer. */
 export const HAIL_TIMEOUT_MS = 1_000
 /** The indirect probes go out together; each is two requests end to end. */
@@ -155,6 +167,11 @@ export interface LivenessInit {
   readonly random: () => number
 }
 
+/** How long a peer whose last beat was `beat` may be silent and still count as live. */
+export function silenceToleratedMs (beat: Beat): number {
+  return beat.lease === null ? IDLE_HEARTBEAT_TIMEOUT_MS : HEARTBEAT_TIMEOUT_MS
+}
+
 export function leaseKey (holder: string, lease: LeaseRef): string {
   return `${holder}/${lease.jobId}/${lease.block}/${lease.epoch}`
 }
@@ -222,12 +239,12 @@ export class Liveness {
     return this.freed.has(leaseKey(holder, lease))
   }
 
-  /** Peers heard within the heartbeat timeout and not declared dead, with what they last said. */
+  /** Peers heard within the timeout their last beat allows (see silenceToleratedMs) and not declared dead, with what they last said. */
   live (nowMs: number): LivePeer[] {
     const live: LivePeer[] = []
     for (const [peer, state] of this.peers) {
       if (state.kind === 'dead' || state.beat === null) continue
-      if (nowMs - state.lastHeardMs <= HEARTBEAT_TIMEOUT_MS) live.push({ peer, beat: state.beat })
+      if (nowMs - state.lastHeardMs <= silenceToleratedMs(state.beat)) live.push({ peer, beat: state.beat })
     }
     return live.sort((a, b) => (a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : 0))
   }

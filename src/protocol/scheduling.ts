@@ -2,11 +2,13 @@
  * No master: which block each idle node takes, decided by every node alone from the same
  * view. Runnable blocks are listed in the farm's order (job priority, registered time,
  * id; then block index) and handed out greedily, each to its top rendezvous-ranked free
- * candidate. A node claims the block it is handed at once; for a block handed to someone
- * else it is only a backup, and claims after a delay that grows with its rank, should
- * the first choice stay silent. A block whose holder is declared dead is runnable again
- * at the next epoch: that is takeover. Where views differ and two claims still collide,
- * the lease rule in view.ts picks one winner and the other withdraws in the settle window.
+ * candidate: idle nodes first, then busy ones with room for another claim (a node claims
+ * its next block while it renders, so the settle window overlaps with work). A node
+ * claims the block it is handed at once; for a block handed to someone else it is only a
+ * backup, and claims after a delay that grows with its rank, should the first choice stay
+ * silent. A block whose holder is declared dead is runnable again at the next epoch: that
+ * is takeover. Where views differ and two claims still collide, the lease rule in view.ts
+ * picks one winner and the other withdraws in the settle window.
  */
 import { blockKey, rankPeers } from './rendezvous.js'
 import type { BlockView, FarmView, JobView, NodeView } from './view.js'
@@ -23,6 +25,12 @@ export const CLAIM_STAGGER_MS = 250
 export const CLAIM_JITTER_MS = 200
 /** After claiming, a node waits this long for colliding claims before starting its renderer. */
 export const CLAIM_SETTLE_MS = 300
+/**
+ * The most leases a node holds at once: the block it renders and the claims queued behind
+ * it. Bounds what a node takes from others while blocks are short, and what is hailed and
+ * taken over should it die.
+ */
+export const MAX_HELD_LEASES = 8
 
 /** Why a node may not take a job now. */
 export type Ineligibility =
@@ -40,8 +48,8 @@ export interface Candidate {
   readonly node: NodeView
   /** Its own schedule lets it render now (it reports this in its heartbeat). */
   readonly mayRender: boolean
-  /** It holds no lease and runs no renderer. */
-  readonly idle: boolean
+  /** Leases it holds now (claimed, settling or rendering); 0: it is idle. */
+  readonly leases: number
 }
 
 export interface BlockRef {
@@ -53,7 +61,13 @@ export interface BlockRef {
 
 /** What a node should do now. */
 export type ClaimDecision =
-  | { readonly kind: 'claim', readonly target: BlockRef, readonly delayMs: number }
+  /**
+   * Claim `target` after `delayMs`. `contested`: a live eligible node outranks this one for
+   * the block, so a view that has not caught up with it could collide: wait a random moment
+   * (CLAIM_JITTER_MS) first. The top-ranked node claims at once, since any collision on the
+   * block goes its way.
+   */
+  | { readonly kind: 'claim', readonly target: BlockRef, readonly delayMs: number, readonly contested: boolean }
   | { readonly kind: 'idle' }
 
 /** Null when `candidate` may take blocks of `job`, else the first reason it may not. */
@@ -91,47 +105,98 @@ function * runnableBlocks (job: JobView, dead: ReadonlySet<string>): Generator<B
   }
 }
 
+/** Whether `candidate` may be handed a block now: alive, with room for another lease. */
+function hasRoom (candidate: Candidate, dead: ReadonlySet<string>): boolean {
+  return candidate.leases < MAX_HELD_LEASES && !dead.has(candidate.node.id)
+}
+
 /**
- * The greedy hand-out every node computes alike: each runnable block in order goes to its
- * top-ranked idle, eligible candidate not yet handed one. Returns node id -> block.
- * Eligibility depends on the job alone, so it is judged once per job, and a job none of
- * whose eligible candidates is still free is left at once: the cost follows the blocks
- * handed out, not the blocks the farm has.
+ * How far into a job's runnable blocks the busy tier looks, per busy candidate: each is
+ * top-ranked for about one block in as many as there are candidates, so a few times that
+ * finds most of them one, and bounds the cost of a hand-out on a job of 50,000 blocks.
+ */
+const BUSY_SCAN_BLOCKS_PER_CANDIDATE = 4
+
+/**
+ * The hand-out every node computes alike. Idle candidates first, greedily: each runnable
+ * block in order goes to its top-ranked idle, eligible candidate not yet handed one. Then
+ * each busy candidate with room for another claim gets the first block left that it ranks
+ * top for among those busy candidates: which block that is does not depend on what the
+ * other busy nodes claimed just before, so views that lag by a claim or two still hand
+ * busy nodes distinct blocks. Returns node id -> block. Eligibility depends on the job
+ * alone, so it is judged once per job, and a job none of whose eligible candidates is
+ * still free is left at once: the cost follows the blocks handed out, not the blocks the
+ * farm has.
  */
 export function assignBlocks (view: FarmView, candidates: readonly Candidate[], dead: ReadonlySet<string> = new Set()): Map<string, BlockRef> {
   const assigned = new Map<string, BlockRef>()
-  const free = candidates.filter((candidate) => candidate.idle && !dead.has(candidate.node.id))
+  const handedOut = new Set<string>()
+  const withRoom = candidates.filter((candidate) => hasRoom(candidate, dead))
+  const idle = withRoom.filter((candidate) => candidate.leases === 0)
+  const busy = withRoom.filter((candidate) => candidate.leases > 0)
+  const give = (node: string, target: BlockRef, key: string): void => {
+    assigned.set(node, target)
+    handedOut.add(key)
+  }
   for (const job of steerableJobs(view)) {
-    if (assigned.size === free.length) break
-    const eligibleForJob = free.filter((candidate) => ineligibility(candidate, job) === null)
+    if (assigned.size === idle.length) break
+    const eligibleForJob = idle.filter((candidate) => ineligibility(candidate, job) === null)
     for (const target of runnableBlocks(job, dead)) {
       const eligible = eligibleForJob.filter((candidate) => !assigned.has(candidate.node.id))
       if (eligible.length === 0) break
-      const [top] = rankPeers(blockKey(target.jobId, target.block, target.epoch), eligible.map((candidate) => candidate.node.id))
-      if (top !== undefined) assigned.set(top, target)
+      const key = blockKey(target.jobId, target.block, target.epoch)
+      const [top] = rankPeers(key, eligible.map((candidate) => candidate.node.id))
+      if (top !== undefined) give(top, target, key)
+    }
+  }
+  for (const job of steerableJobs(view)) {
+    if (assigned.size === withRoom.length) break
+    const eligible = busy.filter((candidate) => ineligibility(candidate, job) === null).map((candidate) => candidate.node.id)
+    let scanLeft = BUSY_SCAN_BLOCKS_PER_CANDIDATE * eligible.length
+    for (const target of runnableBlocks(job, dead)) {
+      if (scanLeft-- <= 0 || eligible.every((node) => assigned.has(node))) break
+      const key = blockKey(target.jobId, target.block, target.epoch)
+      if (handedOut.has(key)) continue
+      const [top] = rankPeers(key, eligible)
+      if (top !== undefined && !assigned.has(top)) give(top, target, key)
     }
   }
   return assigned
 }
 
+/** Whether a live eligible candidate other than `self` outranks it for `target`. */
+function outranked (target: BlockRef, self: string, eligible: readonly Candidate[]): boolean {
+  const [top] = rankPeers(blockKey(target.jobId, target.block, target.epoch), eligible.map((candidate) => candidate.node.id))
+  return top !== self
+}
+
 /**
- * What node `self` should claim now. Its own hand-out, at once; otherwise, as a backup,
- * the first runnable block it is eligible for, after CLAIM_STAGGER_MS per rank (the
- * caller re-checks the block is still runnable when the delay is over).
+ * What node `self` should claim now. Its own hand-out, at once (contested or not, see
+ * ClaimDecision); otherwise, if idle, as a backup the first runnable block it is eligible
+ * for, after CLAIM_STAGGER_MS per rank (the caller re-checks the block is still runnable
+ * when the delay is over). A busy node is never a backup: idle nodes are there for that.
+ * A busy node's claim is never contested either: its settle window passes while it
+ * renders, and idle nodes are handed blocks before it.
  */
 export function decideClaim (view: FarmView, self: string, candidates: readonly Candidate[], dead: ReadonlySet<string> = new Set()): ClaimDecision {
   const me = candidates.find((candidate) => candidate.node.id === self)
-  if (me === undefined || !me.idle) return { kind: 'idle' }
+  if (me === undefined || !hasRoom(me, dead)) return { kind: 'idle' }
   const mine = assignBlocks(view, candidates, dead).get(self)
-  if (mine !== undefined) return { kind: 'claim', target: mine, delayMs: 0 }
+  const eligibleFor = (job: JobView): Candidate[] => candidates.filter((candidate) => !dead.has(candidate.node.id) && ineligibility(candidate, job) === null)
+  if (mine !== undefined) {
+    const job = view.jobs.find((candidate) => candidate.id === mine.jobId)
+    const contested = me.leases === 0 && job !== undefined && outranked(mine, self, eligibleFor(job))
+    return { kind: 'claim', target: mine, delayMs: 0, contested }
+  }
+  if (me.leases > 0) return { kind: 'idle' }
   for (const job of steerableJobs(view)) {
     if (ineligibility(me, job) !== null) continue
     const next = runnableBlocks(job, dead).next()
     if (next.done === true) continue
     const target = next.value
-    const eligible = candidates.filter((candidate) => candidate.idle && !dead.has(candidate.node.id) && ineligibility(candidate, job) === null)
-    const rank = rankPeers(blockKey(target.jobId, target.block, target.epoch), eligible.map((candidate) => candidate.node.id)).indexOf(self)
-    return { kind: 'claim', target, delayMs: CLAIM_STAGGER_MS * Math.max(1, rank) }
+    const idle = eligibleFor(job).filter((candidate) => candidate.leases === 0)
+    const rank = rankPeers(blockKey(target.jobId, target.block, target.epoch), idle.map((candidate) => candidate.node.id)).indexOf(self)
+    return { kind: 'claim', target, delayMs: CLAIM_STAGGER_MS * Math.max(1, rank), contested: false }
   }
   return { kind: 'idle' }
 }

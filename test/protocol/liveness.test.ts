@@ -5,8 +5,8 @@
  */
 import test from 'ava'
 import {
-  DEAD_AFTER_SILENCE_MS, FORGET_SILENT_PEER_MS, HAIL_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, INDIRECT_HAIL_FANOUT,
-  INDIRECT_HAIL_TIMEOUT_MS, Liveness, MAX_PENDING_RELAYS, MAX_RELAYS_PER_REQUESTER, type Beat, type LeaseRef, type LivenessCommand
+  DEAD_AFTER_SILENCE_MS, FORGET_SILENT_PEER_MS, HAIL_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, IDLE_HEARTBEAT_INTERVAL_MS,
+  IDLE_HEARTBEAT_TIMEOUT_MS, INDIRECT_HAIL_FANOUT, INDIRECT_HAIL_TIMEOUT_MS, Liveness, MAX_PENDING_RELAYS, MAX_RELAYS_PER_REQUESTER, type Beat, type LeaseRef, type LivenessCommand
 } from '../../src/protocol/liveness.js'
 
 const lease: LeaseRef = { jobId: 'job-1', block: 3, epoch: 2 }
@@ -138,6 +138,15 @@ test('a dropped connection hails a holder at once; a non-holder just stops being
   t.like(hailOf(liveness.handle({ kind: 'peer-disconnected', peer: 'holder', nowMs: 300 })), { to: 'holder' })
   t.deepEqual(liveness.handle({ kind: 'peer-disconnected', peer: 'p2', nowMs: 300 }), [])
   t.false(liveness.live(300).some(({ peer }) => peer === 'p2'))
+})
+
+test('an idle peer beating at the idle pace stays a candidate; a holder\'s beat goes stale at the heartbeat timeout', (t) => {
+  t.true(IDLE_HEARTBEAT_TIMEOUT_MS >= 2.5 * IDLE_HEARTBEAT_INTERVAL_MS, 'a late idle beat or two is not silence')
+  const liveness = setUp()
+  const livePeers = (nowMs: number): string[] => liveness.live(nowMs).map(({ peer }) => peer)
+  t.true(livePeers(IDLE_HEARTBEAT_INTERVAL_MS + 1_000).includes('p1'), 'one idle beat late')
+  t.false(livePeers(HEARTBEAT_TIMEOUT_MS + 100).includes('holder'), 'a holder must beat at the full rate')
+  t.false(livePeers(IDLE_HEARTBEAT_TIMEOUT_MS + 100).includes('p1'), 'three idle beats missed')
 })
 
 test('a controller starting up hails every holder', (t) => {

@@ -4,7 +4,7 @@
  */
 import test from 'ava'
 import { blockKey, rankPeers } from '../../src/protocol/rendezvous.js'
-import { assignBlocks, CLAIM_STAGGER_MS, decideClaim, holdsLease, ineligibility, type Candidate } from '../../src/protocol/scheduling.js'
+import { assignBlocks, CLAIM_STAGGER_MS, decideClaim, holdsLease, ineligibility, MAX_HELD_LEASES, type Candidate } from '../../src/protocol/scheduling.js'
 import type { FarmView, NodeView } from '../../src/protocol/view.js'
 import { jobSpec, makeSigners, World } from '../helpers/farm-events.js'
 import { nth } from '../helpers/nth.js'
@@ -14,7 +14,7 @@ const signers = await makeSigners(4)
 function candidatesOf (view: FarmView, ids: readonly string[], overrides: Partial<Omit<Candidate, 'node'>> = {}): Candidate[] {
   return ids.map((id) => {
     const node: NodeView = view.nodes.find((known) => known.id === id) ?? defaultNode(id)
-    return { node, mayRender: true, idle: true, ...overrides }
+    return { node, mayRender: true, leases: 0, ...overrides }
   })
 }
 
@@ -44,18 +44,43 @@ test('idle nodes are handed distinct blocks, highest priority first, each comput
   t.deepEqual(targets.sort(), [`${nth(specs, 0).id}/0`, `${urgent}/0`, `${urgent}/1`].sort())
   for (const id of ids.slice(1)) {
     const decision = decideClaim(view(), id, [...candidates].reverse())
-    t.deepEqual(decision, { kind: 'claim', target: handOut.get(id), delayMs: 0 })
+    const target = handOut.get(id)
+    // Contested where another idle node outranks it for the block: then it waits a random moment.
+    const contested = target !== undefined && rankPeers(blockKey(target.jobId, target.block, target.epoch), ids.slice(1))[0] !== id
+    t.deepEqual(decision, { kind: 'claim', target, delayMs: 0, contested })
   }
 })
 
-test('a blocked node, a node outside its hours and a busy node take nothing', (t) => {
+test('busy nodes with room are handed blocks after every idle node, and never as a backup', (t) => {
+  const { view, specs, ids } = farmWith({ frameEnd: 12, blockSize: 1 })
+  const farm = view()
+  const [idle, ...busy] = candidatesOf(farm, ids.slice(1))
+  if (idle === undefined) throw new Error('farm not set up')
+  const candidates = [idle, ...busy.map((candidate) => ({ ...candidate, leases: 1 }))]
+  const handOut = assignBlocks(farm, candidates)
+  const jobId = nth(specs, 0).id
+  t.deepEqual(handOut.get(idle.node.id), { jobId, block: 0, epoch: 1 }, 'the idle node takes the first block, whatever its rank')
+  t.deepEqual([...handOut.values()].map((target) => target.block).sort((a, b) => a - b), [0, 1, 2])
+  for (const candidate of busy) t.like(decideClaim(farm, candidate.node.id, candidates), { kind: 'claim', target: handOut.get(candidate.node.id), delayMs: 0, contested: false })
+  const full = candidates.map((candidate) => ({ ...candidate, leases: MAX_HELD_LEASES }))
+  t.is(assignBlocks(farm, full).size, 0, 'a node holding the most leases it may is handed nothing')
+  // A busy node handed nothing (every block went elsewhere) waits: backups are idle nodes' work.
+  const oneBlock = farmWith({ frameEnd: 1, blockSize: 1 })
+  const small = oneBlock.view()
+  const pair = candidatesOf(small, oneBlock.ids.slice(1, 3), { leases: 1 })
+  const loser = pair.find((candidate) => !assignBlocks(small, pair).has(candidate.node.id))
+  if (loser === undefined) throw new Error('one block went to both')
+  t.deepEqual(decideClaim(small, loser.node.id, pair), { kind: 'idle' })
+})
+
+test('a blocked node, a node outside its hours and a node holding all the leases it may take nothing', (t) => {
   const { view, world, ids } = farmWith({})
   world.write(0, { type: 'node.settings', node: nth(ids, 1), changes: { blocked: true } })
   const farm = view()
   const three = candidatesOf(farm, ids.slice(1, 4))
   const blocked = nth(three, 0)
   t.is(ineligibility(blocked, nth(farm.jobs, 0)), 'node-blocked')
-  const candidates = [blocked, { ...nth(three, 1), mayRender: false }, { ...nth(three, 2), idle: false }]
+  const candidates = [blocked, { ...nth(three, 1), mayRender: false }, { ...nth(three, 2), leases: MAX_HELD_LEASES }]
   t.is(assignBlocks(farm, candidates).size, 0)
   for (const id of ids.slice(1, 4)) t.deepEqual(decideClaim(farm, id, candidates), { kind: 'idle' })
 })
@@ -91,7 +116,7 @@ test('a node takes no job whose software it does not accept: `command` only wher
     [silent, { jobId: blenderJob.id, block: 0, epoch: 1 }]
   ]))
   // Alone, the silent node passes the urgent `command` job over, even as a backup.
-  t.deepEqual(decideClaim(farm, silent, [bySilent]), { kind: 'claim', target: { jobId: blenderJob.id, block: 0, epoch: 1 }, delayMs: 0 })
+  t.deepEqual(decideClaim(farm, silent, [bySilent]), { kind: 'claim', target: { jobId: blenderJob.id, block: 0, epoch: 1 }, delayMs: 0, contested: false })
 })
 
 test('halted and disabled jobs hand out nothing; a node that failed a job twice avoids it', (t) => {

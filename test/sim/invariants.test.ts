@@ -56,6 +56,19 @@ test('a second finish by a node cut off from the first finisher all along is exc
   t.deepEqual(checkRedone(recorder, lan, label), [])
 })
 
+test('a finish still on its way when a partition cut its finisher off excuses a second finish across the cut; one sent well before does not', (t) => {
+  const secondFinish = (partitionMs: number): string[] => {
+    const recorder = new Recorder()
+    recorder.partitions.push({ island: new Set(['b']), startMs: partitionMs, endMs: 8_000 })
+    recorder.finished('a', block(0, 1), 1_000)
+    recorder.finished('b', block(0, 2), 5_000)
+    return checkRedone(recorder, lan, label)
+  }
+  // On the LAN a push arrives within 3 × 20 ms (a reordered one is pulled in a round trip).
+  t.deepEqual(secondFinish(1_050), [], 'the cut came before the push could arrive')
+  t.is(secondFinish(1_100).length, 1, 'the push had arrived before the cut')
+})
+
 test('two healthy connected nodes rendering one block past the settle window fail the run; within it they do not', (t) => {
   const overlapping = (ms: number): string[] => {
     const recorder = new Recorder()

@@ -44,10 +44,14 @@ export function recoveryGraceMs (profile: FaultProfile): number {
  */
 export function steerStopBoundMs (profile: FaultProfile): number {
   const { network } = profile
-  // Jitter reorders pushes: one that arrives before its predecessor is a gap, pulled in a round trip.
-  const push = 3 * network.latencyMaxMs + network.spikeMs + VIEW_BATCH_MS
+  const push = pushBoundMs(profile) + VIEW_BATCH_MS
   if (network.loss === 0) return push
   return LOSSY_CATCH_UP_TRIES * HEARTBEAT_INTERVAL_MS + TICK_MS + 2 * network.latencyMaxMs + push
+}
+
+/** The longest a pushed event may take to arrive. Jitter reorders pushes: one that arrives before its predecessor is a gap, pulled in a round trip. */
+function pushBoundMs (profile: FaultProfile): number {
+  return 3 * profile.network.latencyMaxMs + profile.network.spikeMs
 }
 
 function covered (span: Interval, excuses: Interval[]): number {
@@ -65,11 +69,15 @@ function covered (span: Interval, excuses: Interval[]): number {
   return total
 }
 
-/** Time within `span` not excused by `a` or `b` being unhealthy, or a partition between them (each with `graceMs` after). */
-function unexcusedMs (recorder: Recorder, span: Interval, a: string, b: string, graceMs: number): number {
+/**
+ * Time within `span` not excused by `a` or `b` being unhealthy, or a partition between them
+ * (each with `graceMs` after). `inFlightMs`: a partition also excuses that much before it,
+ * when what one side wrote just before the cut was still on its way to the other.
+ */
+function unexcusedMs (recorder: Recorder, span: Interval, a: string, b: string, graceMs: number, inFlightMs = 0): number {
   if (span.endMs <= span.startMs) return 0
   const periods = [...recorder.unhealthy.get(a) ?? [], ...recorder.unhealthy.get(b) ?? []]
-  const cuts = recorder.partitions.filter((cut) => cut.island.has(a) !== cut.island.has(b))
+  const cuts = recorder.partitions.filter((cut) => cut.island.has(a) !== cut.island.has(b)).map((cut) => ({ startMs: cut.startMs - inFlightMs, endMs: cut.endMs }))
   const excuses = [...periods, ...cuts].map((period) => ({ startMs: period.startMs, endMs: period.endMs + graceMs }))
   return span.endMs - span.startMs - covered(span, excuses)
 }
@@ -122,7 +130,8 @@ export function checkExclusive (recorder: Recorder, profile: FaultProfile, label
 
 /**
  * Work done twice: a second finish of a block (at any epoch), unless its two finishers were
- * cut off from each other all the while from the first finish to the second; and any
+ * cut off from each other all the while from the first finish to the second (or from the
+ * first finish's push still on its way when the cut came); and any
  * render of a block after it finished, beyond the settle window, by a node that could know.
  */
 export function checkRedone (recorder: Recorder, profile: FaultProfile, label: (node: string) => string): string[] {
@@ -133,7 +142,7 @@ export function checkRedone (recorder: Recorder, profile: FaultProfile, label: (
     const [first, ...later] = [...finishes].sort((a, b) => a.atMs - b.atMs)
     if (first === undefined) continue
     for (const again of later) {
-      const cutOff = again.node !== first.node && unexcusedMs(recorder, { startMs: first.atMs, endMs: again.atMs }, first.node, again.node, graceMs) <= 0
+      const cutOff = again.node !== first.node && unexcusedMs(recorder, { startMs: first.atMs, endMs: again.atMs }, first.node, again.node, graceMs, pushBoundMs(profile)) <= 0
       if (cutOff) continue
       violations.push(`redone: block ${key} finished again by ${label(again.node)} (epoch ${again.target.epoch}) at ${again.atMs} ms after ${label(first.node)} finished it (epoch ${first.target.epoch}) at ${first.atMs} ms`)
     }
@@ -232,7 +241,7 @@ export function checkComplete (view: FarmView, live: readonly string[]): string[
     if (!job.enabled || job.halted) continue
     const open = job.blocks.filter((block) => block.status !== 'DONE' && block.status !== 'ERROR')
     if (open.length === 0) continue
-    const eligible = view.nodes.filter((node) => live.includes(node.id) && ineligibility({ node, mayRender: true, idle: true }, job) === null)
+    const eligible = view.nodes.filter((node) => live.includes(node.id) && ineligibility({ node, mayRender: true, leases: 0 }, job) === null)
     if (eligible.length > 0) violations.push(`complete: job ${job.shortId} has ${open.length} unfinished blocks (${open.map((block) => `${block.index}:${block.status}`).join(' ')}) with ${eligible.length} eligible nodes alive`)
   }
   return violations

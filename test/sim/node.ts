@@ -31,8 +31,8 @@ import type { Recorder } from './recorder.js'
 export const TICK_MS = 100
 /** Anti-entropy: each node swaps version vectors with one random peer this often. */
 export const PULL_INTERVAL_MS = 1_000
-/** A stopped peer's connection is dropped after this much silence (DESIGN: ~1.3-1.6 s). */
-export const KEEP_ALIVE_TIMEOUT_MS = 1_500
+/** A stopped peer's connection is dropped after this much silence: the mesh's keep-alive timeout (src/node/mesh/config.ts). */
+export const KEEP_ALIVE_TIMEOUT_MS = 2_500
 /** A killed process's connections close at once (DESIGN: ~20 ms). */
 export const DISCONNECT_DETECT_MS = 20
 /** Remote events arriving within this window are reduced into one view change. */
@@ -79,6 +79,8 @@ export class SimNode implements Endpoint {
   /** The view the agent last saw: what its decisions were made on. */
   private agentView: FarmView | null = null
   private generation = 0
+  /** When the agent is to be woken between ticks, if it is. */
+  private wakeAtMs: number | null = null
   private viewDirty = false
   /** After a restart: the peers whose answers to our catch-up pull we still wait for; the agent hears nothing until then. */
   private recovering: Set<string> | null = null
@@ -229,6 +231,20 @@ export class SimNode implements Endpoint {
   private feed (input: AgentInput): void {
     if (this.recovering !== null) return
     this.run(this.agent.handle(input))
+    this.wakeWhenDue()
+  }
+
+  /** As the real driver does: a claim falling due between ticks is acted on when it falls due. */
+  private wakeWhenDue (): void {
+    const dueMs = this.agent.nextDueMs()
+    if (dueMs === null || dueMs === this.wakeAtMs || dueMs - this.now >= TICK_MS) return
+    this.wakeAtMs = dueMs
+    const agent = this.agent
+    this.context.queue.at(Math.max(this.now, dueMs), () => {
+      if (this.wakeAtMs !== dueMs || this.agent !== agent) return
+      this.wakeAtMs = null
+      if (this.status === 'up') this.feed({ kind: 'tick', nowMs: this.now, mayRender: true })
+    })
   }
 
   private process (from: string, message: Message): void {

@@ -27,6 +27,10 @@ export const MAX_NODES = 50
 const FAULT_PHASE_MS = 30_000
 /** A run that has not finished by then has failed the completion invariant. */
 const TIME_LIMIT_MS = 400_000
+/** The share of jobs whose frames take next to no time, and how long those take. */
+const SHORT_FRAMES_SHARE = 0.25
+const SHORT_FRAME_MS_MIN = 5
+const SHORT_FRAME_MS_MAX = 60
 /** How often the run checks whether it is done. */
 const CHECK_EVERY_MS = 1_000
 /** Partitions start in separate slots of this length and last at most 8 s, so they never overlap. */
@@ -129,7 +133,9 @@ export async function runSeed (options: RunOptions): Promise<RunResult> {
   const scenario = root.fork()
   const jobs = Array.from({ length: scenario.int(1, 4) }, (_, index) => jobOf(scenario, index))
   const jobPlans = jobs.map((job): JobPlan => ({
-    frameMs: scenario.int(800, 4_000),
+    // One job in four renders frames in a few milliseconds (comp, proxies): nodes then claim
+    // blocks ahead while they render, up to MAX_HELD_LEASES.
+    frameMs: scenario.chance(SHORT_FRAMES_SHARE) ? scenario.int(SHORT_FRAME_MS_MIN, SHORT_FRAME_MS_MAX) : scenario.int(800, 4_000),
     fatalBlock: scenario.chance(profile.fatalJob) ? scenario.int(0, blockCount(job) - 1) : null
   }))
   // Filled as the controller submits: a job's id comes from its submit event.

@@ -8,7 +8,8 @@
  *
  * Library code: it reports through callbacks and typed errors and never prints.
  */
-import { HEARTBEAT_TIMEOUT_MS } from '../../protocol/liveness.js'
+import type { PrivateKey } from '@libp2p/interface'
+import { IDLE_HEARTBEAT_TIMEOUT_MS } from '../../protocol/liveness.js'
 import type { LogEntry } from '../../protocol/logs.js'
 import type { DraftBody, VerifiedEvent } from '../../protocol/events.js'
 import { judgeFact } from '../../protocol/fact-rules.js'
@@ -164,10 +165,7 @@ export class Controller {
    */
   async write (body: DraftBody, options: WaitOptions): Promise<VerifiedEvent> {
     const { store, mesh } = this.running()
-    // A fact that would have no effect is refused here, before it goes into our feed.
-    const refusal = body.type === 'job.submitted' ? null : judgeFact(store.view(), store.author, body)
-    if (refusal !== null) throw new NotAllowedError(store.author, body.type, refusal)
-    const { event: written } = await store.append(body, this.now())
+    const written = await appendJudged(store, body, this.now())
     const { author, seq } = written.event
     const clock = this.stopwatch(options.timeoutMs)
     for (;;) {
@@ -202,12 +200,13 @@ export class Controller {
   }
 
   /**
-   * Peers known to be up: connected to us, or heard in a heartbeat lately. Controllers are
-   * peers too, so this is a superset of the live render nodes.
+   * Peers known to be up: connected to us, or heard in a heartbeat lately (an idle node
+   * beats only every few seconds, see liveness.ts). Controllers are peers too, so this is
+   * a superset of the live render nodes.
    */
   livePeers (): ReadonlySet<string> {
     const { mesh, heardAtMs } = this.running()
-    const recent = [...heardAtMs].filter(([, atMs]) => this.now() - atMs <= HEARTBEAT_TIMEOUT_MS).map(([peer]) => peer)
+    const recent = [...heardAtMs].filter(([, atMs]) => this.now() - atMs <= IDLE_HEARTBEAT_TIMEOUT_MS).map(([peer]) => peer)
     return new Set([...mesh.connectedPeers(), ...recent])
   }
 
@@ -245,10 +244,7 @@ export class Controller {
   }
 
   private async launch (): Promise<Opened> {
-    const { dataDir } = this.init
-    const { psk: swarmKey, founder } = await readFarmKey(this.init.swarmKeyFile)
-    const privateKey = await loadOrCreateIdentity(dataDir)
-    const store = await openStore(dataDir, signerFromKey(privateKey), { authority: { founder }, now: this.now })
+    const { swarmKey, privateKey, store } = await openDataDir(this.init.dataDir, this.init.swarmKeyFile, this.now)
     const mesh = new Mesh({
       privateKey,
       swarmKey,
@@ -316,6 +312,31 @@ export class Controller {
     this.lifecycle = run.catch(() => undefined)
     await run
   }
+}
+
+/** What a controller writes with: the data directory's identity and store, on the farm the swarm key names. */
+export interface OpenedDataDir {
+  readonly swarmKey: Uint8Array
+  readonly privateKey: PrivateKey
+  readonly store: EventStore
+}
+
+/**
+ * Reads the swarm key (before creating anything), then the identity and store. Throws
+ * DataDirInUseError where another process holds the store.
+ */
+export async function openDataDir (dataDir: string, swarmKeyFile: string, now: () => number): Promise<OpenedDataDir> {
+  const { psk: swarmKey, founder } = await readFarmKey(swarmKeyFile)
+  const privateKey = await loadOrCreateIdentity(dataDir)
+  const store = await openStore(dataDir, signerFromKey(privateKey), { authority: { founder }, now })
+  return { swarmKey, privateKey, store }
+}
+
+/** Appends `body` to our feed, unless it is a fact that would have no effect: then NotAllowedError, and nothing written. */
+export async function appendJudged (store: EventStore, body: DraftBody, wallTime: number): Promise<VerifiedEvent> {
+  const refusal = body.type === 'job.submitted' ? null : judgeFact(store.view(), store.author, body)
+  if (refusal !== null) throw new NotAllowedError(store.author, body.type, refusal)
+  return (await store.append(body, wallTime)).event
 }
 
 async function openStore (dataDir: string, signer: ReturnType<typeof signerFromKey>, options: EventStoreOptions): Promise<EventStore> {

@@ -8,10 +8,11 @@ import type { DraftBody, VerifiedEvent } from '../../protocol/events.js'
 import { decodeEvent } from '../../protocol/encoding.js'
 import type { LogEntry } from '../../protocol/logs.js'
 import { verifyEvent } from '../../protocol/signing.js'
+import type { VersionVector } from '../../protocol/version-vector.js'
 import { InvalidEventError } from '../../protocol/errors.js'
 import { HolderGoneError, HolderRefusedError, LocalWireError, type Refusal } from './errors.js'
 import { readFrames, writeFrame } from './frames.js'
-import type { Answer, Hello, Snapshot } from './messages.js'
+import { parsePulled, parseRelayed, type Answer, type Hello, type Liveness, type Pulled, type Relayed, type Snapshot } from './messages.js'
 import { socketPathOf } from './endpoint.js'
 
 /** Errors that mean nobody listens for us: no socket file, one a killed holder left behind, or another user's. */
@@ -57,6 +58,20 @@ export class LocalClient {
 
   async snapshot (): Promise<Snapshot> {
     return await this.ask({ method: 'snapshot' }) as Snapshot
+  }
+
+  async liveness (): Promise<Liveness> {
+    return await this.ask({ method: 'liveness' }) as Liveness
+  }
+
+  /** The events `have` lacks, as the holder read them; each is verified by the store that takes it in. */
+  async pull (have: VersionVector): Promise<Pulled> {
+    return parsePulled(await this.ask({ method: 'pull', have }))
+  }
+
+  /** Hands the holder events to admit as a peer's (at most MAX_RELAY_EVENTS); says what it holds then. */
+  async relay (events: readonly Uint8Array[]): Promise<Relayed> {
+    return parseRelayed(await this.ask({ method: 'relay', events }))
   }
 
   async logs (filter: LogFilter): Promise<LogEntry[]> {

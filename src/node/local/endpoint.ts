@@ -4,7 +4,10 @@
  * commands using that data directory are answered by it instead of failing on LevelDB's
  * lock: reads from its live copy at once, with no mesh of their own to join, and writes
  * through its one store, so one identity's feed is only ever extended by one process.
- * The socket is made owner-only inside the owner-only data directory.
+ * A render node also serves a command of another data directory on its machine: that
+ * command pulls what its own store lacks and relays its own events, which the node admits
+ * as a peer's and passes on (relayed-log.ts). The socket is made owner-only inside the
+ * owner-only data directory.
  */
 import { createHash } from 'node:crypto'
 import { chmod, rm } from 'node:fs/promises'
@@ -14,9 +17,10 @@ import type { FarmReads } from '../controller/farm-reads.js'
 import type { Logger } from '../log.js'
 import type { DraftBody, VerifiedEvent } from '../../protocol/events.js'
 import { encodeEvent } from '../../protocol/encoding.js'
+import type { VersionVector } from '../../protocol/version-vector.js'
 import type { Refusal } from './errors.js'
 import { readFrames, writeFrame } from './frames.js'
-import { parseRequest, type Answer, type Hello, type Request, type Snapshot } from './messages.js'
+import { parseRequest, type Answer, type Hello, type Liveness, type Pulled, type Relayed, type Request, type Snapshot } from './messages.js'
 
 /** Unix socket paths are bounded by the kernel (108 bytes on Linux, 104 on macOS). */
 const MAX_SOCKET_PATH_BYTES = 103
@@ -29,6 +33,10 @@ export interface LocalFarm extends FarmReads {
   readonly reachedPeer: () => boolean
   /** Absent where the holder takes no writes (a render node). */
   readonly write?: (body: DraftBody, timeoutMs: number) => Promise<VerifiedEvent>
+  /** The events `have` lacks (relayed-log.ts), for a command with a store of its own; absent where the holder serves none (a command's controller). */
+  readonly pull?: (have: VersionVector) => Promise<Pulled>
+  /** Admits a command's own events as a peer's and passes them on to the mesh; absent with `pull`. */
+  readonly relay?: (events: readonly Uint8Array[]) => Promise<Relayed>
   /** Which of our errors a failed request met, so the asking command fails as it would have. */
   readonly refusalOf: (error: unknown) => Refusal
   /** Settles once the holder's copy is fit to answer from (its catch-up ended); until then requests wait. */
@@ -118,7 +126,10 @@ async function answerOf (farm: LocalFarm, request: Exclude<Request, { method: 'f
   switch (request.method) {
     case 'hello': return { id: request.id, ok: helloOf(farm) }
     case 'snapshot': return { id: request.id, ok: snapshotOf(farm) }
+    case 'liveness': return { id: request.id, ok: livenessOf(farm) }
     case 'logs': return { id: request.id, ok: await farm.logs(request.filter) }
+    case 'pull': return farm.pull === undefined ? relaysNothing(request.id) : { id: request.id, ok: await farm.pull(request.have) }
+    case 'relay': return farm.relay === undefined ? relaysNothing(request.id) : { id: request.id, ok: await farm.relay(request.events) }
     case 'write': {
       if (farm.write === undefined) return { id: request.id, error: { kind: 'read-only', message: 'this data directory belongs to a running render node, which takes no writes from commands; give the command its own --data-dir' } }
       const written = await farm.write(request.body, request.timeoutMs)
@@ -127,14 +138,23 @@ async function answerOf (farm: LocalFarm, request: Exclude<Request, { method: 'f
   }
 }
 
+/** Only a render node serves its log to commands: a command's controller leaves with its command. */
+function relaysNothing (id: number): Answer {
+  return { id, error: { kind: 'failed', message: 'this process relays no events: a command writes through its data directory\'s holder or this machine\'s render node' } }
+}
+
 function snapshotOf (farm: LocalFarm): Snapshot {
+  return { ...helloOf(farm), ...livenessOf(farm), view: farm.view() }
+}
+
+function livenessOf (farm: LocalFarm): Liveness {
   const livePeers = [...farm.livePeers()]
   const clockSkews: Record<string, number> = {}
   for (const peer of livePeers) {
     const skew = farm.clockSkewOf(peer)
     if (skew !== null) clockSkews[peer] = skew
   }
-  return { ...helloOf(farm), reachedPeer: farm.reachedPeer(), view: farm.view(), livePeers, clockSkews }
+  return { reachedPeer: farm.reachedPeer(), livePeers, clockSkews }
 }
 
 function helloOf (farm: LocalFarm): Hello {

@@ -30,3 +30,14 @@ export interface Refusal {
   readonly field?: string
   readonly why?: string
 }
+
+/**
+ * The holder's store refused an event a command relayed (forged, malformed, off its chain,
+ * a fork): the socket is local, yet a relayed event is admitted exactly as a peer's is.
+ */
+export class RelayRefusedError extends Error {
+  override readonly name = 'RelayRefusedError'
+  constructor (why: string, options?: ErrorOptions) {
+    super(`the render node refused the relayed event: ${why}`, options)
+  }
+}

@@ -1,17 +1,24 @@
 /**
  * The local endpoint's requests and answers. A command asks for a snapshot (the farm view
- * and who is live), the log report, a log follow, or a write; the holder answers each by
- * the request's id. Requests are checked here, on the holder's side, before anything runs.
+ * and who is live), the log report, a log follow, or a write; one with a store of its own
+ * asks a render node who is live, pulls the events it lacks, and relays its own. The
+ * holder answers each by the request's id. Requests are checked here, on the holder's
+ * side, before anything runs; what a pull answers is checked on the command's side.
  */
 import { z } from 'zod'
 import type { LogFilter } from '../controller/controller.js'
 import type { DraftBody } from '../../protocol/events.js'
 import type { LogEntry } from '../../protocol/logs.js'
+import type { VersionVector } from '../../protocol/version-vector.js'
 import type { FarmView } from '../../protocol/view.js'
 import { LocalWireError, type Refusal } from './errors.js'
 
 /** Long enough for any write a person waits on; a request asking longer is refused. */
 const MAX_WRITE_TIMEOUT_MS = 24 * 60 * 60 * 1000
+/** Events in one relay: a sync batch's worth (each event is bounded by admission, 64 KiB). */
+export const MAX_RELAY_EVENTS = 512
+
+const versionVectorSchema = z.record(z.string().max(200), z.int().nonnegative())
 
 const filterSchema = z.strictObject({
   jobId: z.string().max(200).optional(),
@@ -21,6 +28,10 @@ const filterSchema = z.strictObject({
 const requestSchema = z.discriminatedUnion('method', [
   z.strictObject({ id: z.number().int().nonnegative(), method: z.literal('hello') }),
   z.strictObject({ id: z.number().int().nonnegative(), method: z.literal('snapshot') }),
+  z.strictObject({ id: z.number().int().nonnegative(), method: z.literal('liveness') }),
+  z.strictObject({ id: z.number().int().nonnegative(), method: z.literal('pull'), have: versionVectorSchema }),
+  // Admitted by the holder's store as any peer's events are: nothing about them is taken on trust.
+  z.strictObject({ id: z.number().int().nonnegative(), method: z.literal('relay'), events: z.array(z.instanceof(Uint8Array)).min(1).max(MAX_RELAY_EVENTS) }),
   z.strictObject({ id: z.number().int().nonnegative(), method: z.literal('logs'), filter: filterSchema }),
   z.strictObject({ id: z.number().int().nonnegative(), method: z.literal('follow'), filter: filterSchema }),
   // The body is judged and checked in full by the holder's write, as any write of its own is.
@@ -28,7 +39,9 @@ const requestSchema = z.discriminatedUnion('method', [
 ])
 
 export type Request =
-  | { readonly id: number, readonly method: 'hello' | 'snapshot' }
+  | { readonly id: number, readonly method: 'hello' | 'snapshot' | 'liveness' }
+  | { readonly id: number, readonly method: 'pull', readonly have: VersionVector }
+  | { readonly id: number, readonly method: 'relay', readonly events: readonly Uint8Array[] }
   | { readonly id: number, readonly method: 'logs', readonly filter: LogFilter }
   | { readonly id: number, readonly method: 'follow', readonly filter: LogFilter }
   | { readonly id: number, readonly method: 'write', readonly body: DraftBody, readonly timeoutMs: number }
@@ -51,14 +64,51 @@ export interface Hello {
   readonly writable: boolean
 }
 
-/** What a command needs to answer a read without a mesh of its own. */
-export interface Snapshot extends Hello {
+/** Who is up, as the holder sees it. */
+export interface Liveness {
   /** Whether the holder's copy is current: it met a peer and caught up. */
   readonly reachedPeer: boolean
-  readonly view: FarmView
   readonly livePeers: readonly string[]
   /** Clock skews worth a warning, by peer. */
   readonly clockSkews: Readonly<Record<string, number>>
+}
+
+/** What a command needs to answer a read without a mesh of its own. */
+export interface Snapshot extends Hello, Liveness {
+  readonly view: FarmView
+}
+
+const pulledSchema = z.strictObject({
+  have: versionVectorSchema,
+  events: z.array(z.instanceof(Uint8Array)),
+  more: z.boolean()
+})
+
+/** A pull's answer: events the asker lacks, feed by feed in seq order, and what the holder held as it read them. */
+export interface Pulled {
+  readonly have: VersionVector
+  readonly events: readonly Uint8Array[]
+  /** The answer stopped at its bounds: ask again. */
+  readonly more: boolean
+}
+
+/** What the holder holds once it took in a relay: the asker checks its own feed is there. */
+export interface Relayed {
+  readonly have: VersionVector
+}
+
+/** A pull's answer as the holder sent it, checked before its events reach the store (which verifies each in full). */
+export function parsePulled (value: unknown): Pulled {
+  const parsed = pulledSchema.safeParse(value)
+  if (!parsed.success) throw new LocalWireError(`not a pull's answer: ${z.prettifyError(parsed.error)}`)
+  return parsed.data
+}
+
+/** A relay's answer as the holder sent it. */
+export function parseRelayed (value: unknown): Relayed {
+  const parsed = pulledSchema.pick({ have: true }).safeParse(value)
+  if (!parsed.success) throw new LocalWireError(`not a relay's answer: ${z.prettifyError(parsed.error)}`)
+  return parsed.data
 }
 
 export type Answer =

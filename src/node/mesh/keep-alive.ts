@@ -1,7 +1,7 @@
 /**
- * Noticing a hung peer within a second or two. A peer that is stopped (SIGSTOP, a frozen
- * VM, a pulled cable) keeps its TCP connection open for minutes; we must drop it quickly
- * so that pulls and gossip go elsewhere and liveness code can act.
+ * Noticing a hung peer within seconds. A peer that is stopped (SIGSTOP, a frozen VM, a
+ * pulled cable) keeps its TCP connection open for minutes; we must drop it quickly so
+ * that pulls and gossip go elsewhere and liveness code can act (config.ts has the pace).
  *
  * libp2p's connection monitor can do this (ping every second, 1 s timeout), but it opens
  * a new stream, negotiates the protocol and closes it for every ping on every connection;

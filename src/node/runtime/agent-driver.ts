@@ -14,6 +14,7 @@ import type { BlockRef } from '../../protocol/scheduling.js'
 import { clientStatus } from '../../protocol/view.js'
 import type { Logger } from '../log.js'
 import type { ReceivedDirect } from '../mesh/direct.js'
+import { HeartbeatPace } from '../mesh/heartbeat-pace.js'
 import type { Mesh } from '../mesh/mesh.js'
 import type { EventStore } from '../store/event-store.js'
 import { refusalOf, renderTaskFor, type LocalRenderSettings } from './render-task.js'
@@ -55,9 +56,13 @@ export class AgentDriver {
   private readonly unsubscribes: (() => void)[] = []
   private ticker: NodeJS.Timeout | undefined
   private viewTimer: NodeJS.Timeout | undefined
-  /** Our own claim on the lease we hold, in wire form, so a colliding claimant can be sent it directly; dropped once the lease is not ours. */
+  /** Wakes the agent when a claim falls due between ticks, so a settle window ends on time, not on the next tick. */
+  private wakeTimer: { readonly atMs: number, readonly timer: NodeJS.Timeout } | undefined
+  /** Our own claims on the leases we hold, in wire form, so a colliding claimant can be sent one directly; each dropped once its lease is not ours. */
   private readonly claims = new Map<string, Uint8Array>()
   private stopped = false
+  /** Which heartbeats go out: every one while holding or with news, fewer while idle. */
+  private readonly heartbeatPace = new HeartbeatPace()
   /** Shutting down after the running block: keep the lease alive, take nothing new. */
   private finishing = false
 
@@ -81,10 +86,26 @@ export class AgentDriver {
         this.enqueue({ kind: 'heartbeat-received', from, nowMs: receivedAtMs, beat: { lease: message.lease, idle: message.idle, mayRender: message.mayRender } })
       }),
       mesh.on('direct', (received) => { this.direct(received) }),
-      mesh.on('peer:disconnected', ({ peer }) => { this.enqueue({ kind: 'peer-disconnected', peer, nowMs: this.init.now() }) })
+      mesh.on('peer:disconnected', ({ peer }) => { this.enqueue({ kind: 'peer-disconnected', peer, nowMs: this.init.now() }) }),
+      mesh.on('peer:connected', () => { this.heartbeatPace.peerConnected(this.init.now()) })
     )
-    this.enqueue({ kind: 'view-changed', nowMs: this.init.now(), view: store.view() })
-    this.ticker = setInterval(() => { this.enqueue({ kind: 'tick', nowMs: this.init.now(), mayRender: this.verdict().mayRender }) }, TICK_MS)
+    this.viewChanged()
+    this.ticker = setInterval(() => { this.tick() }, TICK_MS)
+  }
+
+  private tick (): void {
+    this.enqueue({ kind: 'tick', nowMs: this.init.now(), mayRender: this.verdict().mayRender })
+  }
+
+  /** Arms the wake-up for the agent's next due moment, unless the next tick comes first. */
+  private wakeWhenDue (): void {
+    const dueMs = this.agent.nextDueMs()
+    if (this.stopped || dueMs === null || this.wakeTimer?.atMs === dueMs) return
+    clearTimeout(this.wakeTimer?.timer)
+    this.wakeTimer = undefined
+    const inMs = dueMs - this.init.now()
+    if (inMs >= TICK_MS) return
+    this.wakeTimer = { atMs: dueMs, timer: setTimeout(() => { this.wakeTimer = undefined; this.tick() }, Math.max(0, inMs)) }
   }
 
   /**
@@ -96,12 +117,15 @@ export class AgentDriver {
     if (options.finishFirst) {
       // Keep ticking (heartbeats keep the lease) while the block finishes; claim nothing new.
       this.finishing = true
+      // Told at once, not on the next tick: the claims queued behind the render are released, not started.
+      this.tick()
       await this.init.renderer.settled()
       await this.queue
     }
     this.stopped = true
     clearInterval(this.ticker)
     clearTimeout(this.viewTimer)
+    clearTimeout(this.wakeTimer?.timer)
     for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe()
     this.process({ kind: 'shutdown', nowMs: this.init.now() })
     await this.queue
@@ -125,18 +149,31 @@ export class AgentDriver {
    * commands; `this.queue` settles when it is done, and never rejects: a step that fails
    * is logged and the next one runs.
    */
-  private process (input: AgentInput): void {
+  private process (input: AgentInput | (() => AgentInput)): void {
+    let kind = typeof input === 'function' ? 'view-changed' : input.kind
     this.queue = this.queue.then(async () => {
-      await this.carryOut(this.agent.handle(input))
+      const made = typeof input === 'function' ? input() : input
+      kind = made.kind
+      await this.carryOut(this.agent.handle(made))
       this.forgetClaimsNotHeld()
-    }).catch((error: unknown) => { this.init.logger.error('agent step failed', { input: input.kind, error }) })
+      this.wakeWhenDue()
+    }).catch((error: unknown) => { this.init.logger.error('agent step failed', { input: kind, error }) })
   }
 
-  /** Keeps only the claim on the lease the agent holds now: no other is ever sent again. */
+  /**
+   * Tells the agent the view changed, with the view as it is when its turn comes, not as it
+   * was when queued: our own appends queued before it are in, so the agent never takes its
+   * newest claims for lost.
+   */
+  private viewChanged (): void {
+    if (this.stopped) return
+    this.process(() => ({ kind: 'view-changed', nowMs: this.init.now(), view: this.init.store.view() }))
+  }
+
+  /** Keeps only the claims on leases the agent holds now: no other is ever sent again. */
   private forgetClaimsNotHeld (): void {
-    const held = this.agent.holding()
-    const keep = held === null ? null : blockKey(held)
-    for (const key of this.claims.keys()) if (key !== keep) this.claims.delete(key)
+    const keep = new Set(this.agent.held().map(blockKey))
+    for (const key of this.claims.keys()) if (!keep.has(key)) this.claims.delete(key)
   }
 
   private async carryOut (commands: readonly AgentCommand[]): Promise<void> {
@@ -173,7 +210,7 @@ export class AgentDriver {
       case 'send-heartbeat': {
         const current = this.init.renderer.current()
         const me = this.init.store.view().nodes.find((node) => node.id === this.self)
-        mesh.publishEphemeral({
+        const heartbeat = {
           type: 'heartbeat',
           // Our own lease says RENDERING before the log does; otherwise the client table decides.
           status: command.beat.lease !== null ? 'RENDERING' : me === undefined ? 'STANDBY' : clientStatus(me, true),
@@ -183,7 +220,9 @@ export class AgentDriver {
           mayRender: command.beat.mayRender,
           feedSeq: this.held(this.self),
           sentAtMs: this.init.now()
-        }).catch((error: unknown) => { logger.debug('heartbeat not sent', { error }) })
+        } as const
+        if (!this.heartbeatPace.due(heartbeat, heartbeat.sentAtMs)) return
+        mesh.publishEphemeral(heartbeat).catch((error: unknown) => { logger.debug('heartbeat not sent', { error }) })
         return
       }
       case 'send-claim': {
@@ -269,7 +308,7 @@ export class AgentDriver {
     if (this.viewTimer !== undefined || this.stopped) return
     this.viewTimer = setTimeout(() => {
       this.viewTimer = undefined
-      this.enqueue({ kind: 'view-changed', nowMs: this.init.now(), view: this.init.store.view() })
+      this.viewChanged()
     }, VIEW_BATCH_MS)
   }
 

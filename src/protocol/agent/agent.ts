@@ -9,15 +9,20 @@
  * stop at once when the lease is lost (a higher epoch, a colliding claim that ranks
  * higher, the block done elsewhere); release leases the log shows it holding but it does
  * not render (it restarted); release what it holds on graceful shutdown.
+ *
+ * Claims are kept off the critical path: while it renders, a node whose held work should
+ * end within PREFETCH_LEAD_MS (by its jobs' average frame times) claims its next block, up
+ * to MAX_HELD_LEASES in all, so each claim's settle window passes during earlier renders
+ * and a finished block is followed by the next renderer in the same step.
  */
 import type { BodyOf } from '../events.js'
 import { frameTimesInOrder } from '../frames.js'
-import { covers, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, Liveness, leaseKey, type LeaseRef, type LivenessFootprint } from '../liveness.js'
-import { CLAIM_JITTER_MS, CLAIM_SETTLE_MS, decideClaim, holdsLease, type BlockRef } from '../scheduling.js'
+import { covers, HAIL_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, INDIRECT_HAIL_TIMEOUT_MS, Liveness, leaseKey, silenceToleratedMs, type LeaseRef, type LivenessFootprint } from '../liveness.js'
+import { CLAIM_JITTER_MS, CLAIM_SETTLE_MS, decideClaim, holdsLease, MAX_HELD_LEASES, type BlockRef } from '../scheduling.js'
 import { FRAME_MS_MAX } from '../vocabulary.js'
 import type { FarmView } from '../view.js'
 import { candidatesOf, leasesByHolder, withFreedLeases } from './peers.js'
-import { EMPTY_VIEW, type AgentCommand, type AgentInput, type AgentPhase } from './types.js'
+import { EMPTY_VIEW, type AgentCommand, type AgentInput, type AgentPhase, type QueuedClaim } from './types.js'
 
 export interface AgentInit {
   /** This node's peer id: its feed's author. */
@@ -41,7 +46,21 @@ function sameBlock (a: BlockRef, b: BlockRef): boolean {
   return a.jobId === b.jobId && a.block === b.block && a.epoch === b.epoch
 }
 
-/** Blocks whose rival claims an idle agent remembers; a few hand-outs' worth. */
+/**
+ * A busy node claims its next block once what it holds should be done within this: the
+ * settle window, with room for a loaded machine's delays in claiming and for blocks that
+ * end before their job's average. A second of work held back from idle nodes at most.
+ */
+export const PREFETCH_LEAD_MS = 1_000
+
+/**
+ * How long after a hail its answer may still arrive and be judged (the direct hail, then
+ * the indirect one): meanwhile the node claims nothing ahead, since the answer names one
+ * lease and frees the others.
+ */
+const HAIL_ANSWER_WINDOW_MS = HAIL_TIMEOUT_MS + INDIRECT_HAIL_TIMEOUT_MS
+
+/** Blocks whose rival claims the agent remembers; a few hand-outs' worth. */
 const MAX_REMEMBERED_RIVAL_BLOCKS = 64
 
 function rivalKey (target: BlockRef): string {
@@ -49,13 +68,21 @@ function rivalKey (target: BlockRef): string {
 }
 
 export class Agent {
-  private phase: AgentPhase = { kind: 'idle' }
+  private stopped = false
+  /** The block the renderer runs, if any. */
+  private rendering: { readonly target: BlockRef, readonly sinceMs: number } | null = null
+  /** Leases claimed and not rendering yet, oldest first: each starts once settled and the renderer is free. */
+  private queued: QueuedClaim[] = []
+  /** An idle node's claim put off: a backup's stagger, or the jitter of a contested hand-out. */
+  private waiting: { readonly target: BlockRef, readonly claimAtMs: number } | null = null
   private view: FarmView = EMPTY_VIEW
   private seenView = false
   private announced = false
   private nowMs = 0
   private mayRender = true
   private nextHeartbeatMs = 0
+  /** When a peer last hailed us: for HAIL_ANSWER_WINDOW_MS after, nothing is claimed ahead. */
+  private hailedAtMs = Number.NEGATIVE_INFINITY
   private readonly liveness: Liveness
   /**
    * Leases this agent released that a fresh view may still show it holding, so a release is
@@ -64,8 +91,8 @@ export class Agent {
    */
   private readonly released = new Set<string>()
   /**
-   * Rival claims heard while we held nothing, by block and epoch: should we claim the same
-   * block before our view shows theirs, we send them ours at once, as a holder would.
+   * Rival claims heard on blocks we did not hold, by block and epoch: should we claim the
+   * same block before our view shows theirs, we send them ours at once, as a holder would.
    */
   private readonly rivals = new Map<string, Set<string>>()
   /** What the last decision saw; deciding again on the same inputs would decide the same. */
@@ -75,8 +102,18 @@ export class Agent {
     this.liveness = new Liveness({ self: init.self, random: init.random })
   }
 
+  /** Where the agent stands: the render if one runs, else the oldest claim settling, else a put-off claim. */
   get current (): AgentPhase {
-    return this.phase
+    if (this.stopped) return { kind: 'stopped' }
+    if (this.rendering !== null) return { kind: 'rendering', ...this.rendering }
+    const [next] = this.queued
+    if (next !== undefined) return { kind: 'settling', ...next }
+    return this.waiting === null ? { kind: 'idle' } : { kind: 'waiting', ...this.waiting }
+  }
+
+  /** Claims held and not rendering yet, oldest first. */
+  get claims (): readonly QueuedClaim[] {
+    return this.queued
   }
 
   /** How much the agent holds now, for bounds checks: each count stays bounded however long it runs. */
@@ -84,19 +121,36 @@ export class Agent {
     return { released: this.released.size, rivalBlocks: this.rivals.size, liveness: this.liveness.footprint() }
   }
 
-  /** The lease this node holds now, from its own state: what a hail is answered with. */
+  /**
+   * The lease a hail is answered with and heartbeats carry: the block the renderer runs,
+   * else the claim that starts next. An answer names one lease and the hailer frees the
+   * others, so a hailed node gives up the claims queued behind it (`hailed`).
+   */
   holding (): LeaseRef | null {
-    return this.phase.kind === 'settling' || this.phase.kind === 'rendering' ? this.phase.target : null
+    return this.rendering?.target ?? this.queued[0]?.target ?? null
+  }
+
+  /** Every lease this node holds: the block it renders, then its queued claims. */
+  held (): BlockRef[] {
+    return [...(this.rendering === null ? [] : [this.rendering.target]), ...this.queued.map(({ target }) => target)]
+  }
+
+  /** The next moment something falls due without any input (a settled claim, a put-off claim), or null: the driver wakes the agent then. */
+  nextDueMs (): number | null {
+    if (this.stopped) return null
+    const settled = this.rendering === null ? this.queued[0]?.startAtMs : undefined
+    const times = [settled, this.waiting?.claimAtMs].filter((time) => time !== undefined)
+    return times.length === 0 ? null : Math.min(...times)
   }
 
   handle (input: AgentInput): AgentCommand[] {
-    if (this.phase.kind === 'stopped') return []
+    if (this.stopped) return []
     this.nowMs = Math.max(this.nowMs, input.nowMs)
     const commands: AgentCommand[] = []
     switch (input.kind) {
       case 'tick':
         this.mayRender = input.mayRender
-        commands.push(...this.liveness.handle({ kind: 'tick', nowMs: input.nowMs }), ...this.heartbeatIfDue(), ...this.settleIfDue())
+        commands.push(...this.liveness.handle({ kind: 'tick', nowMs: input.nowMs }), ...this.heartbeatIfDue())
         break
       case 'view-changed':
         this.view = input.view
@@ -113,12 +167,12 @@ export class Agent {
         const known = this.liveness.state(input.from)
         commands.push(...this.liveness.handle({ kind: 'heartbeat', from: input.from, nowMs: input.nowMs, beat: input.beat }))
         // The common case, a live peer saying what it said before, changes no decision.
-        const unchanged = known?.kind === 'alive' && known.beat?.mayRender === input.beat.mayRender && input.nowMs - known.lastHeardMs <= HEARTBEAT_TIMEOUT_MS
+        const unchanged = known?.kind === 'alive' && known.beat !== null && known.beat.mayRender === input.beat.mayRender && input.nowMs - known.lastHeardMs <= silenceToleratedMs(known.beat)
         if (unchanged) return commands
         break
       }
       case 'hail-received':
-        commands.push({ kind: 'answer-hail', to: input.from, nonce: input.nonce, rendering: this.holding() })
+        commands.push(...this.hailed(), { kind: 'answer-hail', to: input.from, nonce: input.nonce, rendering: this.holding() })
         break
       case 'hail-answered':
       case 'indirect-hail-requested':
@@ -129,9 +183,9 @@ export class Agent {
         break
       case 'claim-seen': {
         if (input.from === this.init.self) break
-        const mine = this.holding()
-        if (mine !== null && covers(mine, input.target)) commands.push({ kind: 'send-claim', to: input.from, target: mine })
-        else if (mine === null) this.rememberRival(input.from, input.target)
+        const mine = this.held().find((lease) => covers(lease, input.target))
+        if (mine !== undefined) commands.push({ kind: 'send-claim', to: input.from, target: mine })
+        else this.rememberRival(input.from, input.target)
         break
       }
       case 'shutdown':
@@ -148,23 +202,92 @@ export class Agent {
     return [{ kind: 'send-heartbeat', beat: { lease, idle: lease === null, mayRender: this.mayRender } }]
   }
 
-  /** The settle window is over: start the renderer if the lease is still ours, else withdraw. */
-  private settleIfDue (): AgentCommand[] {
-    const phase = this.phase
-    if (phase.kind !== 'settling' || this.nowMs < phase.startAtMs) return []
-    const { target } = phase
-    const loss = this.lossOf(target)
-    if (loss !== null) {
-      this.phase = { kind: 'idle' }
-      return loss.release ? [this.release(target, loss.reason)] : []
+  /**
+   * A peer hails us: our answer vouches for one lease, and the hailer frees the rest the
+   * moment it arrives, perhaps after we started one of them. So the claims beyond the one
+   * answered for are released now, and none is claimed ahead until the answer can no
+   * longer arrive: what the hailer frees is then truly free.
+   */
+  private hailed (): AgentCommand[] {
+    this.hailedAtMs = this.nowMs
+    const answered = this.holding()
+    const released = this.queued.filter(({ target }) => target !== answered)
+    this.queued = this.queued.filter(({ target }) => target === answered)
+    return released.map(({ target }) => this.release(target, 'hailed: the answer vouches for one lease'))
+  }
+
+  /**
+   * The renderer is free: start the oldest settled claim if its lease is still ours, else
+   * withdraw it (releasing it where it is still ours to release) and look at the next.
+   */
+  private startNextIfSettled (): AgentCommand[] {
+    const commands: AgentCommand[] = []
+    for (let next = this.queued[0]; this.rendering === null && next !== undefined && this.nowMs >= next.startAtMs; next = this.queued[0]) {
+      this.queued.shift()
+      const { target } = next
+      const loss = this.lossOf(target)
+      if (loss !== null) {
+        if (loss.release) commands.push(this.release(target, loss.reason))
+        continue
+      }
+      const block = this.blockOf(target)
+      if (block === undefined) throw new RangeError(`block ${target.block} of job ${target.jobId} vanished from a view that leases it to ${this.init.self}`)
+      this.rendering = { target, sinceMs: this.nowMs }
+      commands.push(
+        { kind: 'append', body: { type: 'block.started', ...target } },
+        { kind: 'start-renderer', target, frames: { start: block.frameStart, end: block.frameEnd } }
+      )
     }
-    const block = this.view.jobs.find((job) => job.id === target.jobId)?.blocks[target.block]
-    if (block === undefined) throw new RangeError(`block ${target.block} of job ${target.jobId} vanished from a view that leases it to ${this.init.self}`)
-    this.phase = { kind: 'rendering', target, sinceMs: this.nowMs }
-    return [
-      { kind: 'append', body: { type: 'block.started', ...target } },
-      { kind: 'start-renderer', target, frames: { start: block.frameStart, end: block.frameEnd } }
-    ]
+    return commands
+  }
+
+  /**
+   * Queued claims whose lease is gone (a rival outranked us, the job was halted) are dropped
+   * at once, released where still ours. A claim the view does not count yet (its epoch is
+   * ahead of the block's) is judged when it settles, as a lone claim is.
+   */
+  private dropLostClaims (): AgentCommand[] {
+    // Outside its hours, or finishing before it stops, a node starts nothing new: others may take these now.
+    if (!this.mayRender) return this.queued.splice(0).map(({ target }) => this.release(target, 'the node may not render now'))
+    const commands: AgentCommand[] = []
+    this.queued = this.queued.filter(({ target, startAtMs }) => {
+      if (this.nowMs < startAtMs && (this.blockOf(target)?.epoch ?? 0) < target.epoch) return true
+      const loss = this.lossOf(target)
+      if (loss?.release === true) commands.push(this.release(target, loss.reason))
+      return loss === null
+    })
+    return commands
+  }
+
+  private blockOf (target: BlockRef): FarmView['jobs'][number]['blocks'][number] | undefined {
+    return this.view.jobs.find((job) => job.id === target.jobId)?.blocks[target.block]
+  }
+
+  /** How long this block should render, by its job's average frame time; null before any frame of the job finished. */
+  private expectedMs (target: BlockRef): number | null {
+    const job = this.view.jobs.find((candidate) => candidate.id === target.jobId)
+    const block = job?.blocks[target.block]
+    const averageFrameMs = job?.renderTime.averageFrameMs ?? null
+    if (block === undefined || averageFrameMs === null) return null
+    return averageFrameMs * (block.frameEnd - block.frameStart + 1)
+  }
+
+  /**
+   * Whether to claim another block now: idle, or busy with room for another lease and what
+   * it holds expected to be done within PREFETCH_LEAD_MS. Unknown times (a job's first
+   * blocks) claim nothing ahead: a long block would hold its successor from idle nodes.
+   */
+  private wantsClaim (): boolean {
+    const held = this.held()
+    if (held.length === 0) return true
+    if (held.length >= MAX_HELD_LEASES || this.nowMs - this.hailedAtMs < HAIL_ANSWER_WINDOW_MS) return false
+    let busyMs = 0
+    for (const target of held) {
+      const expected = this.expectedMs(target)
+      if (expected === null) return false
+      busyMs += this.rendering?.target === target ? Math.max(0, expected - (this.nowMs - this.rendering.sinceMs)) : expected
+    }
+    return busyMs <= PREFETCH_LEAD_MS
   }
 
   /** Null while this node may render `target`; otherwise why not, and whether the lease is still ours to release. */
@@ -183,7 +306,7 @@ export class Agent {
 
   /** The finish event's per-frame times, for every frame of the block the view shows. */
   private frameMsOf (input: Extract<AgentInput, { kind: 'render-finished' }>): number[] {
-    const block = this.view.jobs.find((job) => job.id === input.target.jobId)?.blocks[input.target.block]
+    const block = this.blockOf(input.target)
     const frames = input.frames.map(({ frame }) => frame)
     // A block gone from the view (its job deleted) is finished as the renderer timed it.
     const range = block === undefined
@@ -194,18 +317,21 @@ export class Agent {
 
   /** The renderer ended; its outcome is written only if it is still the block we render. */
   private end (target: BlockRef, body: BodyOf<'block.finished' | 'block.failed'>): AgentCommand[] {
-    if (this.phase.kind !== 'rendering' || !sameBlock(this.phase.target, target)) return []
-    this.phase = { kind: 'idle' }
+    if (this.rendering === null || !sameBlock(this.rendering.target, target)) return []
+    this.rendering = null
     return [{ kind: 'append', body }]
   }
 
   private shutdown (): AgentCommand[] {
-    const phase = this.phase
-    this.phase = { kind: 'stopped' }
-    if (phase.kind === 'rendering') {
-      return [{ kind: 'stop-renderer', target: phase.target, reason: 'node shutting down' }, this.release(phase.target, 'node shutting down')]
-    }
-    return phase.kind === 'settling' ? [this.release(phase.target, 'node shutting down')] : []
+    const { rendering, queued } = this
+    this.stopped = true
+    this.rendering = null
+    this.queued = []
+    const reason = 'node shutting down'
+    return [
+      ...(rendering === null ? [] : [{ kind: 'stop-renderer', target: rendering.target, reason } as const, this.release(rendering.target, reason)]),
+      ...queued.map(({ target }) => this.release(target, reason))
+    ]
   }
 
   /** `fresh`: the view reflects every event this agent asked to append, so the log's leases can be trusted. */
@@ -216,28 +342,29 @@ export class Agent {
       this.announced = true
       commands.push({ kind: 'append', body: { type: 'node.settings', node: this.init.self, changes: { name: this.init.name } } })
     }
-    const phase = this.phase
-    if (phase.kind === 'rendering') {
-      const loss = this.lossOf(phase.target)
+    const { rendering } = this
+    if (rendering !== null) {
+      const loss = this.lossOf(rendering.target)
       if (loss !== null) {
-        this.phase = { kind: 'idle' }
-        commands.push({ kind: 'stop-renderer', target: phase.target, reason: loss.reason })
-        if (loss.release) commands.push(this.release(phase.target, loss.reason))
+        this.rendering = null
+        commands.push({ kind: 'stop-renderer', target: rendering.target, reason: loss.reason })
+        if (loss.release) commands.push(this.release(rendering.target, loss.reason))
       }
     }
+    commands.push(...this.dropLostClaims())
     if (fresh) commands.push(...this.releaseOrphans())
-    commands.push(...this.decide())
+    commands.push(...this.startNextIfSettled(), ...this.decide())
     return commands
   }
 
   /** Leases the log says we hold but our renderer does not run (we restarted): give them back at once. */
   private releaseOrphans (): AgentCommand[] {
-    const mine = this.holding()
+    const mine = new Set(this.held().map((lease) => leaseKey(this.init.self, lease)))
     const held = this.view.nodes.find((node) => node.id === this.init.self)?.holding ?? []
     const shown = new Set(held.map((lease) => leaseKey(this.init.self, lease)))
     for (const key of this.released) if (!shown.has(key)) this.released.delete(key)
     return held
-      .filter((lease) => (mine === null || !sameBlock(lease, mine)) && !this.released.has(leaseKey(this.init.self, lease)))
+      .filter((lease) => !mine.has(leaseKey(this.init.self, lease)) && !this.released.has(leaseKey(this.init.self, lease)))
       .map((lease) => this.release({ jobId: lease.jobId, block: lease.block, epoch: lease.epoch }, 'not rendering it: the node restarted or its renderer stopped'))
   }
 
@@ -257,33 +384,32 @@ export class Agent {
   }
 
   private decide (): AgentCommand[] {
-    const phase = this.phase
-    if (phase.kind !== 'idle' && phase.kind !== 'waiting') return []
+    if (!this.wantsClaim()) return []
+    const leases = this.held().length
     const live = this.liveness.live(this.nowMs)
-    const peers = `${this.liveness.revision}|${this.mayRender}|${live.map(({ peer, beat }) => `${peer}:${beat.mayRender}`).join(',')}`
-    const due = phase.kind === 'waiting' && this.nowMs >= phase.claimAtMs
+    const peers = `${this.liveness.revision}|${this.mayRender}|${leases}|${live.map(({ peer, beat }) => `${peer}:${beat.mayRender}`).join(',')}`
+    const { waiting } = this
+    const due = waiting !== null && this.nowMs >= waiting.claimAtMs
     if (!due && this.decided?.view === this.view && this.decided.peers === peers) return []
     this.decided = { view: this.view, peers }
-    const candidates = candidatesOf(this.view, { id: this.init.self, idle: true, mayRender: this.mayRender }, live)
+    const candidates = candidatesOf(this.view, { id: this.init.self, leases, mayRender: this.mayRender }, live)
     const view = withFreedLeases(this.view, (holder, lease) => this.liveness.isFreed(holder, lease))
     const decision = decideClaim(view, this.init.self, candidates, this.liveness.dead())
-    if (decision.kind === 'idle') {
-      this.phase = { kind: 'idle' }
+    this.waiting = null
+    if (decision.kind === 'idle') return []
+    const { target } = decision
+    const same = waiting !== null && sameBlock(waiting.target, target)
+    const delayMs = decision.delayMs > 0 ? decision.delayMs : decision.contested ? Math.floor(this.init.random() * CLAIM_JITTER_MS) : 0
+    if (delayMs > 0 && !(same && due)) {
+      this.waiting = { target, claimAtMs: same ? waiting.claimAtMs : this.nowMs + delayMs }
       return []
     }
-    const { target } = decision
-    const same = phase.kind === 'waiting' && sameBlock(phase.target, target)
-    const delayMs = decision.delayMs === 0 ? Math.floor(this.init.random() * CLAIM_JITTER_MS) : decision.delayMs
-    if (delayMs === 0 || (same && due)) {
-      this.phase = { kind: 'settling', target, startAtMs: this.nowMs + CLAIM_SETTLE_MS }
-      // Tell peers at once that we are no longer idle, so their hand-outs skip us.
-      this.nextHeartbeatMs = this.nowMs
-      // Sent straight to every live peer too, not by gossip alone: a push that a burst holds up
-      // or loses would leave a rival that claimed beside us rendering past the settle window.
-      const told = new Set([...(this.rivals.get(rivalKey(target)) ?? []), ...live.map(({ peer }) => peer)])
-      return [{ kind: 'append', body: { type: 'block.claimed', ...target } }, ...[...told].map((to): AgentCommand => ({ kind: 'send-claim', to, target }))]
-    }
-    this.phase = { kind: 'waiting', target, claimAtMs: same ? phase.claimAtMs : this.nowMs + delayMs }
-    return []
+    this.queued.push({ target, startAtMs: this.nowMs + CLAIM_SETTLE_MS })
+    // Tell peers at once that we are no longer idle, so their hand-outs skip us.
+    if (leases === 0) this.nextHeartbeatMs = this.nowMs
+    // Sent straight to every live peer too, not by gossip alone: a push that a burst holds up
+    // or loses would leave a rival that claimed beside us rendering past the settle window.
+    const told = new Set([...(this.rivals.get(rivalKey(target)) ?? []), ...live.map(({ peer }) => peer)])
+    return [{ kind: 'append', body: { type: 'block.claimed', ...target } }, ...[...told].map((to): AgentCommand => ({ kind: 'send-claim', to, target }))]
   }
 }

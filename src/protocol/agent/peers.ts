@@ -20,17 +20,17 @@ export function leasesByHolder (view: FarmView): Map<string, LeaseRef[]> {
  * This node and every live peer the log knows, as the scheduler sees them. A peer whose
  * settings have not reached us yet is left out until they do.
  */
-export function candidatesOf (view: FarmView, self: Omit<LivePeer['beat'], 'lease'> & { readonly id: string }, live: readonly LivePeer[]): Candidate[] {
+export function candidatesOf (view: FarmView, self: Omit<Candidate, 'node'> & { readonly id: string }, live: readonly LivePeer[]): Candidate[] {
   const candidates: Candidate[] = []
   for (const node of view.nodes) {
     if (node.id === self.id) {
-      candidates.push({ node, idle: self.idle, mayRender: self.mayRender })
+      candidates.push({ node, leases: self.leases, mayRender: self.mayRender })
       continue
     }
     const peer = live.find((known) => known.peer === node.id)
-    // Idle by the log, not the heartbeat: claims and outcomes are pushed at once, a heartbeat
+    // Leases by the log, not the heartbeat: claims and outcomes are pushed at once, a heartbeat
     // is up to an interval old, and peers that disagree on who is idle hand out the same block twice.
-    if (peer !== undefined) candidates.push({ node, idle: node.holding.length === 0, mayRender: peer.beat.mayRender })
+    if (peer !== undefined) candidates.push({ node, leases: node.holding.length, mayRender: peer.beat.mayRender })
   }
   return candidates
 }

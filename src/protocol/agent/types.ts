@@ -43,13 +43,22 @@ export type AgentCommand =
   | { readonly kind: 'answer-hail', readonly to: string, readonly nonce: number, readonly rendering: LeaseRef | null }
   | LivenessCommand
 
-/** Where the agent stands. Only `settling` and `rendering` hold a lease. */
+/** A lease claimed and not rendering yet: it may start at `startAtMs`, once colliding claims had time to arrive. */
+export interface QueuedClaim {
+  readonly target: BlockRef
+  readonly startAtMs: number
+}
+
+/**
+ * Where the agent stands, in short. Only `settling` and `rendering` hold leases; a node
+ * that renders may hold claims queued behind the render too (`Agent.claims`).
+ */
 export type AgentPhase =
   | { readonly kind: 'idle' }
-  /** A backup claimant waiting out its stagger before it claims `target` (re-checked then). */
+  /** Idle, putting off its claim of `target` (a backup's stagger, a contested hand-out's jitter), re-checked then. */
   | { readonly kind: 'waiting', readonly target: BlockRef, readonly claimAtMs: number }
-  /** Claimed; waiting for colliding claims before starting the renderer. */
-  | { readonly kind: 'settling', readonly target: BlockRef, readonly startAtMs: number }
+  /** Claimed, no renderer running: waiting for colliding claims before starting it. */
+  | ({ readonly kind: 'settling' } & QueuedClaim)
   | { readonly kind: 'rendering', readonly target: BlockRef, readonly sinceMs: number }
   /** Shut down: answers nothing, claims nothing. */
   | { readonly kind: 'stopped' }

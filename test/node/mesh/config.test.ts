@@ -2,7 +2,7 @@
  * Mesh settings: defaults for a studio LAN, and refusals that name the field.
  */
 import test from 'ava'
-import { DEFAULT_LISTEN, DEFAULT_MDNS_SERVICE_TAG, resolveMeshConfig } from '../../../src/node/mesh/config.js'
+import { DEFAULT_KEEP_ALIVE_INTERVAL_MS, DEFAULT_LISTEN, DEFAULT_MDNS_SERVICE_TAG, resolveMeshConfig } from '../../../src/node/mesh/config.js'
 import { InvalidMeshConfigError } from '../../../src/node/mesh/errors.js'
 
 test('defaults fill in whatever is left out, nested settings included', (t) => {
@@ -12,7 +12,8 @@ test('defaults fill in whatever is left out, nested settings included', (t) => {
   t.is(config.mdns.serviceTag, DEFAULT_MDNS_SERVICE_TAG)
   t.is(config.mdns.queryIntervalMs, 500)
   t.true(config.mdns.enabled)
-  t.is(config.keepAliveTimeoutMs, 1_500)
+  t.is(config.keepAliveTimeoutMs, 2_500)
+  t.true(config.keepAliveTimeoutMs >= 2 * DEFAULT_KEEP_ALIVE_INTERVAL_MS, 'a late beat is not a hung peer')
   t.true(config.sync.batchMaxBytes > 64 * 1024)
 })
 

@@ -2,12 +2,15 @@
  * The render-node agent: claims, waits out the settle window, renders only while it holds
  * the lease, stops at once when it loses it, answers hails from its real state, releases
  * what it holds on shutdown and what it no longer renders after a restart, and takes over
- * the blocks of holders liveness declares dead.
+ * the blocks of holders liveness declares dead; and, while it renders short blocks, claims
+ * the next ones so that each settle window passes during earlier renders.
  */
 import test from 'ava'
 import { HEARTBEAT_TIMEOUT_MS, DEAD_AFTER_SILENCE_MS } from '../../../src/protocol/liveness.js'
 import { blockKey, rankPeers } from '../../../src/protocol/rendezvous.js'
-import { CLAIM_JITTER_MS, CLAIM_SETTLE_MS, CLAIM_STAGGER_MS } from '../../../src/protocol/scheduling.js'
+import { PREFETCH_LEAD_MS } from '../../../src/protocol/agent/agent.js'
+import type { AgentCommand } from '../../../src/protocol/agent/types.js'
+import { CLAIM_JITTER_MS, CLAIM_SETTLE_MS, CLAIM_STAGGER_MS, MAX_HELD_LEASES } from '../../../src/protocol/scheduling.js'
 import { jobSpec, makeSigners } from '../../helpers/farm-events.js'
 import { AgentHarness, appended } from './harness.js'
 
@@ -45,12 +48,33 @@ test('a finish carries one time per frame of the block, in frame order; frames t
   t.like(harness.view().jobs[0], { status: 'DONE', framesDone: 4, renderTime: { totalMs: 1000, frames: 4 } })
 })
 
-test('a node handed a block claims it after a random moment, on the view it has by then', (t) => {
-  const { harness } = farm({}, () => 0.5)
+/**
+ * Node 1, idle, handed block 0 of a two-block job; live node `rival` holds block 1 and
+ * outranks node 1 for block 0, so a view of its that lags could claim block 0 too.
+ */
+function contested (random: () => number) {
+  const { harness, jobId } = farm({}, random)
+  const key = blockKey(jobId, 0, 1)
+  const rival = [0, 2, 3].find((who) => rankPeers(key, [harness.id, harness.world.author(who)])[0] !== harness.id)
+  if (rival === undefined) throw new Error('no rival outranks node 1 for this key')
+  const rivalId = harness.world.author(rival)
+  harness.world.write(rival, { type: 'node.settings', node: rivalId, changes: { name: 'rival' } })
+  harness.world.write(rival, { type: 'block.claimed', jobId, block: 1, epoch: 1 })
+  harness.tickTo(100, [rivalId])
+  return { harness, jobId, rivalId }
+}
+
+test('a node handed a block that a live peer outranks it for claims it after a random moment, on the view it has by then', (t) => {
+  const { harness } = contested(() => 0.5)
   t.deepEqual(appended(harness.sync()), ['node.settings'])
   t.is(harness.agent.current.kind, 'waiting')
-  t.deepEqual(appended(harness.tickTo(CLAIM_JITTER_MS / 2 - 100)), [])
-  t.deepEqual(appended(harness.tickTo(CLAIM_JITTER_MS / 2)), ['block.claimed 0@1'])
+  t.deepEqual(appended(harness.tickTo(100 + CLAIM_JITTER_MS / 2 - 100)), [])
+  t.deepEqual(appended(harness.tickTo(100 + CLAIM_JITTER_MS / 2)), ['block.claimed 0@1'])
+})
+
+test('a node handed a block that no live eligible peer outranks it for claims at once: any collision on it goes its way', (t) => {
+  const { harness } = farm({}, () => 0.5)
+  t.deepEqual(appended(harness.sync()), ['node.settings', 'block.claimed 0@1'])
 })
 
 test('a claim that loses the collision withdraws before starting, and writes nothing', (t) => {
@@ -202,15 +226,15 @@ test('a rival claim on the block we hold is answered with our claim, directly', 
 })
 
 test('a rival claim heard before we claim the same block is sent ours the moment we claim, before our view shows theirs', (t) => {
-  const { harness, jobId } = farm({ frameEnd: 2 }, () => 0.5)
+  const { harness, jobId, rivalId } = contested(() => 0.5)
   t.deepEqual(appended(harness.sync()), ['node.settings'])
   t.is(harness.agent.current.kind, 'waiting')
   const target = { jobId, block: 0, epoch: 1 }
-  // The rival's claim arrives by gossip; the view that would show it is not flushed yet.
-  t.deepEqual(harness.drive({ kind: 'claim-seen', from: 'rival', nowMs: 10, target }).filter((command) => command.kind === 'send-claim'), [])
-  const claimed = harness.tickTo(CLAIM_JITTER_MS / 2)
+  // A third node's claim arrives by gossip; the view that would show it is not flushed yet.
+  t.deepEqual(harness.drive({ kind: 'claim-seen', from: 'third', nowMs: 110, target }).filter((command) => command.kind === 'send-claim'), [])
+  const claimed = harness.tickTo(100 + CLAIM_JITTER_MS / 2, [rivalId])
   t.deepEqual(appended(claimed), ['block.claimed 0@1'])
-  t.deepEqual(claimed.filter((command) => command.kind === 'send-claim'), [{ kind: 'send-claim', to: 'rival', target }])
+  t.deepEqual(claimed.filter((command) => command.kind === 'send-claim').sort((a, b) => (a.to < b.to ? -1 : 1)), [rivalId, 'third'].sort().map((to) => ({ kind: 'send-claim', to, target })))
 })
 
 test('a claim goes straight to every live peer as well as by gossip, so a rival that claimed beside us hears of it within the settle window', (t) => {
@@ -234,4 +258,113 @@ test('a holder that answers "no" frees its block at once: taken over at the next
   const commands = harness.drive({ kind: 'hail-answered', from: holder, nowMs: 510, nonce: hail.nonce, answer: { rendering: null, feedSeq: 2 }, heldSeq: 2 })
   t.deepEqual(commands.map((command) => command.kind).slice(0, 2), ['lease-freed', 'append'])
   t.deepEqual(appended(commands)[0], 'block.claimed 0@2')
+})
+
+/**
+ * Node 1 alone with a job of `blocks` one-frame blocks whose first block it rendered in
+ * `frameMs`: the job's average frame time is known, and block 1 renders from `nowMs`.
+ */
+function renderingWithAverage (blocks: number, frameMs: number) {
+  const { harness, jobId } = farm({ frameEnd: blocks, blockSize: 1 })
+  harness.sync()
+  harness.tickTo(CLAIM_SETTLE_MS)
+  harness.nowMs += frameMs
+  harness.drive({ kind: 'render-finished', nowMs: harness.nowMs, target: { jobId, block: 0, epoch: 1 }, wallMs: frameMs, frames: [{ frame: 1, ms: frameMs }] })
+  harness.tickTo(harness.nowMs + CLAIM_SETTLE_MS)
+  return { harness, jobId }
+}
+
+const claimsIn = (commands: readonly AgentCommand[]): string[] => appended(commands).filter((fact) => fact.startsWith('block.claimed'))
+
+test('short blocks: while it renders, a node claims the blocks after it, up to MAX_HELD_LEASES leases in all', (t) => {
+  const { harness } = renderingWithAverage(20, 10)
+  t.is(harness.agent.current.kind, 'rendering')
+  t.is(harness.agent.held().length, MAX_HELD_LEASES)
+  t.deepEqual(harness.agent.claims.map(({ target }) => target.block), [2, 3, 4, 5, 6, 7, 8])
+  t.deepEqual(harness.view().nodes.find((node) => node.id === harness.id)?.holding.length, MAX_HELD_LEASES, 'every claim is in the log')
+})
+
+test('a finished block is followed by the next settled claim in the same step: no settle window between renders', (t) => {
+  const { harness, jobId } = renderingWithAverage(20, 10)
+  harness.tickTo(harness.nowMs + CLAIM_SETTLE_MS)
+  const commands = harness.drive({ kind: 'render-finished', nowMs: harness.nowMs, target: { jobId, block: 1, epoch: 1 }, wallMs: 10, frames: [{ frame: 2, ms: 10 }] })
+  t.deepEqual(appended(commands).slice(0, 2), ['block.finished 1@1', 'block.started 2@1'])
+  t.like(commands.find((command) => command.kind === 'start-renderer'), { target: { jobId, block: 2, epoch: 1 }, frames: { start: 3, end: 3 } })
+  t.deepEqual(claimsIn(commands), ['block.claimed 9@1'], 'and the queue is topped up')
+})
+
+test('a claim queued behind a render starts no sooner than its settle window ends; the driver is told when that is', (t) => {
+  const { harness, jobId } = farm({ frameEnd: 20, blockSize: 1 })
+  harness.sync()
+  harness.tickTo(CLAIM_SETTLE_MS)
+  harness.drive({ kind: 'render-finished', nowMs: 310, target: { jobId, block: 0, epoch: 1 }, wallMs: 10, frames: [{ frame: 1, ms: 10 }] })
+  t.deepEqual(harness.agent.current, { kind: 'settling', target: { jobId, block: 1, epoch: 1 }, startAtMs: 310 + CLAIM_SETTLE_MS })
+  t.is(harness.agent.nextDueMs(), 310 + CLAIM_SETTLE_MS)
+  t.deepEqual(appended(harness.drive({ kind: 'tick', nowMs: 310 + CLAIM_SETTLE_MS - 1, mayRender: true })), [])
+  t.deepEqual(appended(harness.drive({ kind: 'tick', nowMs: 310 + CLAIM_SETTLE_MS, mayRender: true })).slice(0, 1), ['block.started 1@1'])
+  t.is(harness.agent.nextDueMs(), null, 'nothing falls due while the renderer is busy')
+})
+
+test('long blocks: the next block is claimed only once the render should end within PREFETCH_LEAD_MS', (t) => {
+  const frameMs = 10_000
+  const { harness } = renderingWithAverage(4, frameMs)
+  const startedMs = harness.nowMs
+  t.deepEqual(harness.agent.claims, [], 'a block of ten seconds holds nothing back from idle nodes')
+  t.deepEqual(claimsIn(harness.tickTo(startedMs + frameMs - PREFETCH_LEAD_MS - 100)), [])
+  t.deepEqual(claimsIn(harness.tickTo(startedMs + frameMs - PREFETCH_LEAD_MS)), ['block.claimed 2@1'])
+  t.deepEqual(claimsIn(harness.tickTo(startedMs + frameMs)), [], 'one block of ten seconds ahead is enough')
+})
+
+test('a job\'s first block claims nothing ahead: with no frame time known, a long block would hold its successor', (t) => {
+  const { harness } = farm({ frameEnd: 8, blockSize: 1 })
+  harness.sync()
+  harness.tickTo(CLAIM_SETTLE_MS)
+  t.is(harness.agent.current.kind, 'rendering')
+  t.deepEqual(claimsIn(harness.tickTo(5_000)), [])
+})
+
+test('a queued claim that a rival outranks is dropped at once and never started; nothing is written for it', (t) => {
+  const { harness, jobId } = renderingWithAverage(20, 10)
+  const lost = harness.agent.claims.map(({ target }) => target).find((target) => [0, 2, 3].some((who) => rankPeers(blockKey(jobId, target.block, 1), [harness.id, harness.world.author(who)])[0] !== harness.id))
+  if (lost === undefined) return t.fail('no queued block that a rival outranks node 1 for')
+  const rival = [0, 2, 3].find((who) => rankPeers(blockKey(jobId, lost.block, 1), [harness.id, harness.world.author(who)])[0] !== harness.id) ?? 0
+  harness.world.write(rival, { type: 'block.claimed', ...lost })
+  const commands = harness.sync()
+  t.false(commands.some((command) => command.kind === 'stop-renderer' || (command.kind === 'append' && command.body.type !== 'block.claimed')))
+  t.false(harness.agent.held().some((target) => target.block === lost.block))
+  t.is(harness.agent.current.kind, 'rendering', 'the render goes on')
+})
+
+test('graceful shutdown releases the queued claims with the rendering block', (t) => {
+  const { harness } = renderingWithAverage(5, 10)
+  const commands = harness.drive({ kind: 'shutdown', nowMs: harness.nowMs })
+  t.deepEqual(appended(commands), ['block.released 1@1', 'block.released 2@1', 'block.released 3@1', 'block.released 4@1'])
+  t.deepEqual(harness.view().nodes.find((node) => node.id === harness.id)?.holding, [])
+})
+
+test('a halted job\'s queued claims are released with its render stopped', (t) => {
+  const { harness, jobId } = renderingWithAverage(4, 10)
+  harness.world.write(0, { type: 'job.edited', jobId, changes: { halted: true } })
+  const commands = harness.sync()
+  t.is(commands[0]?.kind, 'stop-renderer')
+  t.deepEqual(appended(commands), ['block.released 1@1', 'block.released 2@1', 'block.released 3@1'])
+  t.deepEqual(harness.agent.held(), [])
+})
+
+test('a node that may not render now (outside its hours, or finishing before it stops) releases its queued claims and starts none', (t) => {
+  const { harness, jobId } = renderingWithAverage(4, 10)
+  const commands = harness.drive({ kind: 'tick', nowMs: harness.nowMs + 1, mayRender: false })
+  t.deepEqual(appended(commands), ['block.released 2@1', 'block.released 3@1'])
+  t.deepEqual(appended(harness.drive({ kind: 'render-finished', nowMs: harness.nowMs + 5, target: { jobId, block: 1, epoch: 1 }, wallMs: 10, frames: [{ frame: 2, ms: 10 }] })), ['block.finished 1@1'])
+  t.is(harness.agent.current.kind, 'idle')
+})
+
+test('a hailed node answers for the block it renders and releases the claims queued behind it: the hailer frees those, so they must be free', (t) => {
+  const { harness, jobId } = renderingWithAverage(20, 10)
+  const commands = harness.drive({ kind: 'hail-received', from: 'asker', nowMs: harness.nowMs, nonce: 7, lease: { jobId, block: 1, epoch: 1 } })
+  t.deepEqual(appended(commands), [2, 3, 4, 5, 6, 7, 8].map((block) => `block.released ${block}@1`))
+  t.like(commands.find((command) => command.kind === 'answer-hail'), { rendering: { jobId, block: 1, epoch: 1 } })
+  t.deepEqual(harness.agent.held(), [{ jobId, block: 1, epoch: 1 }])
+  t.deepEqual(claimsIn(harness.tickTo(harness.nowMs + 1_000)), [], 'nothing is claimed ahead while an answer may still arrive')
+  t.true(claimsIn(harness.tickTo(harness.nowMs + 2_000)).length > 0, 'and claims ahead again after')
 })
