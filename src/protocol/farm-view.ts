@@ -106,9 +106,9 @@ export class FarmViewCache {
     const roles = this.roles ??= new Roles(this.authority.founder, Object.values(this.records.roles))
     if (this.rebuild) this.startAfresh()
     const moved = this.deriveDirtyJobs(roles)
-    this.deriveDirtyNodes(roles)
+    const nodesMoved = this.deriveDirtyNodes(roles)
     // A job's status can rest on the client table (stranded.ts): when what it reads there changed, every job is explained again.
-    const tableKey = tableKeyOf(this.nodes)
+    const tableKey = nodesMoved ? tableKeyOf(this.nodes) : this.tableKey
     if (tableKey !== this.tableKey) {
       this.tableKey = tableKey
       this.table = new NodeTable(this.nodes)
@@ -159,8 +159,9 @@ export class FarmViewCache {
     return totals
   }
 
-  private deriveDirtyNodes (roles: Roles): void {
-    if (this.dirtyNodes.size === 0) return
+  /** Derives the touched nodes' rows again; false when none was touched. */
+  private deriveDirtyNodes (roles: Roles): boolean {
+    if (this.dirtyNodes.size === 0) return false
     for (const id of this.dirtyNodes) {
       const totals = this.activity.get(id)
       if (totals?.empty === true) this.activity.delete(id)
@@ -170,6 +171,7 @@ export class FarmViewCache {
     }
     this.dirtyNodes.clear()
     this.nodes = [...this.nodeViews.values()].sort(compareNodes)
+    return true
   }
 
   /** Every job explained again and the order sorted afresh. */
