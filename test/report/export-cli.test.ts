@@ -8,7 +8,7 @@ import path from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import test from 'ava'
 import { execa } from 'execa'
-import { REPORT_TABLES } from '../../src/report/schema.js'
+import { REPORT_TABLES, SCHEMA_VERSION } from '../../src/report/schema.js'
 import { nodeDir, tempDir } from './rows-farm.js'
 
 const cr = path.resolve('bin/cr.js')
@@ -76,6 +76,6 @@ test('bad input exits with the documented codes and a one-line cause', async (t)
   db.close()
   const newer = await execa(process.execPath, [cr, 'export', 'sqlite', file, '--from', dir], { reject: false })
   t.is(newer.exitCode, 6)
-  t.regex(newer.stderr, /^cr: .*schema_version 7 is newer than this cr supports \(1\)/)
+  t.regex(newer.stderr, new RegExp(`^cr: .*schema_version 7 is newer than this cr supports \\(${SCHEMA_VERSION}\\)`))
   t.is(newer.stderr.trim().split('\n').length, 1)
 })
