@@ -15,18 +15,25 @@ import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { execa } from 'execa'
 import { RenderFarm } from '../test/helpers/render-farm.js'
-import { formatMs, median, percentile, printTable } from './report.js'
+import { runsCompiled } from './idle.js'
+import { formatMs, median, percentile, printTables, type Row } from './report.js'
+import type { BenchReport, FigureId, Figures, Measured } from './results.js'
 
 const CR = fileURLToPath(new URL('../bin/cr.js', import.meta.url))
 const RUNS = 10
-
-type Row = readonly [string, string, string?]
 
 interface Machine {
   readonly label: string
   /** XDG_DATA_HOME: where this machine's default node data directory is. */
   readonly dataHome: string
   readonly dataDir: string
+  /** The summary's ids for this machine's read and write (it sets no target for a halt). */
+  readonly figures: { readonly read: FigureId, readonly submit: FigureId }
+}
+
+interface Section {
+  readonly rows: readonly Row[]
+  readonly figures: Figures
 }
 
 async function timed (farm: RenderFarm, machine: Machine, args: readonly string[]): Promise<{ ms: number, stdout: string }> {
@@ -40,7 +47,7 @@ async function timed (farm: RenderFarm, machine: Machine, args: readonly string[
   return { ms, stdout: result.stdout }
 }
 
-async function measure (farm: RenderFarm, machine: Machine, scene: string): Promise<Row[]> {
+async function measure (farm: RenderFarm, machine: Machine, scene: string, compiled: boolean): Promise<Section> {
   // The first command makes the identity and takes the whole log: not what a settled user meets.
   await timed(farm, machine, ['jobs'])
   const samples = { read: [] as number[], submit: [] as number[], halt: [] as number[] }
@@ -53,10 +60,20 @@ async function measure (farm: RenderFarm, machine: Machine, scene: string): Prom
     samples.halt.push((await timed(farm, machine, ['job', 'halt', shortId])).ms)
   }
   const row = (what: string, values: readonly number[]): Row => [`${machine.label}: ${what}, median`, formatMs(median(values)), `${values.length} runs; p90 ${formatMs(percentile(values, 0.9))}`]
-  return [row('cr jobs', samples.read), row('cr submit', samples.submit), row('cr job halt', samples.halt)]
+  // The targets are the compiled bundle's: under tsx every command first loads a TypeScript loader.
+  const figure = (values: readonly number[]): Measured => ({
+    value: median(values),
+    note: `median of ${values.length}; ${compiled ? 'compiled dist/' : 'under tsx (dist/ older than src/)'}`,
+    ...(compiled ? {} : { unjudged: 'the target is the compiled bundle\'s (npm run build)' })
+  })
+  return {
+    rows: [row('cr jobs', samples.read), row('cr submit', samples.submit), row('cr job halt', samples.halt)],
+    figures: { [machine.figures.read]: figure(samples.read), [machine.figures.submit]: figure(samples.submit) }
+  }
 }
 
-export async function runCommandsBench (): Promise<void> {
+export async function runCommandsBench (): Promise<BenchReport> {
+  const compiled = runsCompiled()
   const farm = await RenderFarm.create()
   try {
     const nodeHome = path.join(farm.dir, 'node-machine')
@@ -67,14 +84,17 @@ export async function runCommandsBench (): Promise<void> {
     await farm.startNode('render-01', { dataDir: path.join(nodeHome, 'constellation', 'node'), render: { enabled: false } })
     const scene = path.join(farm.dir, 'bench.blend')
     await writeFile(scene, 'a scene')
-    const rows = [
-      ...await measure(farm, { label: 'artist\'s machine', dataHome: artistHome, dataDir: path.join(artistHome, 'cr') }, scene),
-      ...await measure(farm, { label: 'node\'s machine', dataHome: nodeHome, dataDir: path.join(nodeHome, 'cr') }, scene)
+    const sections = [
+      await measure(farm, { label: 'artist\'s machine', dataHome: artistHome, dataDir: path.join(artistHome, 'cr'), figures: { read: 'read.artistMachineMs', submit: 'submit.artistMachineMs' } }, scene, compiled),
+      await measure(farm, { label: 'node\'s machine', dataHome: nodeHome, dataDir: path.join(nodeHome, 'cr'), figures: { read: 'read.nodeMachineMs', submit: 'submit.nodeMachineMs' } }, scene, compiled)
     ]
-    printTable('Commands: one cr process each, against a settled farm of one render node on loopback', rows)
+    return {
+      tables: [{ title: 'Commands: one cr process each, against a settled farm of one render node on loopback', rows: sections.flatMap(({ rows }) => rows) }],
+      figures: sections.reduce<Figures>((all, { figures }) => ({ ...all, ...figures }), {})
+    }
   } finally {
     await farm.destroy()
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await runCommandsBench()
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) printTables((await runCommandsBench()).tables)

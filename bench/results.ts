@@ -96,12 +96,7 @@ export interface BenchReport {
   readonly figures: Figures
 }
 
-/** Whether a bench's return value follows the contract (benches written before it return nothing). */
-export function isBenchReport (value: unknown): value is BenchReport {
-  return typeof value === 'object' && value !== null && Array.isArray((value as BenchReport).tables) && typeof (value as BenchReport).figures === 'object'
-}
-
-/** Why a bench's figures are missing: not run this time (with `--only`), failed, or returned nothing. */
+/** Why a bench's figures are missing: not run this time (with `--only`), or failed. */
 export type BenchOutcome =
   | { readonly kind: 'measured', readonly figures: Figures }
   | { readonly kind: 'missing', readonly why: string }

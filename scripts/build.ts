@@ -11,7 +11,7 @@ import { rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { build, type Plugin } from 'esbuild'
 
 /** Programs of their own, by path under src/ (see src/install-paths.ts `programPath`). */
-const ENTRY_POINTS = ['src/cli.ts', 'src/render/procedural/renderer.ts']
+const ENTRY_POINTS = ['src/cli.ts', 'src/render/procedural/renderer.ts', 'src/report/sqlite-build-worker.ts']
 /** Native addons load their binary relative to their own package: they stay in node_modules. */
 const NATIVE_PACKAGES = ['classic-level']
 

@@ -20,8 +20,22 @@ export class StoredCborError extends Error {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
-/** Below this length a text is read a char code at a time: cheaper than a TextDecoder call. */
-const SHORT_TEXT_BYTES = 24
+
+/**
+ * Texts up to this length are kept, by their bytes, in a small direct-mapped table: an
+ * event's map keys, its type, its author and its job id recur across a feed, and
+ * returning the string already made skips decoding it, allocating it and (for a key)
+ * looking it up in V8's string table. A slot holds the latest text that hashed to it.
+ */
+const INTERNED_TEXT_BYTES = 64
+const INTERNED_SLOTS = 4096
+const internedBytes = new Array<Uint8Array | undefined>(INTERNED_SLOTS)
+const internedTexts = new Array<string | undefined>(INTERNED_SLOTS)
+
+function sameBytes (known: Uint8Array, bytes: Uint8Array, from: number): boolean {
+  for (let index = 0; index < known.length; index++) if (known[index] !== bytes[from + index]) return false
+  return true
+}
 
 class Reader {
   private at = 0
@@ -96,17 +110,18 @@ class Reader {
     return this.view
   }
 
+  /** An integer argument, read byte by byte: cheaper than a DataView over bytes LevelDB handed out one by one. */
   private argument (info: number, start: number): number {
     if (info < 24) return info
-    const view = this.dataView()
+    const { bytes } = this
     const from = this.at
     switch (info) {
-      case 24: this.advance(1, start); return view.getUint8(from)
-      case 25: this.advance(2, start); return view.getUint16(from)
-      case 26: this.advance(4, start); return view.getUint32(from)
+      case 24: this.advance(1, start); return bytes[from] as number
+      case 25: this.advance(2, start); return ((bytes[from] as number) << 8) | (bytes[from + 1] as number)
+      case 26: this.advance(4, start); return uint32At(bytes, from)
       case 27: {
         this.advance(8, start)
-        const value = view.getUint32(from) * 2 ** 32 + view.getUint32(from + 4)
+        const value = uint32At(bytes, from) * 2 ** 32 + uint32At(bytes, from + 4)
         if (!Number.isSafeInteger(value)) throw new StoredCborError(start, 'an integer beyond 2^53')
         return value
       }
@@ -115,15 +130,14 @@ class Reader {
   }
 
   private simple (info: number, start: number): unknown {
-    const view = this.dataView()
     const from = this.at
     switch (info) {
       case 20: return false
       case 21: return true
       case 22: return null
-      case 25: this.advance(2, start); return halfFloat(view.getUint16(from))
-      case 26: this.advance(4, start); return view.getFloat32(from)
-      case 27: this.advance(8, start); return view.getFloat64(from)
+      case 25: this.advance(2, start); return halfFloat(((this.bytes[from] as number) << 8) | (this.bytes[from + 1] as number))
+      case 26: this.advance(4, start); return this.dataView().getFloat32(from)
+      case 27: this.advance(8, start); return this.dataView().getFloat64(from)
       default: throw new StoredCborError(start, `simple value ${info} is never written`)
     }
   }
@@ -131,17 +145,17 @@ class Reader {
   private text (length: number, start: number): string {
     const from = this.at
     const end = this.advance(length, start)
-    if (length < SHORT_TEXT_BYTES) {
-      let text = ''
-      for (let index = from; index < end; index++) {
-        const code = this.bytes[index] as number
-        // Not ASCII: the decoder knows UTF-8 and its errors.
-        if (code >= 0x80) return this.utf8(from, end, start)
-        text += String.fromCharCode(code)
-      }
-      return text
-    }
-    return this.utf8(from, end, start)
+    if (length > INTERNED_TEXT_BYTES) return this.utf8(from, end, start)
+    const { bytes } = this
+    let hash = 0x811c9dc5
+    for (let index = from; index < end; index++) hash = Math.imul(hash ^ (bytes[index] as number), 0x01000193)
+    const slot = (hash >>> 0) & (INTERNED_SLOTS - 1)
+    const known = internedBytes[slot]
+    if (known !== undefined && known.length === length && sameBytes(known, bytes, from)) return internedTexts[slot] as string
+    const text = this.utf8(from, end, start)
+    internedBytes[slot] = bytes.slice(from, end)
+    internedTexts[slot] = text
+    return text
   }
 
   private utf8 (from: number, end: number, start: number): string {
@@ -151,6 +165,11 @@ class Reader {
       throw new StoredCborError(start, 'text that is not UTF-8')
     }
   }
+}
+
+/** The big-endian unsigned 32-bit integer at `from` (the caller checked the bytes are there). */
+function uint32At (bytes: Uint8Array, from: number): number {
+  return (bytes[from] as number) * 0x1000000 + (((bytes[from + 1] as number) << 16) | ((bytes[from + 2] as number) << 8) | (bytes[from + 3] as number))
 }
 
 /** IEEE 754 half precision, which canonical CBOR uses for floats that fit it. */

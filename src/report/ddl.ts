@@ -59,10 +59,12 @@ export function tableStatements (dialect: Dialect): string[] {
  * index from a million rows at once is much faster than growing it row by row.
  */
 export function indexAndViewStatements (dialect: Dialect): string[] {
-  return [
-    ...ALL_TABLES.flatMap((table) => createIndexes(dialect, table)),
-    ...reportViews(dialect).map((view) => `CREATE VIEW ${quoteName(dialect, view.name)} AS\n${view.select}`)
-  ]
+  return [...ALL_TABLES.flatMap((table) => createIndexes(dialect, table)), ...viewStatements(dialect)]
+}
+
+/** The report views, which read the tables and their indexes. */
+export function viewStatements (dialect: Dialect): string[] {
+  return reportViews(dialect).map((view) => `CREATE VIEW ${quoteName(dialect, view.name)} AS\n${view.select}`)
 }
 
 /** Every statement that creates the schema from nothing, in order (no trailing semicolons). */

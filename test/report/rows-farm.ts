@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { ExecutionContext } from 'ava'
+import { Level } from 'level'
 import { loadOrCreateIdentity } from '../../src/node/identity.js'
 import { writeSwarmKey } from '../../src/node/mesh/swarm-key.js'
 import { EventStore, storeDirOf } from '../../src/node/store/event-store.js'
@@ -103,4 +104,25 @@ export async function batchesOf (change: ReportChange): Promise<TableRows[]> {
   const batches: TableRows[] = []
   for await (const batch of change.upserts) batches.push(batch)
   return batches
+}
+
+/**
+ * Changes one letter of `node`'s first stored event (its node name) in the closed store at
+ * `location`: still well-formed CBOR of the same kind of event, so only the chain tells.
+ */
+export async function damageFirstEvent ({ world }: ReportFarm, location: string, node: number): Promise<void> {
+  const db = new Level<string, Uint8Array>(location, { keyEncoding: 'utf8', valueEncoding: 'view' })
+  try {
+    const events = db.sublevel<string, Uint8Array>('events', { keyEncoding: 'utf8', valueEncoding: 'view' })
+    const key = `${world.author(node)}!${String(1).padStart(16, '0')}`
+    const bytes = await events.get(key)
+    if (bytes === undefined) throw new Error(`no stored event ${key}`)
+    const changed = new Uint8Array(bytes)
+    const at = Buffer.from(changed).indexOf('render-')
+    if (at < 0) throw new Error(`the first event of ${key} names no node`)
+    changed[at] = 'R'.charCodeAt(0)
+    await events.put(key, changed)
+  } finally {
+    await db.close()
+  }
 }

@@ -1,14 +1,15 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import test, { type ExecutionContext } from 'ava'
-import type { EventStore } from '../../src/node/store/event-store.js'
+import { CorruptStoreError } from '../../src/node/store/errors.js'
+import { EventStore } from '../../src/node/store/event-store.js'
 import { AlteredTableError, DestinationError, NewerSchemaError } from '../../src/report/errors.js'
 import { exportOnce, followExport } from '../../src/report/export.js'
 import { liveStoreSource, storeSource } from '../../src/report/source.js'
 import { createSqliteSink, type SqliteSinkOptions } from '../../src/report/sqlite.js'
-import { ingest, NODE_A, NODE_B, reportFarm, storeOf, tempDir, type ReportFarm } from './rows-farm.js'
+import { ARTIST, damageFirstEvent, ingest, NODE_A, NODE_B, reportFarm, storeOf, tempDir, type ReportFarm } from './rows-farm.js'
 import { contents, exportToSqlite, NOW, query } from './sqlite-report.js'
 
 async function exportTo (store: EventStore, file: string, options: SqliteSinkOptions = {}) {
@@ -149,6 +150,22 @@ test('a disk that fills rolls the run back: an existing file is left as it was, 
   const fresh = path.join(dir, 'fresh.sqlite')
   await t.throwsAsync(exportTo(more, fresh, { maxPageCount: 8 }), { instanceOf: DestinationError, message: /disk is full/ })
   t.false(existsSync(fresh))
+})
+
+test('a first export whose store turns out damaged fails with the damage, and leaves no file behind', async (t) => {
+  const dir = await tempDir(t)
+  const farm = await reportFarm()
+  const location = path.join(dir, 'store')
+  await (await storeOf(farm, location)).close()
+  await damageFirstEvent(farm, location, NODE_B)
+  const store = await EventStore.open(location, farm.exporter, { authority: { founder: farm.world.author(ARTIST) } })
+  t.teardown(async () => { await store.close() })
+  const reports = path.join(dir, 'reports')
+  mkdirSync(reports)
+  // The job rows go to the writer thread first; the damage shows once the log is read.
+  const error = await t.throwsAsync(exportTo(store, path.join(reports, 'report.sqlite')), { instanceOf: CorruptStoreError })
+  t.regex(error.part, new RegExp(`events/${farm.world.author(NODE_B)}!0+1$`))
+  t.deepEqual(readdirSync(reports), [], 'neither the file nor its temporary file')
 })
 
 test('following applies new events in small transactions, and stopping leaves the mirror equal to a full export', async (t) => {

@@ -5,13 +5,12 @@
  */
 import path from 'node:path'
 import test from 'ava'
-import { Level } from 'level'
 import { CorruptStoreError } from '../../src/node/store/errors.js'
 import { EventStore } from '../../src/node/store/event-store.js'
 import { decodeCanonical, encodeEvent, hashUnsigned, toHex } from '../../src/protocol/encoding.js'
 import type { SignedEvent, VerifiedEvent } from '../../src/protocol/events.js'
 import { storedEventHash, verifiedFromStore } from '../../src/report/event-id.js'
-import { ARTIST, NODE_A, reportFarm, storeOf, tempDir } from './rows-farm.js'
+import { ARTIST, damageFirstEvent, NODE_A, reportFarm, storeOf, tempDir } from './rows-farm.js'
 
 /** What two reads of one event must agree on, as plain values. */
 function essence ({ event, id, hash, link, authenticated }: VerifiedEvent): unknown {
@@ -59,18 +58,7 @@ test('a stored event whose bytes changed on disk is refused, naming it, and the 
   const location = path.join(dir, 'store')
   const author = farm.world.author(NODE_A)
   await (await storeOf(farm, location)).close()
-  const db = new Level<string, Uint8Array>(location, { keyEncoding: 'utf8', valueEncoding: 'view' })
-  const events = db.sublevel<string, Uint8Array>('events', { keyEncoding: 'utf8', valueEncoding: 'view' })
-  const key = `${author}!${String(1).padStart(16, '0')}`
-  const bytes = await events.get(key)
-  if (bytes === undefined) throw new Error(`no stored event ${key}`)
-  // Its name one letter different: still well-formed CBOR of the same event, so only the chain tells.
-  const changed = new Uint8Array(bytes)
-  const at = Buffer.from(changed).indexOf('render-a')
-  t.true(at > 0, 'the first event names its node')
-  changed[at] = 'R'.charCodeAt(0)
-  await events.put(key, changed)
-  await db.close()
+  await damageFirstEvent(farm, location, NODE_A)
   const store = await EventStore.open(location, farm.exporter, { authority: { founder: farm.world.author(ARTIST) } })
   t.teardown(async () => { await store.close() })
   const error = await t.throwsAsync(store.readStoredFeed(author, 1, 10), { instanceOf: CorruptStoreError })
