@@ -37,6 +37,28 @@ function sameBytes (known: Uint8Array, bytes: Uint8Array, from: number): boolean
   return true
 }
 
+/**
+ * A key that names a field (the event's "seq", a record's "claims"), as opposed to a key
+ * that is data (a fact's "author#seq", a job id, a peer id).
+ */
+const FIELD_NAME = /^[A-Za-z][A-Za-z0-9]{0,31}$/
+
+/**
+ * An empty object already in V8's dictionary mode, for a map keyed by data. A plain `{}`
+ * takes its first key through the transitions of the root hidden class that every object
+ * starts from; a store's block records key some hundreds of thousands of maps by fact id,
+ * which fill those transitions, after which V8 gives each new object classes of its own:
+ * decoding an event then took five times as long and its garbage outlived the young
+ * generation. Deleting a property that is not the last one added turns an object into a
+ * dictionary, whose keys make no transitions at all.
+ */
+function dictionary (): Record<string, unknown> {
+  const made: Record<string, unknown> = { first: null, second: null }
+  delete made.first
+  delete made.second
+  return made
+}
+
 class Reader {
   private at = 0
   private view: DataView | null = null
@@ -61,14 +83,15 @@ class Reader {
         return array
       }
       case 5: {
-        const map: Record<string, unknown> = {}
+        let map: Record<string, unknown> | null = null
         for (let index = 0; index < argument; index++) {
           const keyAt = this.at
           const key = this.value()
           if (typeof key !== 'string') throw new StoredCborError(keyAt, 'a map key that is not text')
+          map ??= FIELD_NAME.test(key) ? {} : dictionary()
           map[key] = this.value()
         }
-        return map
+        return map ?? {}
       }
       default: throw new StoredCborError(start, `major type ${major} (a tag) is never written`)
     }
