@@ -140,7 +140,7 @@ class Reader {
     const from = this.at
     switch (info) {
       case 24: this.advance(1, start); return bytes[from] as number
-      case 25: this.advance(2, start); return ((bytes[from] as number) << 8) | (bytes[from + 1] as number)
+      case 25: this.advance(2, start); return uint16At(bytes, from)
       case 26: this.advance(4, start); return uint32At(bytes, from)
       case 27: {
         this.advance(8, start)
@@ -158,7 +158,7 @@ class Reader {
       case 20: return false
       case 21: return true
       case 22: return null
-      case 25: this.advance(2, start); return halfFloat(((this.bytes[from] as number) << 8) | (this.bytes[from + 1] as number))
+      case 25: this.advance(2, start); return halfFloat(uint16At(this.bytes, from))
       case 26: this.advance(4, start); return this.dataView().getFloat32(from)
       case 27: this.advance(8, start); return this.dataView().getFloat64(from)
       default: throw new StoredCborError(start, `simple value ${info} is never written`)
@@ -188,6 +188,11 @@ class Reader {
       throw new StoredCborError(start, 'text that is not UTF-8')
     }
   }
+}
+
+/** The big-endian unsigned 16-bit integer at `from` (the caller checked the bytes are there). */
+function uint16At (bytes: Uint8Array, from: number): number {
+  return ((bytes[from] as number) << 8) | (bytes[from + 1] as number)
 }
 
 /** The big-endian unsigned 32-bit integer at `from` (the caller checked the bytes are there). */

@@ -57,13 +57,9 @@ export class SqliteBuild {
   private failure: Error | null = null
   private ahead = 0
   private resumeSender: (() => void) | null = null
-  private readonly finished: { promise: Promise<void>, resolve: () => void, reject: (error: Error) => void }
+  private readonly finished = Promise.withResolvers<undefined>()
 
   constructor (setup: BuildSetup) {
-    let resolve = (): void => undefined
-    let reject = (_: Error): void => undefined
-    const promise = new Promise<void>((resolveFinished, rejectFinished) => { resolve = resolveFinished; reject = rejectFinished })
-    this.finished = { promise, resolve, reject }
     this.worker = new Worker(WORKER_SCRIPT, { workerData: setup, execArgv: WORKER_EXEC_ARGV })
     this.worker.on('message', (reply: BuildReply) => { this.heard(reply) })
     this.worker.on('error', (error: Error) => { this.fail(error) })
@@ -109,7 +105,7 @@ export class SqliteBuild {
       return
     }
     if (reply.kind === 'finished') {
-      this.finished.resolve()
+      this.finished.resolve(undefined)
       return
     }
     this.ahead--

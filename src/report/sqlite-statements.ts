@@ -4,6 +4,7 @@
  * up, how a cell is bound, and the prepared statements that write rows.
  */
 import { DatabaseSync, type StatementSync } from 'node:sqlite'
+import type { VersionVector } from '../protocol/version-vector.js'
 import { deleteStatement, markDeletedStatement, timestampText, upsertStatement } from './dialect.js'
 import { cellBatches, rowsPerStatement } from './row-batches.js'
 import { SCHEMA_VERSION, type Cell, type ColumnType, type Row, type Table, type TableName, tableNamed } from './schema.js'
@@ -93,7 +94,7 @@ export class Statements {
   }
 
   /** The schema_version row of an export that reflects `vector`. */
-  versionRow (vector: unknown, exportedAt: number): void {
+  versionRow (vector: VersionVector, exportedAt: number): void {
     this.upsert(tableNamed('schema_version'), [{ version: SCHEMA_VERSION, versionVector: JSON.stringify(vector), exportedAt }])
   }
 }
