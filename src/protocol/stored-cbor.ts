@@ -89,7 +89,9 @@ class Reader {
           const key = this.value()
           if (typeof key !== 'string') throw new StoredCborError(keyAt, 'a map key that is not text')
           map ??= FIELD_NAME.test(key) ? {} : dictionary()
-          map[key] = this.value()
+          // Assigned, "__proto__" would set the map's prototype rather than be one of its keys.
+          if (key === '__proto__') Object.defineProperty(map, key, { value: this.value(), enumerable: true, writable: true, configurable: true })
+          else map[key] = this.value()
         }
         return map ?? {}
       }

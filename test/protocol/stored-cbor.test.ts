@@ -27,6 +27,15 @@ test('stored bytes read back as the strict decoder reads them', (t) => {
   }), { numRuns: 2_000 })
 })
 
+test('a "__proto__" key is read as a key like any other, never as the map\'s prototype', (t) => {
+  const value = JSON.parse('{"__proto__": {"polluted": true}, "kept": 1}') as Record<string, unknown>
+  const decoded = decodeStored(encodeCanonical(value)) as Record<string, unknown>
+  t.deepEqual(Object.keys(decoded).sort(), ['__proto__', 'kept'])
+  t.is(Object.getPrototypeOf(decoded), Object.prototype)
+  t.false('polluted' in decoded)
+  t.deepEqual(decoded, decode(encodeCanonical(value)))
+})
+
 test('byte strings come back as plain Uint8Arrays, even out of a Buffer', (t) => {
   const bytes = Buffer.from(encodeCanonical({ sig: new Uint8Array([1, 2, 3]), prev: new Uint8Array([4]) }))
   const { sig, prev } = decodeStored(bytes) as { sig: Uint8Array, prev: Uint8Array }
