@@ -168,7 +168,7 @@ test('a first export whose store turns out damaged fails with the damage, and le
   t.deepEqual(readdirSync(reports), [], 'neither the file nor its temporary file')
 })
 
-test('following applies new events in small transactions, and stopping leaves the mirror equal to a full export', async (t) => {
+test.serial('following applies new events in small transactions, and stopping leaves the mirror equal to a full export', async (t) => {
   const dir = await tempDir(t)
   const farm = await reportFarm()
   const half = Math.floor(farm.world.events.length / 2)
