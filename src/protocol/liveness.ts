@@ -229,6 +229,22 @@ export class Liveness {
     }
   }
 
+  /**
+   * The next moment a tick would act with no input in between (a holder's silence running
+   * past HEARTBEAT_TIMEOUT_MS, a hail or a relayed hail timing out), or null: what lets an
+   * idle node sleep until then rather than tick to find out.
+   */
+  nextDueMs (): number | null {
+    let due = Number.POSITIVE_INFINITY
+    for (const relay of this.relays.values()) due = Math.min(due, relay.deadlineMs)
+    for (const [peer, state] of this.peers) {
+      if (state.kind === 'suspect') due = Math.min(due, state.probe.deadlineMs)
+      // `tick` hails a holder once its silence is strictly longer than the timeout.
+      else if (state.kind === 'alive' && peer !== this.init.self && this.leases.has(peer)) due = Math.min(due, state.lastHeardMs + HEARTBEAT_TIMEOUT_MS + 1)
+    }
+    return due === Number.POSITIVE_INFINITY ? null : due
+  }
+
   /** Peers declared dead: for `decideClaim`, their leases are runnable at the next epoch. */
   dead (): ReadonlySet<string> {
     return new Set([...this.peers].filter(([, state]) => state.kind === 'dead').map(([peer]) => peer))

@@ -12,15 +12,15 @@ import { FarmViewCache } from './farm-view.js'
 import { draftNext, headOf, judgeHeld, place, type FeedHead } from './feed.js'
 import { jobIdFor } from './job-id.js'
 import { applyEvent, emptyRecords, type FarmRecords, type Touched } from './records.js'
-import { hashEvent, signEvent, verifySignature, vouchedByChain, type Signer } from './signing.js'
+import { hashEncoded, signEvent, verifySignature, vouchedByChain, type Signer } from './signing.js'
 import { stateHash } from './state-hash.js'
 import type { VersionVector } from './version-vector.js'
 import type { FarmView } from './view.js'
 
 /** Where an admitted remote event stands. */
 export type Admission =
-  /** Authenticated and next in its feed: commit it. */
-  | { readonly kind: 'next', readonly verified: VerifiedEvent }
+  /** Authenticated and next in its feed: commit it, and store `bytes`, its canonical encoding (what its link hashes). */
+  | { readonly kind: 'next', readonly verified: VerifiedEvent, readonly bytes: Uint8Array }
   /** Events of its feed are missing before it: pull from `have + 1`. */
   | { readonly kind: 'gap', readonly author: string, readonly have: number, readonly got: number }
 
@@ -42,7 +42,7 @@ export interface ReplicaOptions {
 export type HeldLinkLookup = (author: string, seq: number) => Promise<Uint8Array>
 
 /** Events of one author accepted so far in a batch, waiting for the newest one's signature. */
-type Run = { readonly index: number, readonly hashed: HashedEvent }[]
+type Run = { readonly index: number, readonly hashed: HashedEvent, readonly encoded: Uint8Array }[]
 
 function rejected (error: unknown): BatchAdmission {
   if (error instanceof EventRejectedError) return { kind: 'rejected', error }
@@ -97,7 +97,10 @@ export class Replica {
     const pendingLinks = new Map<string, Uint8Array>()
     for (const [index, bytes] of list.entries()) {
       try {
-        const hashed = hashEvent(decodeEvent(bytes))
+        const event = decodeEvent(bytes)
+        // Encoded once: both hashes come from it, and it is what the store keeps.
+        const encoded = encodeEvent(event)
+        const hashed = hashEncoded(event, encoded)
         const { author, seq } = hashed.event
         const placement = place(heads.get(author) ?? this.heads.get(author), hashed, nowMs)
         if (placement.kind === 'gap') {
@@ -109,8 +112,8 @@ export class Replica {
           pendingLinks.set(`${author}#${seq}`, hashed.link)
           let run = runs.get(author)
           if (run === undefined) runs.set(author, run = [])
-          run.push({ index, hashed })
-          results.push({ kind: 'next', verified: vouchedByChain(hashed) })
+          run.push({ index, hashed, encoded })
+          results.push({ kind: 'next', verified: vouchedByChain(hashed), bytes: encoded })
         }
       } catch (error) {
         results.push(rejected(error))
@@ -166,19 +169,19 @@ function authenticateRun (run: Run, results: BatchAdmission[]): void {
   const newest = run.at(-1)
   if (newest === undefined) return
   try {
-    results[newest.index] = { kind: 'next', verified: verifySignature(newest.hashed) }
+    results[newest.index] = { kind: 'next', verified: verifySignature(newest.hashed), bytes: newest.encoded }
     return
   } catch (error) {
     rejected(error)
   }
   let forged: HashedEvent | undefined
-  for (const { index, hashed } of run) {
+  for (const { index, hashed, encoded } of run) {
     if (forged !== undefined) {
       results[index] = { kind: 'gap', author: hashed.event.author, have: forged.event.seq - 1, got: hashed.event.seq }
       continue
     }
     try {
-      results[index] = { kind: 'next', verified: verifySignature(hashed) }
+      results[index] = { kind: 'next', verified: verifySignature(hashed), bytes: encoded }
     } catch (error) {
       results[index] = rejected(error)
       forged = hashed

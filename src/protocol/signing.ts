@@ -9,7 +9,8 @@ import type { PrivateKey } from '@libp2p/interface'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { ForgedEventError } from './errors.js'
 import type { HashedEvent, SignedEvent, UnsignedEvent, VerifiedEvent } from './events.js'
-import { hashUnsigned, linkHash, toHex } from './encoding.js'
+import { hashesOfEncoded } from './encoded-hashes.js'
+import { encodeEvent, hashUnsigned, linkHash, toHex } from './encoding.js'
 
 /** What a writer needs of its identity: a name and a way to sign. */
 export interface Signer {
@@ -43,8 +44,13 @@ export function signEvent (unsigned: UnsignedEvent, signer: Signer): VerifiedEve
 
 /** Both hashes of a decoded event; says nothing yet about who wrote it. */
 export function hashEvent (event: SignedEvent): HashedEvent {
-  const hash = hashUnsigned(event)
-  return { event, hash, id: toHex(hash), link: linkHash(event) }
+  return hashEncoded(event, encodeEvent(event))
+}
+
+/** Both hashes of `event` from `encoded`, its canonical encoding (encodeEvent), which is encoded once. */
+export function hashEncoded (event: SignedEvent, encoded: Uint8Array): HashedEvent {
+  const { hash, link } = hashesOfEncoded(event, encoded)
+  return { event, hash, id: toHex(hash), link }
 }
 
 /** Memo of authors' keys: parsing a peer id costs more than verifying a signature. */

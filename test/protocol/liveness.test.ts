@@ -4,6 +4,7 @@
  * holder that answers.
  */
 import test from 'ava'
+import { IDLE_TICK_MS } from '../../src/protocol/agent/agent.js'
 import {
   DEAD_AFTER_SILENCE_MS, FORGET_SILENT_PEER_MS, HAIL_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, IDLE_HEARTBEAT_INTERVAL_MS,
   IDLE_HEARTBEAT_TIMEOUT_MS, INDIRECT_HAIL_FANOUT, INDIRECT_HAIL_TIMEOUT_MS, Liveness, MAX_PENDING_RELAYS, MAX_RELAYS_PER_REQUESTER, type Beat, type LeaseRef, type LivenessCommand
@@ -290,4 +291,24 @@ test('peers that hold nothing are forgotten once dead or long silent; holders ar
   t.like(quiet.state('holder'), { kind: 'alive' })
   quiet.handle({ kind: 'heartbeat', from: 'gone', nowMs: FORGET_SILENT_PEER_MS + 1_100, beat })
   t.true(quiet.live(FORGET_SILENT_PEER_MS + 1_100).some(({ peer }) => peer === 'gone'), 'a heartbeat brings it back')
+})
+
+test('ticked only when nextDueMs says, or every IDLE_TICK_MS, liveness hails, escalates and judges a silent holder when a tick every millisecond would', (t) => {
+  const everyMs = setUp()
+  const whenDue = setUp()
+  const byEveryMs: string[] = []
+  const byWhenDue: string[] = []
+  let lastTickMs = 0
+  for (let nowMs = 1; nowMs <= DEAD_AFTER_SILENCE_MS + 1_000; nowMs++) {
+    if (nowMs % HEARTBEAT_INTERVAL_MS === 0) {
+      for (const liveness of [everyMs, whenDue]) for (const peer of peers) liveness.handle({ kind: 'heartbeat', from: peer, nowMs, beat })
+    }
+    byEveryMs.push(...everyMs.handle({ kind: 'tick', nowMs }).map((command) => `${nowMs} ${command.kind}`))
+    if (nowMs < Math.min(whenDue.nextDueMs() ?? Number.POSITIVE_INFINITY, lastTickMs + IDLE_TICK_MS)) continue
+    lastTickMs = nowMs
+    byWhenDue.push(...whenDue.handle({ kind: 'tick', nowMs }).map((command) => `${nowMs} ${command.kind}`))
+  }
+  t.deepEqual(byEveryMs.map((line) => line.split(' ')[1]), ['send-hail', 'send-indirect-hail', 'declare-dead'])
+  t.deepEqual(byWhenDue, byEveryMs)
+  t.is(whenDue.nextDueMs(), null, 'nothing is due once the holder is judged')
 })

@@ -16,10 +16,11 @@
  * Faults excuse only what they must: while a node is crashed or paused, or cut off by a
  * partition, and for `recoveryGraceMs` after, it cannot know what it missed.
  */
+import { BUSY_TICK_MS } from '../../src/protocol/agent/agent.js'
 import { DEAD_AFTER_SILENCE_MS, HAIL_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, INDIRECT_HAIL_TIMEOUT_MS } from '../../src/protocol/liveness.js'
 import { CLAIM_SETTLE_MS, ineligibility } from '../../src/protocol/scheduling.js'
 import type { FarmView } from '../../src/protocol/view.js'
-import { TICK_MS, VIEW_BATCH_MS } from './node.js'
+import { VIEW_BATCH_MS } from './node.js'
 import type { SimNode } from './node.js'
 import type { FaultProfile } from './profiles.js'
 import type { Interval, Recorder, SteerRecord } from './recorder.js'
@@ -33,7 +34,7 @@ const LOSSY_CATCH_UP_TRIES = 8
 /** After a node resumes, restarts or a partition heals, how long it may take to learn what it missed. */
 export function recoveryGraceMs (profile: FaultProfile): number {
   const { network } = profile
-  return 2 * (network.latencyMaxMs + network.spikeMs) + HEARTBEAT_INTERVAL_MS + 2 * TICK_MS
+  return 2 * (network.latencyMaxMs + network.spikeMs) + HEARTBEAT_INTERVAL_MS + 2 * BUSY_TICK_MS
 }
 
 /**
@@ -46,7 +47,7 @@ export function steerStopBoundMs (profile: FaultProfile): number {
   const { network } = profile
   const push = pushBoundMs(profile) + VIEW_BATCH_MS
   if (network.loss === 0) return push
-  return LOSSY_CATCH_UP_TRIES * HEARTBEAT_INTERVAL_MS + TICK_MS + 2 * network.latencyMaxMs + push
+  return LOSSY_CATCH_UP_TRIES * HEARTBEAT_INTERVAL_MS + BUSY_TICK_MS + 2 * network.latencyMaxMs + push
 }
 
 /** The longest a pushed event may take to arrive. Jitter reorders pushes: one that arrives before its predecessor is a gap, pulled in a round trip. */
@@ -265,7 +266,7 @@ export function checkConverged (nodes: readonly SimNode[]): string[] {
 }
 
 /** How long before its verdict a judge hails a holder: the direct hail, then the indirect one, each ending on a tick. */
-const HAIL_WINDOW_MS = HAIL_TIMEOUT_MS + INDIRECT_HAIL_TIMEOUT_MS + 2 * TICK_MS
+const HAIL_WINDOW_MS = HAIL_TIMEOUT_MS + INDIRECT_HAIL_TIMEOUT_MS + 2 * BUSY_TICK_MS
 
 /**
  * A dead verdict on a holder that was up, running and connected to its judge for the whole

@@ -8,7 +8,7 @@
  * and does nothing else until then, as a recovering node must (never claim on a stale log).
  * Its wall clock is off by a fixed offset, as an unsynchronised machine's is.
  */
-import { Agent } from '../../src/protocol/agent/agent.js'
+import { Agent, BUSY_TICK_MS } from '../../src/protocol/agent/agent.js'
 import { hailMessagesOf, receivedHail } from '../../src/protocol/agent/hail-messages.js'
 import type { AgentCommand, AgentInput } from '../../src/protocol/agent/types.js'
 import type { FarmAuthority } from '../../src/protocol/authority.js'
@@ -27,8 +27,6 @@ import type { Prng } from './prng.js'
 import type { EventQueue } from './queue.js'
 import type { Recorder } from './recorder.js'
 
-/** How often a node's loop runs. */
-export const TICK_MS = 100
 /** Anti-entropy: each node swaps version vectors with one random peer this often. */
 export const PULL_INTERVAL_MS = 1_000
 /** A stopped peer's connection is dropped after this much silence: the mesh's keep-alive timeout (src/node/mesh/config.ts). */
@@ -79,8 +77,8 @@ export class SimNode implements Endpoint {
   /** The view the agent last saw: what its decisions were made on. */
   private agentView: FarmView | null = null
   private generation = 0
-  /** When the agent is to be woken between ticks, if it is. */
-  private wakeAtMs: number | null = null
+  /** The moment the node's next tick is planned for: one at a time, as the real driver's clock. */
+  private tickAtMs = Number.POSITIVE_INFINITY
   private viewDirty = false
   /** After a restart: the peers whose answers to our catch-up pull we still wait for; the agent hears nothing until then. */
   private recovering: Set<string> | null = null
@@ -117,14 +115,28 @@ export class SimNode implements Endpoint {
     return new Agent({ self: this.id, name: `node-${this.index}`, random: () => this.prng.next() })
   }
 
-  /** Starts the node's loop; the first tick comes after a random offset so nodes do not tick in lockstep. */
+  /** Starts the node's clock; the first tick comes after a random offset so nodes do not tick in lockstep. */
   start (): void {
     this.flushView()
-    const loop = (): void => {
+    this.armTick(this.now + this.prng.int(1, BUSY_TICK_MS))
+  }
+
+  /** Plans the next tick for `atMs`, unless one is planned sooner. */
+  private armTick (atMs: number): void {
+    if (atMs >= this.tickAtMs) return
+    this.tickAtMs = atMs
+    this.context.queue.at(atMs, () => {
+      if (this.tickAtMs !== atMs) return
+      this.tickAtMs = Number.POSITIVE_INFINITY
       this.tick()
-      this.context.queue.after(TICK_MS, loop)
-    }
-    this.context.queue.after(this.prng.int(1, TICK_MS), loop)
+      this.armTick(this.nextTickMs())
+    })
+  }
+
+  /** When the agent asks to be ticked, as the real driver does; while down or recovering, the node looks again a busy tick later. */
+  private nextTickMs (): number {
+    const atMs = this.status === 'up' && this.recovering === null ? this.agent.nextTickAtMs(this.now) : null
+    return atMs ?? this.now + BUSY_TICK_MS
   }
 
   /** A controller action (submit, log record) written in this node's feed; null while the node is not up. */
@@ -231,20 +243,7 @@ export class SimNode implements Endpoint {
   private feed (input: AgentInput): void {
     if (this.recovering !== null) return
     this.run(this.agent.handle(input))
-    this.wakeWhenDue()
-  }
-
-  /** As the real driver does: a claim falling due between ticks is acted on when it falls due. */
-  private wakeWhenDue (): void {
-    const dueMs = this.agent.nextDueMs()
-    if (dueMs === null || dueMs === this.wakeAtMs || dueMs - this.now >= TICK_MS) return
-    this.wakeAtMs = dueMs
-    const agent = this.agent
-    this.context.queue.at(Math.max(this.now, dueMs), () => {
-      if (this.wakeAtMs !== dueMs || this.agent !== agent) return
-      this.wakeAtMs = null
-      if (this.status === 'up') this.feed({ kind: 'tick', nowMs: this.now, mayRender: true })
-    })
+    this.armTick(this.nextTickMs())
   }
 
   private process (from: string, message: Message): void {

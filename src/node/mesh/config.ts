@@ -14,7 +14,13 @@ import { MAX_BATCH_BYTES, MAX_BATCH_EVENTS, MAX_WINDOW_BATCHES, MIN_BATCH_BYTES 
 export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/0']
 /** DNS-SD name peers announce and query; farms (and tests) with other tags do not meet. */
 export const DEFAULT_MDNS_SERVICE_TAG = '_constellation._udp.local'
-export const DEFAULT_MDNS_QUERY_INTERVAL_MS = 10_000
+/**
+ * Every peer answers every query, and multicast brings each node every answer: a farm of N
+ * nodes handles N² packets an interval. A node that starts (or restarts) queries at once
+ * and every peer answers it, so the interval only bounds how soon the two sides of a healed
+ * partition meet again.
+ */
+export const DEFAULT_MDNS_QUERY_INTERVAL_MS = 30_000
 /** How often a static `--peer` that is not connected is dialled again. */
 export const DEFAULT_BOOTSTRAP_REDIAL_MS = 5_000
 /**
@@ -27,8 +33,17 @@ export const DEFAULT_KEEP_ALIVE_INTERVAL_MS = 1_000
  * hung holder is hailed sooner anyway, after HEARTBEAT_TIMEOUT_MS without a heartbeat.
  */
 export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 2_500
+/**
+ * While no lease is held anywhere (keep-alive.ts), a beat every 5 s and a peer dropped after
+ * 12.5 s of silence: an idle farm has no lease to free quickly, and a beat is what an idle
+ * node spends most of its CPU on.
+ */
+export const DEFAULT_KEEP_ALIVE_IDLE_INTERVAL_MS = 5_000
+export const DEFAULT_KEEP_ALIVE_IDLE_TIMEOUT_MS = 12_500
 /** Pull from a random peer this often, so a message gossip lost is found without a new event. */
 export const DEFAULT_ANTI_ENTROPY_INTERVAL_MS = 10_000
+/** ...and every 30 s while no lease is held anywhere (scheduler.ts). */
+export const DEFAULT_IDLE_ANTI_ENTROPY_INTERVAL_MS = 30_000
 export const DEFAULT_SYNC_BATCH_MAX_EVENTS = 512
 export const DEFAULT_SYNC_BATCH_MAX_BYTES = 1024 * 1024
 /** Batches a puller lets a server send ahead of what it has ingested: the back-pressure window. */
@@ -68,8 +83,11 @@ const meshConfigSchema = z.strictObject({
   }).prefault({}),
   keepAliveIntervalMs: positiveMs.default(DEFAULT_KEEP_ALIVE_INTERVAL_MS),
   keepAliveTimeoutMs: positiveMs.default(DEFAULT_KEEP_ALIVE_TIMEOUT_MS),
+  keepAliveIdleIntervalMs: positiveMs.default(DEFAULT_KEEP_ALIVE_IDLE_INTERVAL_MS),
+  keepAliveIdleTimeoutMs: positiveMs.default(DEFAULT_KEEP_ALIVE_IDLE_TIMEOUT_MS),
   sync: z.strictObject({
     antiEntropyIntervalMs: positiveMs.default(DEFAULT_ANTI_ENTROPY_INTERVAL_MS),
+    idleAntiEntropyIntervalMs: positiveMs.default(DEFAULT_IDLE_ANTI_ENTROPY_INTERVAL_MS),
     batchMaxEvents: z.int().min(1).max(MAX_BATCH_EVENTS).default(DEFAULT_SYNC_BATCH_MAX_EVENTS),
     batchMaxBytes: z.int().min(MIN_BATCH_BYTES, { error: `must hold at least one event of ${MAX_EVENT_BYTES} bytes` })
       .max(MAX_BATCH_BYTES).default(DEFAULT_SYNC_BATCH_MAX_BYTES),

@@ -176,6 +176,12 @@ export class Mesh {
     this.report(this.running?.host, offence)
   }
 
+  /** Whether the node's view shows a lease held anywhere: the keep-alive's pace and the anti-entropy pulls' follow it. */
+  setWorkInFlight (busy: boolean): void {
+    this.running?.keepAlive.setWorkInFlight(busy)
+    this.running?.scheduler.setWorkInFlight(busy)
+  }
+
   /** Queues a pull from `peer`: it told us (in a heartbeat or an answer) that it holds events we lack. */
   requestPull (peer: string): void {
     this.running?.scheduler.request(peerIdFromString(peer), 'behind')
@@ -227,6 +233,7 @@ export class Mesh {
       pull: async (peer) => this.pullReporting(sync, peer),
       connectedPeers: () => host.getPeers(),
       antiEntropyIntervalMs: config.sync.antiEntropyIntervalMs,
+      idleAntiEntropyIntervalMs: config.sync.idleAntiEntropyIntervalMs,
       logger: logger.child('scheduler')
     })
     const gossip = new LogGossip({
@@ -263,6 +270,8 @@ export class Mesh {
       host,
       intervalMs: config.keepAliveIntervalMs,
       timeoutMs: config.keepAliveTimeoutMs,
+      idleIntervalMs: config.keepAliveIdleIntervalMs,
+      idleTimeoutMs: config.keepAliveIdleTimeoutMs,
       logger: logger.child('keep-alive')
     })
     this.watchPeers(host, scheduler)

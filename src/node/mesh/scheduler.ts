@@ -20,6 +20,8 @@ export interface PullSchedulerInit {
   /** Peers to choose from for anti-entropy. */
   readonly connectedPeers: () => readonly PeerId[]
   readonly antiEntropyIntervalMs: number
+  /** The anti-entropy interval while no work is in flight (setWorkInFlight). */
+  readonly idleAntiEntropyIntervalMs: number
   readonly logger: Logger
   /** Injected for tests; picks the anti-entropy peer. */
   readonly random?: () => number
@@ -31,6 +33,8 @@ export class PullScheduler {
   private timer: NodeJS.Timeout | undefined
   private draining: Promise<void> | undefined
   private running = false
+  private workInFlight = true
+  private lastPeriodicMs = Number.NEGATIVE_INFINITY
 
   constructor (init: PullSchedulerInit) {
     this.init = init
@@ -51,6 +55,15 @@ export class PullScheduler {
     await this.draining
   }
 
+  /**
+   * Whether any lease is held: with none, events are few and none is urgent, so the random
+   * pull runs every idle interval rather than every interval (each is a stream set up and
+   * torn down at both ends, a good part of an idle node's CPU).
+   */
+  setWorkInFlight (busy: boolean): void {
+    this.workInFlight = busy
+  }
+
   request (peer: PeerId, trigger: PullTrigger): void {
     if (!this.running) return
     const key = peer.toString()
@@ -64,6 +77,11 @@ export class PullScheduler {
   }
 
   private pullRandomPeer (): void {
+    const nowMs = performance.now()
+    // The timer runs at the brisk interval; idly, every tick nearest the idle interval pulls.
+    const dueAfterMs = this.workInFlight ? 0 : this.init.idleAntiEntropyIntervalMs - this.init.antiEntropyIntervalMs / 2
+    if (nowMs - this.lastPeriodicMs < dueAfterMs) return
+    this.lastPeriodicMs = nowMs
     const peers = this.init.connectedPeers()
     const peer = peers[Math.floor((this.init.random ?? Math.random)() * peers.length)]
     if (peer !== undefined) this.request(peer, 'periodic')

@@ -11,7 +11,7 @@ import type { VerifiedEvent } from '../../protocol/events.js'
 import { hailMessagesOf, isHailCommand, receivedHail } from '../../protocol/agent/hail-messages.js'
 import { effectiveLimits, scheduleVerdict, type LocalTime, type ScheduleVerdict } from '../../protocol/schedule.js'
 import type { BlockRef } from '../../protocol/scheduling.js'
-import { clientStatus } from '../../protocol/view.js'
+import { clientStatus, type FarmView } from '../../protocol/view.js'
 import type { Logger } from '../log.js'
 import type { ReceivedDirect } from '../mesh/direct.js'
 import { HeartbeatPace } from '../mesh/heartbeat-pace.js'
@@ -20,14 +20,12 @@ import type { EventStore } from '../store/event-store.js'
 import { refusalOf, renderTaskFor, type LocalRenderSettings } from './render-task.js'
 import type { RenderOutcome, RendererSlot } from './renderer-slot.js'
 
-/** How often the agent's clock ticks. */
-export const TICK_MS = 100
 /** Remote events arriving within this window make one view change. */
 export const VIEW_BATCH_MS = 10
 
 export interface AgentDriverInit {
   readonly store: EventStore
-  readonly mesh: Pick<Mesh, 'on' | 'publishEphemeral' | 'sendDirect' | 'requestPull' | 'reportOffence'>
+  readonly mesh: Pick<Mesh, 'on' | 'publishEphemeral' | 'sendDirect' | 'requestPull' | 'reportOffence' | 'setWorkInFlight'>
   readonly renderer: RendererSlot
   readonly name: string
   /** False for a node that must never render (a controller). */
@@ -54,10 +52,9 @@ export class AgentDriver {
   private readonly self: string
   private queue: Promise<void> = Promise.resolve()
   private readonly unsubscribes: (() => void)[] = []
-  private ticker: NodeJS.Timeout | undefined
   private viewTimer: NodeJS.Timeout | undefined
-  /** Wakes the agent when a claim falls due between ticks, so a settle window ends on time, not on the next tick. */
-  private wakeTimer: { readonly atMs: number, readonly timer: NodeJS.Timeout } | undefined
+  /** The agent's next tick, when the agent asked for it (Agent.nextTickAtMs): a settle window ends on time, and an idle node sleeps. */
+  private clock: { readonly atMs: number, readonly timer: NodeJS.Timeout } | undefined
   /** Our own claims on the leases we hold, in wire form, so a colliding claimant can be sent one directly; each dropped once its lease is not ours. */
   private readonly claims = new Map<string, Uint8Array>()
   private stopped = false
@@ -90,22 +87,20 @@ export class AgentDriver {
       mesh.on('peer:connected', () => { this.heartbeatPace.peerConnected(this.init.now()) })
     )
     this.viewChanged()
-    this.ticker = setInterval(() => { this.tick() }, TICK_MS)
+    this.tick()
   }
 
   private tick (): void {
     this.enqueue({ kind: 'tick', nowMs: this.init.now(), mayRender: this.verdict().mayRender })
   }
 
-  /** Arms the wake-up for the agent's next due moment, unless the next tick comes first. */
-  private wakeWhenDue (): void {
-    const dueMs = this.agent.nextDueMs()
-    if (this.stopped || dueMs === null || this.wakeTimer?.atMs === dueMs) return
-    clearTimeout(this.wakeTimer?.timer)
-    this.wakeTimer = undefined
-    const inMs = dueMs - this.init.now()
-    if (inMs >= TICK_MS) return
-    this.wakeTimer = { atMs: dueMs, timer: setTimeout(() => { this.wakeTimer = undefined; this.tick() }, Math.max(0, inMs)) }
+  /** Arms the clock for the agent's next tick, unless it is armed for that moment or sooner. */
+  private armClock (): void {
+    const nowMs = this.init.now()
+    const atMs = this.agent.nextTickAtMs(nowMs)
+    if (this.stopped || atMs === null || (this.clock !== undefined && this.clock.atMs <= atMs)) return
+    clearTimeout(this.clock?.timer)
+    this.clock = { atMs, timer: setTimeout(() => { this.clock = undefined; this.tick() }, atMs - nowMs) }
   }
 
   /**
@@ -123,9 +118,8 @@ export class AgentDriver {
       await this.queue
     }
     this.stopped = true
-    clearInterval(this.ticker)
     clearTimeout(this.viewTimer)
-    clearTimeout(this.wakeTimer?.timer)
+    clearTimeout(this.clock?.timer)
     for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe()
     this.process({ kind: 'shutdown', nowMs: this.init.now() })
     await this.queue
@@ -156,8 +150,9 @@ export class AgentDriver {
       kind = made.kind
       await this.carryOut(this.agent.handle(made))
       this.forgetClaimsNotHeld()
-      this.wakeWhenDue()
     }).catch((error: unknown) => { this.init.logger.error('agent step failed', { input: kind, error }) })
+      // Even after a failed step: a node whose clock stopped would never tick again.
+      .finally(() => { this.armClock() })
   }
 
   /**
@@ -167,7 +162,14 @@ export class AgentDriver {
    */
   private viewChanged (): void {
     if (this.stopped) return
-    this.process(() => ({ kind: 'view-changed', nowMs: this.init.now(), view: this.init.store.view() }))
+    this.process(() => ({ kind: 'view-changed', nowMs: this.init.now(), view: this.currentView() }))
+  }
+
+  /** The view for the agent; the keep-alive's pace follows whether it shows any lease held. */
+  private currentView (): FarmView {
+    const view = this.init.store.view()
+    this.init.mesh.setWorkInFlight(view.nodes.some((node) => node.holding.length > 0))
+    return view
   }
 
   /** Keeps only the claims on leases the agent holds now: no other is ever sent again. */
@@ -189,7 +191,7 @@ export class AgentDriver {
       }
     }
     // The agent decides on a view that includes its own writes, as in the simulator.
-    if (appended) await this.carryOut(this.agent.handle({ kind: 'view-changed', nowMs: this.init.now(), view: this.init.store.view() }))
+    if (appended) await this.carryOut(this.agent.handle({ kind: 'view-changed', nowMs: this.init.now(), view: this.currentView() }))
   }
 
   private command (command: Exclude<AgentCommand, { kind: 'append' }>): void {
@@ -295,7 +297,7 @@ export class AgentDriver {
       if (software === undefined || software === 'command' || !runs.includes(software)) return
       await store.append({ type: 'node.settings', node: this.self, changes: { software: runs.filter((entry) => entry !== software) } }, this.init.now())
       logger.warn('renderer not installed here: no longer taking its jobs until the next start', { software })
-      await this.carryOut(this.agent.handle({ kind: 'view-changed', nowMs: this.init.now(), view: store.view() }))
+      await this.carryOut(this.agent.handle({ kind: 'view-changed', nowMs: this.init.now(), view: this.currentView() }))
     }).catch((error: unknown) => { logger.error('could not withdraw software found missing', { job: target.jobId, error }) })
   }
 

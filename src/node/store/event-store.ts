@@ -20,7 +20,7 @@ import { hash } from 'node:crypto'
 import path from 'node:path'
 import { Level } from 'level'
 import type { FarmAuthority } from '../../protocol/authority.js'
-import { decodeEvent, encodeCanonical, encodeEvent, sha256 } from '../../protocol/encoding.js'
+import { decodeEvent, encodeCanonical, encodeEvent } from '../../protocol/encoding.js'
 import { EventRejectedError } from '../../protocol/errors.js'
 import type { DraftBody, SignedEvent, VerifiedEvent } from '../../protocol/events.js'
 import { factJudge, type FactRefusal } from '../../protocol/fact-rules.js'
@@ -283,7 +283,7 @@ export class EventStore {
       const appended: [VerifiedEvent, Bytes][] = []
       const touched: Touched[] = []
       const outcomes: BatchOutcome[] = []
-      for (const [index, bytes] of list.entries()) {
+      for (let index = 0; index < list.length; index++) {
         const admission = admissions[index]
         if (admission === undefined) throw new Error(`no admission for event ${index} of the batch`)
         if (admission.kind !== 'next') {
@@ -291,10 +291,9 @@ export class EventStore {
           continue
         }
         touched.push(this.replica.commit(admission.verified))
-        // Stored bytes always hash to the event's link (chain.ts relies on it), even should a
-        // peer send an encoding of the event other than the canonical one.
-        const { verified } = admission
-        appended.push([verified, equalBytes(sha256(bytes), verified.link) ? bytes : encodeEvent(verified.event)])
+        // The canonical encoding, not the bytes as sent: stored bytes always hash to the
+        // event's link (chain.ts relies on it), even should a peer send another encoding.
+        appended.push([admission.verified, admission.bytes])
         outcomes.push({ kind: 'appended', event: admission.verified })
       }
       await this.write(appended, touched)

@@ -60,6 +60,18 @@ export const PREFETCH_LEAD_MS = 1_000
  */
 const HAIL_ANSWER_WINDOW_MS = HAIL_TIMEOUT_MS + INDIRECT_HAIL_TIMEOUT_MS
 
+/**
+ * How often a node that holds, settles or waits on a claim is ticked: whether it claims
+ * ahead hangs on how far its render has got, which no input announces.
+ */
+export const BUSY_TICK_MS = 100
+/**
+ * The longest an idle node goes without a tick. It is woken sooner whenever something
+ * falls due (nextTickAtMs); this only bounds how late it sees what no deadline names, such
+ * as a rival's silence making it the first candidate for a block.
+ */
+export const IDLE_TICK_MS = HEARTBEAT_INTERVAL_MS
+
 /** Blocks whose rival claims the agent remembers; a few hand-outs' worth. */
 const MAX_REMEMBERED_RIVAL_BLOCKS = 64
 
@@ -81,6 +93,8 @@ export class Agent {
   private nowMs = 0
   private mayRender = true
   private nextHeartbeatMs = 0
+  /** When the agent was last ticked: a moment due by then that a tick left due is not waited on again. */
+  private lastTickMs = Number.NEGATIVE_INFINITY
   /** When a peer last hailed us: for HAIL_ANSWER_WINDOW_MS after, nothing is claimed ahead. */
   private hailedAtMs = Number.NEGATIVE_INFINITY
   private readonly liveness: Liveness
@@ -143,12 +157,27 @@ export class Agent {
     return times.length === 0 ? null : Math.min(...times)
   }
 
+  /**
+   * When the driver is to tick the agent next, given that it is `nowMs`: at the next due
+   * moment (a claim settling, the heartbeat, a hail timing out), and no later than
+   * BUSY_TICK_MS or IDLE_TICK_MS from now. Null once stopped. An idle node so wakes twice a
+   * second rather than ten times, which is most of what it costs its machine.
+   */
+  nextTickAtMs (nowMs: number): number | null {
+    if (this.stopped) return null
+    const busy = this.rendering !== null || this.queued.length > 0 || this.waiting !== null
+    // A due moment a tick has already passed, and left due, would only wake the agent in a loop.
+    const due = [this.nextDueMs(), this.liveness.nextDueMs(), this.nextHeartbeatMs].filter((time): time is number => time !== null && time > this.lastTickMs)
+    return Math.max(nowMs, Math.min(nowMs + (busy ? BUSY_TICK_MS : IDLE_TICK_MS), ...due))
+  }
+
   handle (input: AgentInput): AgentCommand[] {
     if (this.stopped) return []
     this.nowMs = Math.max(this.nowMs, input.nowMs)
     const commands: AgentCommand[] = []
     switch (input.kind) {
       case 'tick':
+        this.lastTickMs = input.nowMs
         this.mayRender = input.mayRender
         commands.push(...this.liveness.handle({ kind: 'tick', nowMs: input.nowMs }), ...this.heartbeatIfDue())
         break

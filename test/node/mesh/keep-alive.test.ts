@@ -1,8 +1,11 @@
 /**
  * A hung peer (SIGSTOP: its sockets stay open, it answers nothing) is dropped by the others
  * through keep-alive, who keep writing; once it resumes it is found again and catches up.
+ * With no work in flight the beats and the tolerance are idle ones, and brisk again with work.
  */
 import test from 'ava'
+import { DEFAULT_KEEP_ALIVE_INTERVAL_MS, DEFAULT_KEEP_ALIVE_TIMEOUT_MS } from '../../../src/node/mesh/config.js'
+import type { PeerProcess } from '../../helpers/peer-process.js'
 import { eventCount } from '../../../src/protocol/version-vector.js'
 import { converged, fullyConnected, MeshTestbed } from '../../helpers/mesh-testbed.js'
 
@@ -33,4 +36,46 @@ test('a hung peer is dropped, and rejoins and catches up when it resumes', async
   t.is(after.vv[a.id], (before.vv[a.id] ?? 0) + 20)
   await fullyConnected([a, b, hung])
   await Promise.all([a, b, hung].map(async (peer) => peer.stop()))
+})
+
+/** Shorter than the defaults (5 s, 12.5 s), and still beyond what the brisk pace tolerates. */
+const IDLE_INTERVAL_MS = 2_000
+const IDLE_TIMEOUT_MS = 7_000
+/** The latest a brisk keep-alive drops a hung peer: its timeout, then the tick that sees it. */
+const BRISK_DROP_MS = DEFAULT_KEEP_ALIVE_TIMEOUT_MS + DEFAULT_KEEP_ALIVE_INTERVAL_MS
+
+/** Hangs `hung` and says how long `watcher` took to drop it. */
+async function dropAfterHangMs (watcher: PeerProcess, hung: PeerProcess): Promise<number> {
+  const from = watcher.news.length
+  const stoppedAt = performance.now()
+  hung.kill('SIGSTOP')
+  await watcher.nextEvent((news) => watcher.news.indexOf(news) >= from && news.event === 'disconnected' && news.peer === hung.id, `${watcher.label} to drop the hung peer`)
+  return performance.now() - stoppedAt
+}
+
+test('with no work in flight a hung peer is dropped only after the idle timeout, and idle beats keep the others connected; with work, within the brisk one', async (t) => {
+  const idleBed = await MeshTestbed.create()
+  t.teardown(async () => { await idleBed.destroy() })
+  const args = ['--keep-alive-idle-interval-ms', String(IDLE_INTERVAL_MS), '--keep-alive-idle-timeout-ms', String(IDLE_TIMEOUT_MS)]
+  const peers = await Promise.all(['a', 'b', 'hung'].map(async (name) => idleBed.start(name, { args })))
+  const [a, b, hung] = peers as [PeerProcess, PeerProcess, PeerProcess]
+  await fullyConnected(peers)
+  const pace = async (busy: boolean): Promise<void> => { await Promise.all(peers.map(async (peer) => peer.request('work-in-flight', { busy }))) }
+
+  await pace(false)
+  // Past the brisk beats a node keeps up for an idle timeout after its work ended.
+  await new Promise((resolve) => setTimeout(resolve, IDLE_TIMEOUT_MS))
+  const newsBefore = a.news.length
+  const idleMs = await dropAfterHangMs(a, hung)
+  t.true(idleMs > BRISK_DROP_MS, `dropped after ${Math.round(idleMs)} ms: the idle tolerance is ${IDLE_TIMEOUT_MS} ms`)
+  t.true(idleMs <= IDLE_TIMEOUT_MS + IDLE_INTERVAL_MS + DEFAULT_KEEP_ALIVE_INTERVAL_MS, `dropped after ${Math.round(idleMs)} ms`)
+  t.false(a.news.slice(newsBefore).some((news) => news.event === 'disconnected' && news.peer === b.id), 'idle beats kept a and b connected')
+
+  hung.kill('SIGCONT')
+  await fullyConnected(peers)
+  await pace(true)
+  const briskMs = await dropAfterHangMs(a, hung)
+  t.true(briskMs <= BRISK_DROP_MS + 1_000, `dropped after ${Math.round(briskMs)} ms with work in flight`)
+  hung.kill('SIGCONT')
+  await Promise.all(peers.map(async (peer) => peer.stop()))
 })

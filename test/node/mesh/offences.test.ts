@@ -346,6 +346,8 @@ class FakeMesh {
 
   requestPull (): void {}
 
+  setWorkInFlight (): void {}
+
   reportOffence (offence: Offence): void {
     this.offences.push({ ...offence, ...this.scores.record(offence) })
   }

@@ -44,7 +44,7 @@ function manualPulls (): {
 
 /** A started scheduler, asked to pull from `connected` as new connections would. */
 function started (pull: (peer: PeerId) => Promise<{ appended: number, more: boolean }>, connected: readonly PeerId[]): PullScheduler {
-  const subject = new PullScheduler({ pull, connectedPeers: () => [], antiEntropyIntervalMs: 60_000, logger: silentLogger() })
+  const subject = new PullScheduler({ pull, connectedPeers: () => [], antiEntropyIntervalMs: 60_000, idleAntiEntropyIntervalMs: 60_000, logger: silentLogger() })
   subject.start()
   for (const peer of connected) subject.request(peer, 'connected')
   return subject
@@ -124,6 +124,7 @@ test('anti-entropy pulls a random connected peer on each tick', async (t) => {
     },
     connectedPeers: () => [a, b],
     antiEntropyIntervalMs: 5,
+    idleAntiEntropyIntervalMs: 60_000,
     logger: silentLogger(),
     random: () => 0.9
   })
@@ -131,4 +132,28 @@ test('anti-entropy pulls a random connected peer on each tick', async (t) => {
   while (calls.length < 2) await new Promise((resolve) => setTimeout(resolve, 5))
   await subject.stop()
   t.true(calls.every((peer) => peer === b.toString()))
+})
+
+test('with no work in flight anti-entropy pulls once an idle interval, and on each tick again once work is', async (t) => {
+  const [a] = await peers(1) as [PeerId]
+  let calls = 0
+  const subject = new PullScheduler({
+    pull: async () => {
+      calls++
+      return Promise.resolve({ appended: 0, more: false })
+    },
+    connectedPeers: () => [a],
+    antiEntropyIntervalMs: 5,
+    idleAntiEntropyIntervalMs: 60_000,
+    logger: silentLogger()
+  })
+  subject.setWorkInFlight(false)
+  subject.start()
+  // Twenty ticks or more: idly, only the first of them pulls.
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  t.is(calls, 1)
+  subject.setWorkInFlight(true)
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  await subject.stop()
+  t.true(calls >= 3, `${calls} pulls in the 100 ms after work came`)
 })

@@ -24,7 +24,8 @@ const lonelyMesh = {
   publishEphemeral: async () => Promise.resolve(0),
   sendDirect: async () => Promise.resolve(),
   requestPull: () => undefined,
-  reportOffence: () => undefined
+  reportOffence: () => undefined,
+  setWorkInFlight: () => undefined
 }
 
 test('a node that renders block after block keeps the claims of the leases it holds, never more than it may hold, and none once done', async (t) => {

@@ -8,7 +8,7 @@
 import test from 'ava'
 import { HEARTBEAT_TIMEOUT_MS, DEAD_AFTER_SILENCE_MS } from '../../../src/protocol/liveness.js'
 import { blockKey, rankPeers } from '../../../src/protocol/rendezvous.js'
-import { PREFETCH_LEAD_MS } from '../../../src/protocol/agent/agent.js'
+import { BUSY_TICK_MS, IDLE_TICK_MS, PREFETCH_LEAD_MS } from '../../../src/protocol/agent/agent.js'
 import type { AgentCommand } from '../../../src/protocol/agent/types.js'
 import { CLAIM_JITTER_MS, CLAIM_SETTLE_MS, CLAIM_STAGGER_MS, MAX_HELD_LEASES } from '../../../src/protocol/scheduling.js'
 import { jobSpec, makeSigners } from '../../helpers/farm-events.js'
@@ -367,4 +367,19 @@ test('a hailed node answers for the block it renders and releases the claims que
   t.deepEqual(harness.agent.held(), [{ jobId, block: 1, epoch: 1 }])
   t.deepEqual(claimsIn(harness.tickTo(harness.nowMs + 1_000)), [], 'nothing is claimed ahead while an answer may still arrive')
   t.true(claimsIn(harness.tickTo(harness.nowMs + 2_000)).length > 0, 'and claims ahead again after')
+})
+
+test('an idle agent asks to be ticked at its next heartbeat and no later than IDLE_TICK_MS; one that holds a claim within BUSY_TICK_MS', (t) => {
+  const harness = new AgentHarness(signers, 1)
+  harness.sync()
+  harness.tickTo(1_000)
+  const beat = harness.tickTo(1_100)
+  t.true(beat.some((command) => command.kind === 'send-heartbeat'), 'a heartbeat fell due at 1,100 ms')
+  t.is(harness.agent.current.kind, 'idle')
+  t.is(harness.agent.nextTickAtMs(harness.nowMs), harness.nowMs + IDLE_TICK_MS, 'the next heartbeat: nothing falls due before it')
+  harness.world.submit(0, { frameStart: 1, frameEnd: 4, blockSize: 2 })
+  t.deepEqual(appended(harness.sync()), ['block.claimed 0@1'])
+  t.is(harness.agent.nextTickAtMs(harness.nowMs), harness.nowMs + BUSY_TICK_MS)
+  harness.drive({ kind: 'shutdown', nowMs: harness.nowMs })
+  t.is(harness.agent.nextTickAtMs(harness.nowMs), null, 'a stopped agent is not ticked')
 })
