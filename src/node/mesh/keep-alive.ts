@@ -13,14 +13,15 @@
  * Each beat still costs a frame and its window update each way on every connection, which
  * on an idle farm was a third of a node's CPU. A farm with no work in flight needs no quick
  * verdict (no lease can be stuck on a hung peer, and the first claim makes every node brisk
- * again), so the node says when its view shows a lease held (`setWorkInFlight`) and, while
- * none is, beats every idle interval and tolerates the idle timeout. It starts out brisk:
- * until it has caught up it does not know. Going brisk, it beats at once and gives every
- * peer a fresh brisk timeout, since peers beat idly until their own view shows the work (a
- * push away). Going idle, it tolerates the idle timeout at once but beats briskly for an
- * idle timeout more, so that a peer whose view lags behind ours still hears what it expects.
+ * again), so a node told that its view shows no lease held (`setWorkInFlight`) beats only
+ * every idle interval. Each beat says which pace its sender keeps, and a peer is allowed
+ * the silence of the pace it last declared: its own pace, not the listener's view, decides,
+ * so nodes whose views differ for a while (one still catching up, a controller that runs no
+ * agent) never time each other out. A sender changing pace beats at once, so the new
+ * allowance starts before the old one runs out. A peer not heard from yet is allowed the
+ * idle timeout; a holder's own view shows its lease, so a hung holder is dropped briskly.
  */
-import type { Connection, Libp2p, Stream } from '@libp2p/interface'
+import type { Connection, Libp2p, Stream, StreamMessageEvent } from '@libp2p/interface'
 import type { Logger } from '../log.js'
 import { PeerUnresponsiveError } from './errors.js'
 import { KEEP_ALIVE_PROTOCOL } from './protocols.js'
@@ -41,9 +42,19 @@ interface Watched {
   readonly connection: Connection
   outbound: Stream | undefined
   lastHeardMs: number
+  /** The silence allowed: the timeout of the pace the peer last declared. */
+  allowedSilenceMs: number
 }
 
-const BEAT = new Uint8Array([1])
+/** A beat's one byte: its sender's pace (a beat of an earlier release, 1, is brisk). */
+const BRISK_BEAT = new Uint8Array([1])
+const IDLE_BEAT = new Uint8Array([2])
+
+/** The last byte of what a stream delivered: several beats read at once name the newest pace. */
+function lastByte (data: StreamMessageEvent['data']): number | undefined {
+  if (data.byteLength === 0) return undefined
+  return data instanceof Uint8Array ? data[data.byteLength - 1] : data.get(data.byteLength - 1)
+}
 
 export class KeepAlive {
   private readonly init: KeepAliveInit
@@ -52,9 +63,8 @@ export class KeepAlive {
   private timer: NodeJS.Timeout | undefined
   private lastTickMs = 0
   private lastBeatMs = Number.NEGATIVE_INFINITY
+  /** Brisk until told otherwise: a node that has not caught up does not know. */
   private workInFlight = true
-  /** After work stopped: beats stay brisk until then. */
-  private briskBeatsUntilMs = Number.POSITIVE_INFINITY
   private readonly onOpen = (event: CustomEvent<Connection>): void => { this.watch(event.detail) }
   private readonly onClose = (event: CustomEvent<Connection>): void => { this.watched.delete(event.detail.id) }
 
@@ -82,23 +92,16 @@ export class KeepAlive {
     await this.init.host.unhandle(KEEP_ALIVE_PROTOCOL)
   }
 
-  /** Whether the node's view shows any lease held: brisk beats and timeouts while it does. */
+  /** Whether the node's view shows any lease held: brisk beats while it does. */
   setWorkInFlight (busy: boolean): void {
     if (busy === this.workInFlight) return
     this.workInFlight = busy
-    const nowMs = this.now()
-    if (!busy) {
-      this.briskBeatsUntilMs = nowMs + this.init.idleTimeoutMs
-      return
-    }
-    this.briskBeatsUntilMs = Number.POSITIVE_INFINITY
-    for (const watched of this.watched.values()) watched.lastHeardMs = Math.max(watched.lastHeardMs, nowMs)
-    this.beat(nowMs)
+    this.beat(this.now())
   }
 
   private watch (connection: Connection): void {
     if (this.watched.has(connection.id) || connection.status !== 'open') return
-    const watched: Watched = { connection, outbound: undefined, lastHeardMs: this.now() }
+    const watched: Watched = { connection, outbound: undefined, lastHeardMs: this.now(), allowedSilenceMs: this.init.idleTimeoutMs }
     this.watched.set(connection.id, watched)
     connection.newStream(KEEP_ALIVE_PROTOCOL).then((stream) => {
       if (this.watched.get(connection.id) === watched) watched.outbound = stream
@@ -110,12 +113,14 @@ export class KeepAlive {
   }
 
   private hear (stream: Stream, connection: Connection): void {
-    const heard = (): void => {
+    const heard = (pace: number | undefined): void => {
       const watched = this.watched.get(connection.id)
-      if (watched !== undefined) watched.lastHeardMs = this.now()
+      if (watched === undefined) return
+      watched.lastHeardMs = this.now()
+      if (pace !== undefined) watched.allowedSilenceMs = pace === IDLE_BEAT[0] ? this.init.idleTimeoutMs : this.init.timeoutMs
     }
-    stream.addEventListener('message', heard)
-    heard()
+    stream.addEventListener('message', (event) => { heard(lastByte(event.data)) })
+    heard(undefined)
   }
 
   private tick (): void {
@@ -124,25 +129,24 @@ export class KeepAlive {
     // the socket: give everyone a fresh timeout rather than blame the peers for our delay.
     const stalled = nowMs - this.lastTickMs > 1.5 * this.init.intervalMs
     this.lastTickMs = nowMs
-    const timeoutMs = this.workInFlight ? this.init.timeoutMs : this.init.idleTimeoutMs
     for (const watched of this.watched.values()) {
       if (stalled) watched.lastHeardMs = nowMs
       const silentMs = nowMs - watched.lastHeardMs
-      if (silentMs <= timeoutMs) continue
+      if (silentMs <= watched.allowedSilenceMs) continue
       const peer = watched.connection.remotePeer.toString()
       this.init.logger.info('peer unresponsive; dropping the connection', { peer, silentMs: Math.round(silentMs) })
       this.watched.delete(watched.connection.id)
       watched.connection.abort(new PeerUnresponsiveError(peer, silentMs))
     }
     // Ticks come every (brisk) interval; idly, a beat goes out on the tick nearest the idle interval.
-    const brisk = nowMs < this.briskBeatsUntilMs
-    if (brisk || nowMs - this.lastBeatMs >= this.init.idleIntervalMs - this.init.intervalMs / 2) this.beat(nowMs)
+    if (this.workInFlight || nowMs - this.lastBeatMs >= this.init.idleIntervalMs - this.init.intervalMs / 2) this.beat(nowMs)
   }
 
   private beat (nowMs: number): void {
     this.lastBeatMs = nowMs
+    const beat = this.workInFlight ? BRISK_BEAT : IDLE_BEAT
     for (const watched of this.watched.values()) {
-      if (watched.outbound?.writeStatus === 'writable') watched.outbound.send(BEAT)
+      if (watched.outbound?.writeStatus === 'writable') watched.outbound.send(beat)
     }
   }
 }

@@ -4,7 +4,7 @@
  * one queue, so the agent sees them one at a time and its commands run in order, as in
  * the simulator (test/sim/node.ts), which this mirrors.
  */
-import { Agent } from '../../protocol/agent/agent.js'
+import { Agent, IDLE_TICK_MS } from '../../protocol/agent/agent.js'
 import type { AgentCommand, AgentInput } from '../../protocol/agent/types.js'
 import { EventRejectedError } from '../../protocol/errors.js'
 import type { VerifiedEvent } from '../../protocol/events.js'
@@ -94,13 +94,34 @@ export class AgentDriver {
     this.enqueue({ kind: 'tick', nowMs: this.init.now(), mayRender: this.verdict().mayRender })
   }
 
-  /** Arms the clock for the agent's next tick, unless it is armed for that moment or sooner. */
+  /** Arms the clock for the agent's next tick, once each step is done. */
   private armClock (): void {
     const nowMs = this.init.now()
     const atMs = this.agent.nextTickAtMs(nowMs)
-    if (this.stopped || atMs === null || (this.clock !== undefined && this.clock.atMs <= atMs)) return
+    if (atMs !== null) this.armAt(atMs, nowMs)
+  }
+
+  /** Arms the clock for `atMs`, unless it is armed for that moment or sooner. */
+  private armAt (atMs: number, nowMs: number): void {
+    if (this.stopped || (this.clock !== undefined && this.clock.atMs <= atMs)) return
     clearTimeout(this.clock?.timer)
-    this.clock = { atMs, timer: setTimeout(() => { this.clock = undefined; this.tick() }, atMs - nowMs) }
+    this.clock = { atMs, timer: setTimeout(() => { this.clockFired() }, atMs - nowMs) }
+  }
+
+  /**
+   * Ticks, and arms the clock for an idle tick later whatever comes of it: should the
+   * queue be held up (a slow disk), ticks keep being queued at their own times, so the
+   * agent never mistakes the hold-up for its process having been paused; should the tick
+   * throw, the clock still runs.
+   */
+  private clockFired (): void {
+    this.clock = undefined
+    const nowMs = this.init.now()
+    try {
+      this.tick()
+    } finally {
+      this.armAt(nowMs + IDLE_TICK_MS, nowMs)
+    }
   }
 
   /**
