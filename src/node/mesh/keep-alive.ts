@@ -20,6 +20,8 @@
  * agent) never time each other out. A sender changing pace beats at once, so the new
  * allowance starts before the old one runs out. A peer not heard from yet is allowed the
  * idle timeout; a holder's own view shows its lease, so a hung holder is dropped briskly.
+ * The timer itself runs at the idle interval while this node beats idly and every peer
+ * declared the idle pace, and at the brisk one as soon as either is brisk.
  */
 import type { Connection, Libp2p, Stream, StreamMessageEvent } from '@libp2p/interface'
 import type { Logger } from '../log.js'
@@ -62,6 +64,8 @@ export class KeepAlive {
   private readonly watched = new Map<string, Watched>()
   private timer: NodeJS.Timeout | undefined
   private lastTickMs = 0
+  /** What the pending tick was scheduled after: a tick later than that by half again means our own loop stalled. */
+  private tickDelayMs = 0
   private lastBeatMs = Number.NEGATIVE_INFINITY
   /** Brisk until told otherwise: a node that has not caught up does not know. */
   private workInFlight = true
@@ -78,12 +82,11 @@ export class KeepAlive {
     this.init.host.addEventListener('connection:open', this.onOpen)
     this.init.host.addEventListener('connection:close', this.onClose)
     for (const connection of this.init.host.getConnections()) this.watch(connection)
-    this.lastTickMs = this.now()
-    this.timer = setInterval(() => { this.tick() }, this.init.intervalMs)
+    this.scheduleTick()
   }
 
   async stop (): Promise<void> {
-    clearInterval(this.timer)
+    clearTimeout(this.timer)
     this.timer = undefined
     this.init.host.removeEventListener('connection:open', this.onOpen)
     this.init.host.removeEventListener('connection:close', this.onClose)
@@ -97,6 +100,7 @@ export class KeepAlive {
     if (busy === this.workInFlight) return
     this.workInFlight = busy
     this.beat(this.now())
+    if (busy) this.briskenTicks()
   }
 
   private watch (connection: Connection): void {
@@ -117,7 +121,9 @@ export class KeepAlive {
       const watched = this.watched.get(connection.id)
       if (watched === undefined) return
       watched.lastHeardMs = this.now()
-      if (pace !== undefined) watched.allowedSilenceMs = pace === IDLE_BEAT[0] ? this.init.idleTimeoutMs : this.init.timeoutMs
+      if (pace === undefined) return
+      watched.allowedSilenceMs = pace === IDLE_BEAT[0] ? this.init.idleTimeoutMs : this.init.timeoutMs
+      if (pace !== IDLE_BEAT[0]) this.briskenTicks()
     }
     stream.addEventListener('message', (event) => { heard(lastByte(event.data)) })
     heard(undefined)
@@ -127,7 +133,7 @@ export class KeepAlive {
     const nowMs = this.now()
     // If our own event loop stalled (a long GC, a busy CPU), beats may be waiting unread in
     // the socket: give everyone a fresh timeout rather than blame the peers for our delay.
-    const stalled = nowMs - this.lastTickMs > 1.5 * this.init.intervalMs
+    const stalled = nowMs - this.lastTickMs > 1.5 * this.tickDelayMs
     this.lastTickMs = nowMs
     for (const watched of this.watched.values()) {
       if (stalled) watched.lastHeardMs = nowMs
@@ -140,6 +146,24 @@ export class KeepAlive {
     }
     // Ticks come every (brisk) interval; idly, a beat goes out on the tick nearest the idle interval.
     if (this.workInFlight || nowMs - this.lastBeatMs >= this.init.idleIntervalMs - this.init.intervalMs / 2) this.beat(nowMs)
+  }
+
+  /** The next tick after the brisk or the idle interval: brisk while we beat briskly or any peer may be silent only briefly. */
+  private scheduleTick (): void {
+    clearTimeout(this.timer)
+    const brisk = this.workInFlight || [...this.watched.values()].some((watched) => watched.allowedSilenceMs < this.init.idleTimeoutMs)
+    this.tickDelayMs = brisk ? this.init.intervalMs : this.init.idleIntervalMs
+    this.lastTickMs = this.now()
+    this.timer = setTimeout(() => {
+      this.tick()
+      // Unless the tick's drops stopped the keep-alive.
+      if (this.timer !== undefined) this.scheduleTick()
+    }, this.tickDelayMs)
+  }
+
+  /** Brings the next tick forward to the brisk interval, if the timer runs idly. */
+  private briskenTicks (): void {
+    if (this.timer !== undefined && this.tickDelayMs > this.init.intervalMs) this.scheduleTick()
   }
 
   private beat (nowMs: number): void {

@@ -54,7 +54,7 @@ async function dropAfterHangMs (watcher: PeerProcess, hung: PeerProcess): Promis
   return performance.now() - stoppedAt
 }
 
-test('a hung peer that said it had no work in flight is dropped only after the idle timeout, even by a brisk peer, and idle beats keep the others connected; with work, within the brisk timeout', async (t) => {
+test('a hung peer that said it had no work in flight is dropped only after the idle timeout, even by a brisk peer, and idle beats keep the others connected; with work, within the brisk timeout; all idle, in time still', async (t) => {
   const idleBed = await MeshTestbed.create()
   t.teardown(async () => { await idleBed.destroy() })
   const args = ['--keep-alive-idle-interval-ms', String(IDLE_INTERVAL_MS), '--keep-alive-idle-timeout-ms', String(IDLE_TIMEOUT_MS)]
@@ -79,6 +79,16 @@ test('a hung peer that said it had no work in flight is dropped only after the i
   await pace(true, peers)
   const briskMs = await dropAfterHangMs(a, hung)
   t.true(briskMs <= BRISK_DROP_MS + 1_000, `dropped after ${Math.round(briskMs)} ms with work in flight`)
+
+  // All idle: the timers too run at the idle interval, and still drop a hung peer in time.
+  hung.kill('SIGCONT')
+  await fullyConnected(peers)
+  await pace(false, peers)
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  const allIdleFrom = a.news.length
+  const allIdleMs = await dropAfterHangMs(a, hung)
+  t.true(allIdleMs > IDLE_TIMEOUT_MS - IDLE_INTERVAL_MS - 250 && allIdleMs <= IDLE_TIMEOUT_MS + 2 * IDLE_INTERVAL_MS + 1_000, `dropped after ${Math.round(allIdleMs)} ms, all idle`)
+  t.false(a.news.slice(allIdleFrom).some((news) => news.event === 'disconnected' && news.peer === b.id), 'idle ticks kept a and b connected')
   hung.kill('SIGCONT')
   await Promise.all(peers.map(async (peer) => peer.stop()))
 })
