@@ -21,7 +21,9 @@
  * allowance starts before the old one runs out. A peer not heard from yet is allowed the
  * idle timeout; a holder's own view shows its lease, so a hung holder is dropped briskly.
  * The timer itself runs at the idle interval while this node beats idly and every peer
- * declared the idle pace, and at the brisk one as soon as either is brisk.
+ * declared the idle pace, and at the brisk one as soon as either is brisk. A peer that beats
+ * briskly is beaten briskly back, whatever our pace: a node of an earlier release allows
+ * every peer only the brisk silence.
  */
 import type { Connection, Libp2p, Stream, StreamMessageEvent } from '@libp2p/interface'
 import type { Logger } from '../log.js'
@@ -144,8 +146,14 @@ export class KeepAlive {
       this.watched.delete(watched.connection.id)
       watched.connection.abort(new PeerUnresponsiveError(peer, silentMs))
     }
-    // Ticks come every (brisk) interval; idly, a beat goes out on the tick nearest the idle interval.
-    if (this.workInFlight || nowMs - this.lastBeatMs >= this.init.idleIntervalMs - this.init.intervalMs / 2) this.beat(nowMs)
+    // Idly, a beat goes to every peer on the tick nearest the idle interval, and on every tick
+    // to a peer that beats briskly: it may be of a release that allows every peer only a brisk
+    // silence, whatever its beats say, and it would drop an idle node every few seconds.
+    if (this.workInFlight || nowMs - this.lastBeatMs >= this.init.idleIntervalMs - this.init.intervalMs / 2) {
+      this.beat(nowMs)
+      return
+    }
+    for (const watched of this.watched.values()) if (watched.allowedSilenceMs < this.init.idleTimeoutMs) this.send(watched)
   }
 
   /** The next tick after the brisk or the idle interval: brisk while we beat briskly or any peer may be silent only briefly. */
@@ -166,11 +174,14 @@ export class KeepAlive {
     if (this.timer !== undefined && this.tickDelayMs > this.init.intervalMs) this.scheduleTick()
   }
 
+  /** A beat to every peer. */
   private beat (nowMs: number): void {
     this.lastBeatMs = nowMs
-    const beat = this.workInFlight ? BRISK_BEAT : IDLE_BEAT
-    for (const watched of this.watched.values()) {
-      if (watched.outbound?.writeStatus === 'writable') watched.outbound.send(beat)
-    }
+    for (const watched of this.watched.values()) this.send(watched)
+  }
+
+  /** One beat to one peer, saying our pace. */
+  private send (watched: Watched): void {
+    if (watched.outbound?.writeStatus === 'writable') watched.outbound.send(this.workInFlight ? BRISK_BEAT : IDLE_BEAT)
   }
 }

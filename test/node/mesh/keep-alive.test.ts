@@ -92,3 +92,18 @@ test('a hung peer that said it had no work in flight is dropped only after the i
   hung.kill('SIGCONT')
   await Promise.all(peers.map(async (peer) => peer.stop()))
 })
+
+test('an idle peer beats briskly back to a peer that beats briskly, so a listener that allows only a brisk silence (an earlier release) keeps it', async (t) => {
+  const pairBed = await MeshTestbed.create()
+  t.teardown(async () => { await pairBed.destroy() })
+  // `strict` allows every peer the brisk silence whatever its beats say, as a node of an earlier release does, and beats briskly.
+  const strict = await pairBed.start('strict', { args: ['--keep-alive-idle-timeout-ms', String(DEFAULT_KEEP_ALIVE_TIMEOUT_MS)] })
+  // `idle` beats once every 4 s when it beats idly: past what `strict` allows.
+  const idle = await pairBed.start('idle', { args: ['--keep-alive-idle-interval-ms', '4000'] })
+  await fullyConnected([strict, idle])
+  const from = strict.news.length
+  await idle.request('work-in-flight', { busy: false })
+  await new Promise((resolve) => setTimeout(resolve, 9_000))
+  t.false(strict.news.slice(from).some((news) => news.event === 'disconnected' && news.peer === idle.id), 'strict kept the idle peer for 9 s')
+  await Promise.all([strict, idle].map(async (peer) => peer.stop()))
+})
