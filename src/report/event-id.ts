@@ -7,13 +7,8 @@ import { unsignedHashOfEncoded } from '../protocol/encoded-hashes.js'
 import type { VerifiedEvent } from '../protocol/events.js'
 import type { StoredEvent } from '../node/store/event-store.js'
 
-/** What hashUnsigned(stored.event) gives, without encoding the event again. */
-export function storedEventHash ({ event, bytes }: StoredEvent): Uint8Array {
-  return unsignedHashOfEncoded(event, bytes)
-}
-
 /** A stored event as the reducer and the report rows take it: vouched for by its chain, which the store checked. */
-export function verifiedFromStore (stored: StoredEvent): VerifiedEvent {
-  const hash = storedEventHash(stored)
-  return { event: stored.event, hash, id: toHex(hash), link: stored.link, authenticated: 'chain' }
+export function verifiedFromStore ({ event, bytes, link }: StoredEvent): VerifiedEvent {
+  const hash = unsignedHashOfEncoded(event, bytes)
+  return { event, hash, id: toHex(hash), link, authenticated: 'chain' }
 }
