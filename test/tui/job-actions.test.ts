@@ -99,3 +99,22 @@ test('? lists the keys of the screen, and where the logs go', async (t) => {
   await app.press('x')
   await app.until((text) => !text.includes('Keys on this screen'), 'the help closed')
 })
+
+test('keys that arrive in one chunk act on the rows the keys before them left, not on the rows last drawn', async (t) => {
+  const source = await MemoryFarmSource.create()
+  source.submit({ name: 'tui_quick' })
+  const slow = source.submit({ name: 'tui_slow' })
+  const detailed = source.submit({ name: 'tui_third' })
+  const app = await mount(source)
+  t.teardown(app.unmount)
+  await app.until((text) => text.includes('tui_quick') && text.includes('tui_slow'), 'the jobs')
+  // A filter typed and closed, then a halt, all before the app draws again: the halt is the filtered row's.
+  await app.press(`/slow${KEYS.enter}h`)
+  await app.until((text) => /HALT\s+tui_slow/.test(text), 'the filtered job halted')
+  t.deepEqual(source.written, [{ type: 'job.edited', jobId: slow.id, changes: { halted: true } }])
+  // The same for a job opened from the list and disabled on its detail screen in one chunk
+  // (the filter prompt opens on the filter as it is: four backspaces clear it).
+  await app.press(`/${KEYS.backspace.repeat(4)}third${KEYS.enter}${KEYS.enter}d`)
+  await app.until((text) => text.includes('disabled job'), 'the opened job disabled')
+  t.deepEqual(source.written.at(-1), { type: 'job.edited', jobId: detailed.id, changes: { enabled: false } })
+})

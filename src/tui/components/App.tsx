@@ -6,15 +6,16 @@
  */
 import { Box, useApp, useInput, useWindowSize, type Key } from 'ink'
 import { useMemo, useRef, useState } from 'react'
+import type { JobView, NodeView } from '../../protocol/view.js'
 import { localTimeIn } from '../../node/local-time.js'
 import { commandFor, type Command } from '../keys.js'
 import type { FarmSource } from '../farm-source.js'
 import type { FarmAction } from '../actions.js'
 import { blockAction, jobAction, nodeSettings, setPriority, type JobVerb } from '../actions.js'
 import { jobDetail } from '../model/job-detail.js'
-import { JobRows, matchesFilter } from '../model/jobs.js'
+import { JobRows, matchesFilter, type JobRow } from '../model/jobs.js'
 import { describeLogFilter, logLines, NO_LOG_FILTER, type LogFilter } from '../model/logs.js'
-import { nodeRows } from '../model/nodes.js'
+import { nodeRows, type NodeRow } from '../model/nodes.js'
 import { SEVERITIES } from '../model/snapshot.js'
 import { clampSelection } from '../model/window.js'
 import { SCREENS, type Screen } from '../screens.js'
@@ -30,6 +31,7 @@ import { StatusLine, type Status } from './StatusLine.js'
 import { NodeEditor } from './NodeEditor.js'
 import { SubmitForm } from './SubmitForm.js'
 import { edited, keystrokes } from './text-input.js'
+import { useLiveState } from './use-live-state.js'
 
 export interface AppProps {
   readonly source: FarmSource
@@ -73,23 +75,20 @@ export function App ({ source, user, size, now = Date.now, startOnJob }: AppProp
   const terminal = useWindowSize()
   const { columns, rows } = size ?? terminal
   const { snapshot, nowMs } = useFarm(source, now)
-  const [screen, setScreenState] = useState<Screen>(startOnJob === undefined ? 'jobs' : 'detail')
-  const screenNow = useRef(screen)
-  const setScreen = (to: Screen): void => {
-    screenNow.current = to
-    setScreenState(to)
-  }
-  const [selected, setSelected] = useState({ job: 0, node: 0, block: 0 })
-  const [openJobId, setOpenJobId] = useState<string | null>(startOnJob ?? null)
-  const [jobFilter, setJobFilter] = useState('')
+  // What keys act on is live state: keys in one chunk each see what the keys before them left.
+  const screenState = useLiveState<Screen>(startOnJob === undefined ? 'jobs' : 'detail')
+  const screen = screenState.shown
+  const setScreen = screenState.set
+  const selectedState = useLiveState({ job: 0, node: 0, block: 0 })
+  const selected = selectedState.shown
+  const openJobIdState = useLiveState<string | null>(startOnJob ?? null)
+  const jobFilterState = useLiveState('')
+  const jobFilter = jobFilterState.shown
   const [logFilter, setLogFilter] = useState<LogFilter>(NO_LOG_FILTER)
   const [logBack, setLogBack] = useState(0)
-  const [overlay, setOverlayState] = useState<Overlay | null>(null)
-  const overlayNow = useRef(overlay)
-  const setOverlay = (to: Overlay | null): void => {
-    overlayNow.current = to
-    setOverlayState(to)
-  }
+  const overlayState = useLiveState<Overlay | null>(null)
+  const overlay = overlayState.shown
+  const setOverlay = overlayState.set
   const [status, setStatus] = useState<Status>({ kind: 'idle' })
   const jobRowCache = useRef(new JobRows()).current
   /** The latest action asked for, so the status line tells its outcome rather than an earlier one's. */
@@ -103,15 +102,26 @@ export function App ({ source, user, size, now = Date.now, startOnJob }: AppProp
   const allJobRows = useMemo(() => jobRowCache.rows(snapshot.view.jobs, snapshot.goneHolders), [jobRowCache, snapshot])
   const jobRows = useMemo(() => allJobRows.filter((row) => matchesFilter(row, jobFilter)), [allJobRows, jobFilter])
   const jobIndex = clampSelection(selected.job, jobRows.length)
-  const currentJob = jobRows[jobIndex]?.job
-  const openJob = snapshot.view.jobs.find((job) => job.id === openJobId) ?? null
+  const jobOf = (id: string | null): JobView | null => snapshot.view.jobs.find((job) => job.id === id) ?? null
+  const openJob = jobOf(openJobIdState.shown)
   // Only the screen on show is derived: the others cost nothing until opened.
   const nodes = useMemo(() => (screen === 'nodes' ? nodeRows(snapshot, nowMs, localTime(nowMs)) : []), [screen, snapshot, nowMs])
   const nodeIndex = clampSelection(selected.node, nodes.length)
-  const currentNode = nodes[nodeIndex]?.node
   const detail = useMemo(() => (screen === 'detail' && openJob !== null ? jobDetail(openJob, snapshot, nowMs) : null), [screen, openJob, snapshot, nowMs])
   const lines = useMemo(() => (screen === 'logs' ? logLines(snapshot.logs, logFilter, snapshot.view) : []), [screen, snapshot, logFilter])
-  const actedJob = screen === 'detail' ? openJob ?? undefined : currentJob
+
+  // The rows, job and node the next key acts on: derived from the live state, reusing the drawn rows while they agree.
+  const jobRowsNow = (): JobRow[] => jobFilterState.now() === jobFilter ? jobRows : allJobRows.filter((row) => matchesFilter(row, jobFilterState.now()))
+  const currentJobNow = (): JobView | undefined => {
+    const rows = jobRowsNow()
+    return rows[clampSelection(selectedState.now().job, rows.length)]?.job
+  }
+  const actedJobNow = (): JobView | undefined => screenState.now() === 'detail' ? jobOf(openJobIdState.now()) ?? undefined : currentJobNow()
+  const nodesNow = (): NodeRow[] => screen === 'nodes' ? nodes : nodeRows(snapshot, nowMs, localTime(nowMs))
+  const currentNodeNow = (): NodeView | undefined => {
+    const rows = nodesNow()
+    return rows[clampSelection(selectedState.now().node, rows.length)]?.node
+  }
 
   const run = (action: FarmAction, settled = (_failed: boolean): void => undefined): void => {
     const ticket = ++lastAction.current
@@ -133,15 +143,17 @@ export function App ({ source, user, size, now = Date.now, startOnJob }: AppProp
     else setOverlay({ kind: 'confirm', action })
   }
   const move = (step: number): void => {
-    if (screen === 'logs') {
+    const on = screenState.now()
+    if (on === 'logs') {
       setLogBack((back) => Math.max(0, back - step))
       return
     }
-    const field = screen === 'jobs' ? 'job' : screen === 'nodes' ? 'node' : 'block'
-    const count = screen === 'jobs' ? jobRows.length : screen === 'nodes' ? nodes.length : openJob?.blocks.length ?? 0
-    setSelected((current) => ({ ...current, [field]: clampSelection(current[field] + step, count) }))
+    const field = on === 'jobs' ? 'job' : on === 'nodes' ? 'node' : 'block'
+    const count = on === 'jobs' ? jobRowsNow().length : on === 'nodes' ? nodesNow().length : jobOf(openJobIdState.now())?.blocks.length ?? 0
+    selectedState.set((current) => ({ ...current, [field]: clampSelection(current[field] + step, count) }))
   }
   const jobVerb = (verb: JobVerb): void => {
+    const actedJob = actedJobNow()
     if (actedJob === undefined) {
       setStatus({ kind: 'failed', text: 'no job selected' })
       return
@@ -164,14 +176,19 @@ export function App ({ source, user, size, now = Date.now, startOnJob }: AppProp
     setOverlay(opened)
   }
   const open = (to: Screen): void => {
-    if (to === 'detail' && currentJob !== undefined && screen === 'jobs') setOpenJobId(currentJob.id)
+    const currentJob = currentJobNow()
+    if (to === 'detail' && currentJob !== undefined && screenState.now() === 'jobs') openJobIdState.set(currentJob.id)
     setScreen(to)
+  }
+  const withNode = (act: (node: NodeView) => void): void => {
+    const node = currentNodeNow()
+    if (node !== undefined) act(node)
   }
 
   const commands: Readonly<Record<Command, () => void>> = {
     quit: () => { exit() },
     help: () => { setOverlay({ kind: 'help' }) },
-    'next-screen': () => { open(SCREENS[(SCREENS.findIndex(({ id }) => id === screen) + 1) % SCREENS.length]?.id ?? 'jobs') },
+    'next-screen': () => { open(SCREENS[(SCREENS.findIndex(({ id }) => id === screenState.now()) + 1) % SCREENS.length]?.id ?? 'jobs') },
     'screen-jobs': () => { open('jobs') },
     'screen-detail': () => { open('detail') },
     'screen-nodes': () => { open('nodes') },
@@ -182,21 +199,24 @@ export function App ({ source, user, size, now = Date.now, startOnJob }: AppProp
     'page-down': () => { move(bodyHeight) },
     open: () => { open('detail') },
     back: () => { setScreen('jobs') },
-    filter: () => { prompt({ kind: 'filter', value: jobFilter }) },
+    filter: () => { prompt({ kind: 'filter', value: jobFilterState.now() }) },
     halt: () => { jobVerb('halt') },
     resume: () => { jobVerb('resume') },
     enable: () => { jobVerb('enable') },
     disable: () => { jobVerb('disable') },
     'priority-up': () => { jobVerb('priority-up') },
     'priority-down': () => { jobVerb('priority-down') },
-    'priority-set': () => { if (actedJob !== undefined) prompt({ kind: 'priority', jobId: actedJob.id, value: String(actedJob.priority) }) },
+    'priority-set': () => {
+      const actedJob = actedJobNow()
+      if (actedJob !== undefined) prompt({ kind: 'priority', jobId: actedJob.id, value: String(actedJob.priority) })
+    },
     retry: () => { jobVerb('retry') },
     delete: () => { jobVerb('delete') },
     submit: () => { setOverlay({ kind: 'submit' }) },
-    block: () => { if (currentNode !== undefined) ask(blockAction(currentNode)) },
-    'edit-node': () => { if (currentNode !== undefined) setOverlay({ kind: 'node', nodeId: currentNode.id }) },
+    block: () => { withNode((node) => { ask(blockAction(node)) }) },
+    'edit-node': () => { withNode((node) => { setOverlay({ kind: 'node', nodeId: node.id }) }) },
     'logs-of': () => {
-      const filter = screen === 'nodes' ? { ...NO_LOG_FILTER, node: currentNode?.id ?? null } : { ...NO_LOG_FILTER, jobId: actedJob?.id ?? null }
+      const filter = screenState.now() === 'nodes' ? { ...NO_LOG_FILTER, node: currentNodeNow()?.id ?? null } : { ...NO_LOG_FILTER, jobId: actedJobNow()?.id ?? null }
       setLogFilter(filter)
       setLogBack(0)
       setScreen('logs')
@@ -207,8 +227,8 @@ export function App ({ source, user, size, now = Date.now, startOnJob }: AppProp
   }
 
   const press = (input: string, key: Key): void => {
-    const overlay = overlayNow.current
-    const screen = screenNow.current
+    const overlay = overlayState.now()
+    const screen = screenState.now()
     if (overlay === null) {
       const command = commandFor(keyName(input, key), screen)
       if (command !== undefined) commands[command]()
@@ -233,19 +253,19 @@ export function App ({ source, user, size, now = Date.now, startOnJob }: AppProp
           setOverlay(null)
           const job = snapshot.view.jobs.find(({ id }) => overlay.kind === 'priority' && id === overlay.jobId)
           const value = promptValue.current
-          if (overlay.kind === 'filter') setSelected((current) => ({ ...current, job: 0 }))
+          if (overlay.kind === 'filter') selectedState.set((current) => ({ ...current, job: 0 }))
           else if (job !== undefined) run(setPriority(job, /^\d+$/.test(value.trim()) ? Number(value) : value))
           return
         }
         // On the prompt as it is by then, not as last rendered: keys can come faster than renders.
         promptValue.current = edited(promptValue.current, input, key)
         setOverlay({ ...overlay, value: promptValue.current })
-        if (overlay.kind === 'filter') setJobFilter(promptValue.current)
+        if (overlay.kind === 'filter') jobFilterState.set(promptValue.current)
       }
     }
   }
   // Keys typed faster than the terminal is read arrive as one chunk: each is its own key,
-  // on the screen and overlay the keys before it left (the refs), not the last rendered.
+  // on the state the keys before it left (the live state), not the last rendered.
   useInput((chunk, chunkKey) => {
     for (const { input, key } of keystrokes(chunk, chunkKey)) press(input, key)
   }, { isActive: overlay?.kind !== 'submit' && overlay?.kind !== 'node' })
