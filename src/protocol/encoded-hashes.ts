@@ -8,8 +8,7 @@
  * encoded a second time, which is most of what hashing an event costs. Bytes laid out any
  * other way (another envelope version) are hashed the general way.
  */
-import { hash as digest } from 'node:crypto'
-import { hashUnsigned, MAX_EVENT_BYTES } from './encoding.js'
+import { hashUnsigned, MAX_EVENT_BYTES, sha256 } from './encoding.js'
 import type { SignedEvent } from './events.js'
 
 const SIGNED_MAP = 0xa8
@@ -52,11 +51,6 @@ function sigEntryAt (bytes: Uint8Array): number | null {
   return matchesAt(bytes, sigAt, SIG_HEAD) && bytes.length >= sigAt + SIG_ENTRY_BYTES ? sigAt : null
 }
 
-/** A Node Buffer's bytes as a plain Uint8Array (hashes are compared and encoded as bytes), without a copy. */
-function plain (buffer: Buffer): Uint8Array {
-  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
-}
-
 /** What hashUnsigned(event) gives, from `encoded`: the canonical encoding of the signed `event`. */
 export function unsignedHashOfEncoded (event: SignedEvent, encoded: Uint8Array): Uint8Array {
   const sigAt = sigEntryAt(encoded)
@@ -64,10 +58,10 @@ export function unsignedHashOfEncoded (event: SignedEvent, encoded: Uint8Array):
   envelope.set(encoded.subarray(0, sigAt))
   envelope[0] = UNSIGNED_MAP
   envelope.set(encoded.subarray(sigAt + SIG_ENTRY_BYTES), sigAt)
-  return plain(digest('sha256', envelope.subarray(0, encoded.length - SIG_ENTRY_BYTES), 'buffer'))
+  return sha256(envelope.subarray(0, encoded.length - SIG_ENTRY_BYTES))
 }
 
 /** Both hashes of the signed `event` from its canonical encoding `encoded`. */
 export function hashesOfEncoded (event: SignedEvent, encoded: Uint8Array): { readonly hash: Uint8Array, readonly link: Uint8Array } {
-  return { hash: unsignedHashOfEncoded(event, encoded), link: plain(digest('sha256', encoded, 'buffer')) }
+  return { hash: unsignedHashOfEncoded(event, encoded), link: sha256(encoded) }
 }

@@ -16,11 +16,10 @@
  * a clean store opens with one read per feed, a crashed one re-verifies only its tail.
  * What the store serves to peers is chain-checked as it is read.
  */
-import { hash } from 'node:crypto'
 import path from 'node:path'
 import { Level } from 'level'
 import type { FarmAuthority } from '../../protocol/authority.js'
-import { decodeEvent, encodeCanonical, encodeEvent } from '../../protocol/encoding.js'
+import { decodeEvent, encodeCanonical, encodeEvent, sha256 } from '../../protocol/encoding.js'
 import { EventRejectedError } from '../../protocol/errors.js'
 import type { DraftBody, SignedEvent, VerifiedEvent } from '../../protocol/events.js'
 import { factJudge, type FactRefusal } from '../../protocol/fact-rules.js'
@@ -364,8 +363,7 @@ export class EventStore {
       for (const [index, [key, bytes]] of entries.entries()) {
         const seq = fromSeq + index
         const event = this.decodeLinked(key, bytes, author, seq, previous)
-        // One-shot hashing: a Hash object per event is most of the cost of a small digest.
-        previous = hash('sha256', bytes, 'buffer')
+        previous = sha256(bytes)
         if (seq <= last) stored.push({ event, bytes, link: previous })
       }
       if (entries.length !== toSeq - fromSeq + 1) throw new CorruptStoreError(this.location, `events/${seqKey(author, fromSeq + entries.length)}`, 'missing')
