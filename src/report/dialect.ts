@@ -75,19 +75,26 @@ export function literal (dialect: Dialect, type: ColumnType, cell: Cell): string
 }
 
 /**
+ * An INSERT of `rows` rows; `placeholder` is the dialect's parameter for the cell at
+ * `index` (0-based) of the rows' cells laid end to end.
+ */
+export function insertStatement (dialect: 'sqlite' | 'postgres', table: Table, rows: number, placeholder: (index: number) => string): string {
+  const names = table.columns.map((column) => quoteName(dialect, column.name))
+  const values = Array.from({ length: rows }, (_, row) => `(${names.map((_, column) => placeholder(row * names.length + column)).join(', ')})`)
+  return `INSERT INTO ${quoteName(dialect, table.name)} (${names.join(', ')}) VALUES ${values.join(', ')}`
+}
+
+/**
  * Insert-or-replace of `rows` rows by primary key, in the form SQLite and PostgreSQL
- * share; `placeholder` is the dialect's parameter for the cell at `index` (0-based) of
- * the rows' cells laid end to end. The rows of one statement must have distinct keys
- * (PostgreSQL refuses to update one row twice in a statement).
+ * share (placeholders as insertStatement's). The rows of one statement must have
+ * distinct keys (PostgreSQL refuses to update one row twice in a statement).
  */
 export function upsertStatement (dialect: 'sqlite' | 'postgres', table: Table, rows: number, placeholder: (index: number) => string): string {
   const quoted = (name: string): string => quoteName(dialect, name)
-  const names = table.columns.map((column) => quoted(column.name))
   const updates = table.columns.filter((column) => !table.primaryKey.includes(column.name))
     .map((column) => `${quoted(column.name)} = excluded.${quoted(column.name)}`)
   const onConflict = updates.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${updates.join(', ')}`
-  const values = Array.from({ length: rows }, (_, row) => `(${names.map((_, column) => placeholder(row * names.length + column)).join(', ')})`)
-  return `INSERT INTO ${quoted(table.name)} (${names.join(', ')}) VALUES ${values.join(', ')}
+  return `${insertStatement(dialect, table, rows, placeholder)}
     ON CONFLICT (${table.primaryKey.map(quoted).join(', ')}) ${onConflict}`
 }
 

@@ -38,7 +38,7 @@ class Build {
   handle (request: BuildRequest): boolean {
     switch (request.kind) {
       case 'rows':
-        this.statements.upsertCells(tableNamed(request.table), request.cells)
+        this.statements.writeCells('insert', tableNamed(request.table), request.cells)
         return false
       case 'index':
         for (const table of request.tables) this.index(table)

@@ -43,6 +43,13 @@ test('jobs done, failed, halted, deleted and retried have the statuses the view 
   t.is(rows.length, 5)
 })
 
+test('a first export, built without checking its foreign keys as rows go in, holds every one of them', async (t) => {
+  const { file } = await exported(t)
+  const counts = query<{ blocks: number, frames: number, logs: number }>(file, 'SELECT (SELECT COUNT(*) FROM constellationBlockTable) AS blocks, (SELECT COUNT(*) FROM constellationFrameTable) AS frames, (SELECT COUNT(*) FROM constellationLogTable) AS logs')[0]
+  t.true((counts?.blocks ?? 0) > 0 && (counts?.frames ?? 0) > 0 && (counts?.logs ?? 0) > 0, 'rows in every table the keys join')
+  t.deepEqual(query(file, 'PRAGMA foreign_key_check'), [])
+})
+
 test('the report views give the render times and failures the farm view says', async (t) => {
   const { farm, store, file } = await exported(t)
   const view = store.view()
