@@ -21,6 +21,7 @@ import { runMeshBench } from './mesh.js'
 import { runRenderBench } from './render.js'
 import { printTables, type BenchTable } from './report.js'
 import { BENCH_NAMES, describeMachine, machineLine, summarize, summaryText, writeResults, type BenchName, type BenchOutcome, type BenchReport } from './results.js'
+import { runScaleBench } from './scale.js'
 import { runSpineBench } from './spine.js'
 import { runClaimsBench, runSimulatedClaimsBench, runTakeoverBench } from './takeover.js'
 import { runTuiBench } from './tui.js'
@@ -52,6 +53,7 @@ const RUNS: Readonly<Record<BenchName, () => Promise<BenchReport>>> = {
   // Ten node processes at once overload a shared 2-core machine into false deaths; --small runs five.
   claims: async () => runClaimsBench({ nodes: small ? 5 : 10 }),
   sim: async () => runSimulatedClaimsBench({ seeds: small ? 8 : 40 }),
+  scale: async () => runScaleBench(),
   export: async () => runExportBench({ jobs: exportBenchJobs(args) }),
   dispatch: async () => runDispatchBench(),
   idle: async () => runIdleBench()

@@ -15,7 +15,7 @@ import type { BenchTable, Row } from './report.js'
 import { formatMs } from './report.js'
 
 /** The benches index.ts runs, by the name `--only` takes. */
-export const BENCH_NAMES = ['spine', 'views', 'render', 'mesh', 'tui', 'commands', 'takeover', 'claims', 'sim', 'export', 'dispatch', 'idle'] as const
+export const BENCH_NAMES = ['spine', 'views', 'render', 'mesh', 'tui', 'commands', 'takeover', 'claims', 'sim', 'scale', 'export', 'dispatch', 'idle'] as const
 export type BenchName = typeof BENCH_NAMES[number]
 
 type Unit = 'ms' | 'per-s' | 'MB' | 'percent' | 'ratio' | 'count' | 'per-1000-blocks'
@@ -70,6 +70,8 @@ const CATALOGUE = [
   { id: 'takeover.falseTakeovers', figure: 'false takeovers, both cores saturated', unit: 'count', target: atMost(0), bench: 'claims' },
   { id: 'sim.collisionsPer1000', figure: 'claim collisions in the simulator', unit: 'per-1000-blocks', target: below(10), bench: 'sim' },
   { id: 'sim.falseDeaths', figure: 'simulator: dead verdicts on nodes heard alive', unit: 'count', target: atMost(0), bench: 'sim' },
+  { id: 'scale.500.sentPerNodePerS', figure: 'simulated farm of 500 nodes: heartbeats and hail a node sends', unit: 'per-s', target: none('bounded as the farm grows: compare the figure at 10 nodes'), bench: 'scale' },
+  { id: 'scale.500.takeoverP99Ms', figure: 'simulated farm of 500 nodes: crash or hang to the block rendering again, p99', unit: 'ms', target: none('kill p99 < 5 s and hang p99 < 10 s on real processes'), bench: 'scale' },
   { id: 'export.fullSqliteMs', figure: 'cr export: full, SQLite, 100,000 jobs', unit: 'ms', target: below(10_000), bench: 'export', option: '--export-full' },
   { id: 'export.incrementalMs', figure: 'cr export: incremental after 1,000 events', unit: 'ms', target: below(500), bench: 'export' },
   { id: 'export.followP99Ms', figure: 'cr export --follow lag, p99', unit: 'ms', target: below(1_000), bench: 'export' },

@@ -181,6 +181,23 @@ export function covers (rendering: LeaseRef | null, lease: LeaseRef): boolean {
   return rendering !== null && rendering.jobId === lease.jobId && rendering.block === lease.block && rendering.epoch >= lease.epoch
 }
 
+function sameBeat (a: Beat, b: Beat): boolean {
+  if (a.idle !== b.idle || a.mayRender !== b.mayRender) return false
+  if (a.lease === null || b.lease === null) return a.lease === b.lease
+  return a.lease.jobId === b.lease.jobId && a.lease.block === b.lease.block && a.lease.epoch === b.lease.epoch
+}
+
+/**
+ * Whether a peer going from `before` to `after` leaves what live() answers as it was: it
+ * stays alive, says what it said, and had not yet fallen silent for too long (only its
+ * silence starts afresh, which moves no one's standing sooner).
+ */
+function keepsLiveStanding (before: PeerState | undefined, after: PeerState): boolean {
+  if (before === undefined || before.kind !== 'alive' || after.kind !== 'alive') return false
+  if (before.beat === null || after.beat === null || !sameBeat(before.beat, after.beat)) return false
+  return after.lastHeardMs - before.lastHeardMs <= silenceToleratedMs(before.beat)
+}
+
 export class Liveness {
   private readonly peers = new Map<string, PeerState>()
   /** Indirect hails we run for others, by the nonce we hail the target with. */
@@ -188,7 +205,17 @@ export class Liveness {
   /** Hails that ended, by nonce, oldest first. */
   private readonly settled = new Map<number, Settled>()
   private readonly freed = new Set<string>()
+  /** The peers in `peers` that are suspect: what nextDueMs and nonceInUse look through, rather than every peer. */
+  private readonly suspects = new Set<string>()
   private leases: ReadonlyMap<string, readonly LeaseRef[]> = new Map()
+  /**
+   * What live() last found, and until when it holds with no input in between (the first
+   * moment one of them would fall silent for too long): a farm of hundreds of peers hears a
+   * heartbeat every few milliseconds, most of them saying what they said before, and each
+   * one used to sort every peer again. Null once a peer's standing changed.
+   */
+  private liveList: { readonly peers: readonly LivePeer[], readonly validUntilMs: number } | null = null
+  private liveCount = 0
   private lastTickMs: number | null = null
   private verdictCount = 0
 
@@ -219,7 +246,7 @@ export class Liveness {
         const state = this.peers.get(input.peer)
         if (state?.kind === 'alive' && this.leasesOf(input.peer).length > 0) return this.hail(input.peer, input.nowMs)
         // A peer that holds nothing is simply no longer a candidate; a heartbeat brings it back.
-        if (state?.kind === 'alive') this.peers.delete(input.peer)
+        if (state?.kind === 'alive') this.dropPeer(input.peer)
         return []
       }
       case 'hail-all':
@@ -237,10 +264,15 @@ export class Liveness {
   nextDueMs (): number | null {
     let due = Number.POSITIVE_INFINITY
     for (const relay of this.relays.values()) due = Math.min(due, relay.deadlineMs)
-    for (const [peer, state] of this.peers) {
-      if (state.kind === 'suspect') due = Math.min(due, state.probe.deadlineMs)
+    // Only suspects and holders can fall due: a farm of hundreds of idle peers costs nothing here.
+    for (const peer of this.suspects) {
+      const state = this.peers.get(peer)
+      if (state?.kind === 'suspect') due = Math.min(due, state.probe.deadlineMs)
+    }
+    for (const holder of this.leases.keys()) {
+      const state = this.peers.get(holder)
       // `tick` hails a holder once its silence is strictly longer than the timeout.
-      else if (state.kind === 'alive' && peer !== this.init.self && this.leases.has(peer)) due = Math.min(due, state.lastHeardMs + HEARTBEAT_TIMEOUT_MS + 1)
+      if (state?.kind === 'alive' && holder !== this.init.self) due = Math.min(due, state.lastHeardMs + HEARTBEAT_TIMEOUT_MS + 1)
     }
     return due === Number.POSITIVE_INFINITY ? null : due
   }
@@ -255,14 +287,27 @@ export class Liveness {
     return this.freed.has(leaseKey(holder, lease))
   }
 
-  /** Peers heard within the timeout their last beat allows (see silenceToleratedMs) and not declared dead, with what they last said. */
-  live (nowMs: number): LivePeer[] {
+  /** Peers heard within the timeout their last beat allows (see silenceToleratedMs) and not declared dead, with what they last said, by id. */
+  live (nowMs: number): readonly LivePeer[] {
+    if (this.liveList !== null && nowMs <= this.liveList.validUntilMs) return this.liveList.peers
     const live: LivePeer[] = []
+    let validUntilMs = Number.POSITIVE_INFINITY
     for (const [peer, state] of this.peers) {
       if (state.kind === 'dead' || state.beat === null) continue
-      if (nowMs - state.lastHeardMs <= silenceToleratedMs(state.beat)) live.push({ peer, beat: state.beat })
+      const untilMs = state.lastHeardMs + silenceToleratedMs(state.beat)
+      if (nowMs > untilMs) continue
+      live.push({ peer, beat: state.beat })
+      validUntilMs = Math.min(validUntilMs, untilMs)
     }
-    return live.sort((a, b) => (a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : 0))
+    live.sort((a, b) => (a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : 0))
+    this.liveList = { peers: live, validUntilMs }
+    this.liveCount++
+    return live
+  }
+
+  /** Grows whenever live() may answer otherwise than before: what lets a caller skip work on a list it already judged. */
+  get liveRevision (): number {
+    return this.liveCount
   }
 
   /** Grows whenever a verdict changes (a peer declared dead or back, a lease freed): a cheap "has anything changed". */
@@ -278,7 +323,21 @@ export class Liveness {
     return { peers: this.peers.size, relays: this.relays.size, settled: this.settled.size, freed: this.freed.size }
   }
 
-  private leasesOf (peer: string): readonly LeaseRef[] {
+  private setPeer (peer: string, state: PeerState): void {
+    const before = this.peers.get(peer)
+    if (!keepsLiveStanding(before, state)) this.liveList = null
+    this.peers.set(peer, state)
+    if (state.kind === 'suspect') this.suspects.add(peer)
+    else this.suspects.delete(peer)
+  }
+
+  private dropPeer (peer: string): void {
+    this.liveList = null
+    this.peers.delete(peer)
+    this.suspects.delete(peer)
+  }
+
+    private leasesOf (peer: string): readonly LeaseRef[] {
     return this.leases.get(peer) ?? []
   }
 
@@ -288,7 +347,7 @@ export class Liveness {
     if (state?.kind === 'dead') this.verdictCount++
     if (state?.kind === 'suspect') this.settleProbe(peer, state.probe, nowMs)
     if (state === undefined && this.peers.size >= MAX_KNOWN_PEERS) this.forgetStalest()
-    this.peers.set(peer, { kind: 'alive', lastHeardMs: nowMs, beat: beat ?? known })
+    this.setPeer(peer, { kind: 'alive', lastHeardMs: nowMs, beat: beat ?? known })
   }
 
   /** Makes room for a new peer: forgets the one that holds no lease and was heard longest ago (the dead first). */
@@ -299,7 +358,7 @@ export class Liveness {
       const heardMs = state.kind === 'dead' ? Number.NEGATIVE_INFINITY : state.lastHeardMs
       if (stalest === null || heardMs < stalest.heardMs) stalest = { peer, heardMs }
     }
-    if (stalest !== null) this.peers.delete(stalest.peer)
+    if (stalest !== null) this.dropPeer(stalest.peer)
   }
 
   /** An answer from the holder itself: to a hail we run as a relay, or to our own pending probe (late ones too). */
@@ -369,7 +428,7 @@ export class Liveness {
     const lastHeardMs = state === undefined || state.kind === 'dead' ? nowMs : state.lastHeardMs
     const beat = state === undefined || state.kind === 'dead' ? null : state.beat
     const nonce = this.drawNonce()
-    this.peers.set(peer, { kind: 'suspect', lastHeardMs, beat, probe: { stage: 'direct', nonce, lease, deadlineMs: nowMs + HAIL_TIMEOUT_MS } })
+    this.setPeer(peer, { kind: 'suspect', lastHeardMs, beat, probe: { stage: 'direct', nonce, lease, deadlineMs: nowMs + HAIL_TIMEOUT_MS } })
     return [{ kind: 'send-hail', to: peer, nonce, lease }]
   }
 
@@ -381,7 +440,7 @@ export class Liveness {
       for (const [peer, state] of this.peers) {
         if (state.kind === 'dead') continue
         if (state.kind === 'suspect') this.settleProbe(peer, state.probe, nowMs)
-        this.peers.set(peer, { kind: 'alive', lastHeardMs: nowMs, beat: state.beat })
+        this.setPeer(peer, { kind: 'alive', lastHeardMs: nowMs, beat: state.beat })
       }
       for (const [nonce, relay] of this.relays) this.settle(nonce, { target: relay.target, via: [], untilMs: nowMs + LATE_ANSWER_GRACE_MS })
       this.relays.clear()
@@ -399,11 +458,12 @@ export class Liveness {
       if (holder === this.init.self) continue
       const state = this.peers.get(holder)
       // A holder never heard from (we just started, or it died before) gets a full timeout from now.
-      if (state === undefined) this.peers.set(holder, { kind: 'alive', lastHeardMs: nowMs, beat: null })
+      if (state === undefined) this.setPeer(holder, { kind: 'alive', lastHeardMs: nowMs, beat: null })
       else if (state.kind === 'alive' && nowMs - state.lastHeardMs > HEARTBEAT_TIMEOUT_MS) commands.push(...this.hail(holder, nowMs))
     }
-    for (const [peer, state] of this.peers) {
-      if (state.kind === 'suspect' && nowMs >= state.probe.deadlineMs) commands.push(...this.escalate(peer, state, nowMs))
+    for (const peer of [...this.suspects]) {
+      const state = this.peers.get(peer)
+      if (state?.kind === 'suspect' && nowMs >= state.probe.deadlineMs) commands.push(...this.escalate(peer, state, nowMs))
     }
     return commands
   }
@@ -413,11 +473,11 @@ export class Liveness {
     const { probe } = state
     const via = probe.stage === 'direct' ? this.pickRelays(peer, nowMs) : []
     if (via.length > 0) {
-      this.peers.set(peer, { ...state, probe: { stage: 'indirect', nonce: probe.nonce, lease: probe.lease, via, deadlineMs: nowMs + INDIRECT_HAIL_TIMEOUT_MS } })
+      this.setPeer(peer, { ...state, probe: { stage: 'indirect', nonce: probe.nonce, lease: probe.lease, via, deadlineMs: nowMs + INDIRECT_HAIL_TIMEOUT_MS } })
       return [{ kind: 'send-indirect-hail', via, target: peer, nonce: probe.nonce, lease: probe.lease }]
     }
     this.settleProbe(peer, probe, nowMs)
-    this.peers.set(peer, { kind: 'dead', sinceMs: nowMs })
+    this.setPeer(peer, { kind: 'dead', sinceMs: nowMs })
     this.verdictCount++
     return [{ kind: 'declare-dead', peer, leases: this.leasesOf(peer) }]
   }
@@ -426,7 +486,7 @@ export class Liveness {
   private forget (nowMs: number): void {
     for (const [peer, state] of this.peers) {
       if (this.leasesOf(peer).length > 0) continue
-      if (state.kind === 'dead' || (state.kind === 'alive' && nowMs - state.lastHeardMs > FORGET_SILENT_PEER_MS)) this.peers.delete(peer)
+      if (state.kind === 'dead' || (state.kind === 'alive' && nowMs - state.lastHeardMs > FORGET_SILENT_PEER_MS)) this.dropPeer(peer)
     }
   }
 
@@ -440,7 +500,10 @@ export class Liveness {
 
   private nonceInUse (nonce: number): boolean {
     if (this.relays.has(nonce) || this.settled.has(nonce)) return true
-    for (const state of this.peers.values()) if (state.kind === 'suspect' && state.probe.nonce === nonce) return true
+    for (const peer of this.suspects) {
+      const state = this.peers.get(peer)
+      if (state?.kind === 'suspect' && state.probe.nonce === nonce) return true
+    }
     return false
   }
 

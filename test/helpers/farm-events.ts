@@ -12,7 +12,9 @@ import { signerFromKey, type Signer } from '../../src/protocol/signing.js'
 /** Deterministic signers: the same index gives the same peer id in every run. */
 export async function makeSigners (count: number): Promise<Signer[]> {
   return Promise.all(Array.from({ length: count }, async (_, index) => {
-    const seed = new Uint8Array(32).fill(index + 1)
+    // The first 255 as they always were (fills of 1 to 255), so recorded traces replay; past them, the index in the first bytes.
+    const seed = new Uint8Array(32).fill((index % 255) + 1)
+    if (index >= 255) new DataView(seed.buffer).setUint32(0, index)
     return signerFromKey(await generateKeyPairFromSeed('Ed25519', seed))
   }))
 }

@@ -277,9 +277,9 @@ const HAIL_WINDOW_MS = HAIL_TIMEOUT_MS + INDIRECT_HAIL_TIMEOUT_MS + 2 * BUSY_TIC
 export function falseDeaths (recorder: Recorder, label: (node: string) => string): string[] {
   const window = DEAD_AFTER_SILENCE_MS + HEARTBEAT_INTERVAL_MS
   return recorder.declares
-    .filter(({ by, peer, atMs }) => {
+    .filter(({ by, peer, atMs, lastHeardMs }) => {
       const span = { startMs: atMs - window, endMs: atMs }
-      return unexcusedMs(recorder, span, by, peer, 0) === window && recorder.heardWithin(peer, by, atMs - HAIL_WINDOW_MS, atMs)
+      return unexcusedMs(recorder, span, by, peer, 0) === window && lastHeardMs >= atMs - HAIL_WINDOW_MS
     })
     .map(({ by, peer, atMs }) => `honest: ${label(by)} declared ${label(peer)} dead at ${atMs} ms though it was up, connected, and heard alive in the ${HAIL_WINDOW_MS} ms before`)
 }

@@ -15,8 +15,12 @@ import type { EventQueue } from './queue.js'
 export type Message =
   /** Push: a new event on the log topic. */
   | { readonly kind: 'event', readonly event: VerifiedEvent }
-  /** Pull: "here is what I have"; the answer is `events`, sent even when empty if `answerAlways` (a node recovering waits for it). */
-  | { readonly kind: 'pull', readonly vector: VersionVector, readonly answerAlways: boolean }
+  /**
+   * Pull: "here is what I have"; the answer is `events`, sent even when empty if
+   * `answerAlways` (a node recovering waits for it). `connecting`: the first pull of a new
+   * connection, which the receiver hears as the real node hears a peer connect.
+   */
+  | { readonly kind: 'pull', readonly vector: VersionVector, readonly answerAlways: boolean, readonly connecting: boolean }
   | { readonly kind: 'events', readonly events: readonly VerifiedEvent[] }
   /** Ephemeral: the sender's heartbeat, with its own feed's length so a lost push is noticed. */
   | { readonly kind: 'heartbeat', readonly beat: Beat, readonly feedSeq: number }
@@ -38,6 +42,10 @@ export class Network {
   /** Until when each node's outgoing gossip is stalled. */
   private readonly stalls = new Map<string, number>()
   messages = 0
+  /** Messages handed to the network, by kind: a gossip is one per peer it goes to. */
+  readonly sent: Record<Message['kind'], number> = { event: 0, pull: 0, events: 0, heartbeat: 0, hail: 0 }
+  /** Gossips published, by kind: what a node says once, however many peers it reaches. */
+  readonly published: Record<Message['kind'], number> = { event: 0, pull: 0, events: 0, heartbeat: 0, hail: 0 }
 
   /** `delivered` hears of every message that reaches its receiver. */
   constructor (
@@ -89,7 +97,9 @@ export class Network {
 
   send (from: string, to: string, message: Message, channel: Channel): void {
     const { profile, prng } = this
-    if (!this.linked(from, to) || prng.chance(profile.loss)) return
+    if (!this.linked(from, to)) return
+    this.sent[message.kind]++
+    if (prng.chance(profile.loss)) return
     const copies = prng.chance(profile.duplication) ? 2 : 1
     for (let copy = 0; copy < copies; copy++) {
       const spike = channel === 'gossip' && prng.chance(profile.spikeChance) ? prng.next() * profile.spikeMs : 0
@@ -106,6 +116,7 @@ export class Network {
   }
 
   gossip (from: string, message: Message): void {
+    this.published[message.kind]++
     for (const to of this.peersOf(from)) this.send(from, to, message, 'gossip')
   }
 }

@@ -9,6 +9,7 @@
  * Its wall clock is off by a fixed offset, as an unsynchronised machine's is.
  */
 import { Agent, BUSY_TICK_MS } from '../../src/protocol/agent/agent.js'
+import { HeartbeatPace } from '../../src/protocol/heartbeat-pace.js'
 import { hailMessagesOf, receivedHail } from '../../src/protocol/agent/hail-messages.js'
 import type { AgentCommand, AgentInput } from '../../src/protocol/agent/types.js'
 import type { FarmAuthority } from '../../src/protocol/authority.js'
@@ -53,6 +54,12 @@ export interface SimContext {
   readonly plans: ReadonlyMap<string, JobPlan>
   /** The farm's founder: the controller, a wrangler that may route other nodes. */
   readonly authority: FarmAuthority
+  /**
+   * Heartbeats paced as the real node paces them (HeartbeatPace: an idle node that repeats
+   * itself beats once an idle interval), as the scale bench runs farms of hundreds; off,
+   * every beat the agent asks for goes out, as the invariant matrix has always run.
+   */
+  readonly pacedHeartbeats: boolean
 }
 
 type Status = 'up' | 'crashed' | 'paused'
@@ -70,6 +77,8 @@ export class SimNode implements Endpoint {
   /** The node's durable log, by author, in seq order. */
   private readonly log = new Map<string, VerifiedEvent[]>()
   private agent: Agent
+  /** Which of the agent's heartbeats go out; a restarted process paces afresh. */
+  private pace = new HeartbeatPace()
   status: Status = 'up'
   private pausedAtMs = 0
   private inbox: (() => void)[] = []
@@ -174,6 +183,7 @@ export class SimNode implements Endpoint {
     this.status = 'up'
     this.context.network.setDown(this.id, false)
     this.agent = this.freshAgent()
+    this.pace = new HeartbeatPace()
     this.context.recorder.note(`${this.now} ${this.index} restart`)
     this.recover(new Set(this.context.network.peersOf(this.id)))
   }
@@ -189,7 +199,7 @@ export class SimNode implements Endpoint {
       return
     }
     this.recovering = awaited
-    for (const peer of awaited) network.send(this.id, peer, { kind: 'pull', vector: this.replica.versionVector(), answerAlways: true }, 'stream')
+    for (const peer of awaited) network.send(this.id, peer, { kind: 'pull', vector: this.replica.versionVector(), answerAlways: true, connecting: true }, 'stream')
     queue.after(PULL_INTERVAL_MS, () => { if (this.recovering === awaited && this.status === 'up') this.recover(awaited) })
   }
 
@@ -214,12 +224,13 @@ export class SimNode implements Endpoint {
 
   /** A new connection: both sides swap version vectors (DESIGN: pull on every new connection). */
   reconnect (): void {
-    for (const peer of this.context.network.peersOf(this.id)) this.pullFrom(peer)
+    this.pace.peerConnected(this.now)
+    for (const peer of this.context.network.peersOf(this.id)) this.pullFrom(peer, true)
   }
 
-  /** Asks `peer` for what we lack. */
-  pullFrom (peer: string): void {
-    this.context.network.send(this.id, peer, { kind: 'pull', vector: this.replica.versionVector(), answerAlways: false }, 'stream')
+  /** Asks `peer` for what we lack; `connecting`: on a connection just made. */
+  pullFrom (peer: string, connecting = false): void {
+    this.context.network.send(this.id, peer, { kind: 'pull', vector: this.replica.versionVector(), answerAlways: false, connecting }, 'stream')
   }
 
   disconnected (peer: string): void {
@@ -257,6 +268,7 @@ export class SimNode implements Endpoint {
         if (this.recovering?.delete(from) === true && this.recovering.size === 0) this.recover(this.recovering)
         return
       case 'pull': {
+        if (message.connecting) this.pace.peerConnected(nowMs)
         const wanted = missingFrom(message.vector, this.replica.versionVector())
         const events = wanted.flatMap((range) => (this.log.get(range.author) ?? []).slice(range.fromSeq - 1, range.toSeq))
         if (events.length > 0 || message.answerAlways) this.context.network.send(this.id, from, { kind: 'events', events }, 'stream')
@@ -375,9 +387,12 @@ export class SimNode implements Endpoint {
         if (claim !== undefined) network.send(this.id, command.to, { kind: 'event', event: claim }, 'stream')
         return
       }
-      case 'send-heartbeat':
-        network.gossip(this.id, { kind: 'heartbeat', beat: command.beat, feedSeq: this.heldOf(this.id) })
+      case 'send-heartbeat': {
+        const feedSeq = this.heldOf(this.id)
+        const due = !this.context.pacedHeartbeats || this.pace.due(JSON.stringify([command.beat, feedSeq]), command.beat.lease !== null, this.now)
+        if (due) network.gossip(this.id, { kind: 'heartbeat', beat: command.beat, feedSeq })
         return
+      }
       case 'answer-hail':
       case 'send-hail':
       case 'send-indirect-hail':

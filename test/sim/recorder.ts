@@ -72,7 +72,8 @@ export class Recorder {
   private readonly open = new Map<string, RenderSpan>()
   readonly unhealthy = new Map<string, Interval[]>()
   readonly partitions: Partition[] = []
-  readonly declares: { readonly by: string, readonly peer: string, readonly atMs: number }[] = []
+  /** Dead verdicts, each with when its author last heard the peer alive (-Infinity: never). */
+  readonly declares: { readonly by: string, readonly peer: string, readonly atMs: number, readonly lastHeardMs: number }[] = []
   readonly takeovers: { readonly cause: TakeoverCause, readonly ms: number }[] = []
   /** From a crash or hang to the first dead verdict on the node. */
   readonly detections: { readonly cause: TakeoverCause, readonly ms: number }[] = []
@@ -83,8 +84,12 @@ export class Recorder {
   readonly claims: ClaimRecord[] = []
   readonly steering: SteerRecord[] = []
   readonly stops: StopRecord[] = []
-  /** When one node heard from another that it is alive (a heartbeat, a hail answer), by `from>to`, in time order. */
-  private readonly deliveries = new Map<string, number[]>()
+  /**
+   * When one node last heard from another that it is alive (a heartbeat, a hail answer), by
+   * `from>to`: a verdict is judged against it as it is made, so no history is kept (a farm
+   * of hundreds of nodes hears tens of millions of beats).
+   */
+  private readonly lastDelivery = new Map<string, number>()
   readonly counts = { hails: 0, indirectHails: 0, leasesFreed: 0, lostLeaseStops: 0 }
   readonly problems: string[] = []
   private readonly trace: Hash = createHash('sha256')
@@ -125,22 +130,7 @@ export class Recorder {
   }
 
   delivered (from: string, to: string, nowMs: number): void {
-    const key = `${from}>${to}`
-    const times = this.deliveries.get(key)
-    if (times === undefined) this.deliveries.set(key, [nowMs])
-    else times.push(nowMs)
-  }
-
-  /** Whether `to` heard `from` is alive within [startMs, endMs]. */
-  heardWithin (from: string, to: string, startMs: number, endMs: number): boolean {
-    const times = this.deliveries.get(`${from}>${to}`) ?? []
-    // Times only grow: search from the end, where recent windows are.
-    for (let index = times.length - 1; index >= 0; index--) {
-      const atMs = times[index] ?? Number.NEGATIVE_INFINITY
-      if (atMs < startMs) return false
-      if (atMs <= endMs) return true
-    }
-    return false
+    this.lastDelivery.set(`${from}>${to}`, nowMs)
   }
 
   rendering (node: string): BlockRef | null {
@@ -158,7 +148,7 @@ export class Recorder {
   }
 
   declared (by: string, peer: string, nowMs: number): void {
-    this.declares.push({ by, peer, atMs: nowMs })
+    this.declares.push({ by, peer, atMs: nowMs, lastHeardMs: this.lastDelivery.get(`${peer}>${by}`) ?? Number.NEGATIVE_INFINITY })
     const fault = this.faults.get(peer)
     if (fault === undefined) return
     this.detections.push({ cause: fault.cause, ms: nowMs - fault.sinceMs })

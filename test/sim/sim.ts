@@ -1,5 +1,5 @@
 /**
- * One simulated run: a farm of 10 to 50 nodes on the real protocol core, a virtual clock,
+ * One simulated run: a farm of 10 to 50 nodes (up to 500 when named) on the real protocol core, a virtual clock,
  * the simulated network, the faults of a profile and nodes' clocks off by up to its skew,
  * all from one seed. The jobs are steered while they render, as a studio does: halted and
  * resumed, disabled and enabled, deleted, retried when they fail (or once done), given a
@@ -22,7 +22,10 @@ import { Recorder, type TakeoverCause } from './recorder.js'
 import { scheduleRetries, scheduleSteering, steeringPlan } from './steering.js'
 
 export const MIN_NODES = 10
+/** The largest farm a seed draws when no size is named. */
 export const MAX_NODES = 50
+/** The largest farm a run may be given (`nodes`), as the scale bench runs them. */
+export const LARGEST_FARM = 500
 /** Faults strike within this phase; afterwards partitions heal and paused nodes resume. */
 const FAULT_PHASE_MS = 30_000
 /** A run that has not finished by then has failed the completion invariant. */
@@ -47,6 +50,8 @@ export interface RunOptions {
   /** Node count; by default drawn from the seed in [MIN_NODES, `maxNodes`]. */
   readonly nodes?: number
   readonly maxNodes?: number
+  /** Pace heartbeats as the real node does (SimContext.pacedHeartbeats); off by default. */
+  readonly pacedHeartbeats?: boolean
 }
 
 export interface RunFigures {
@@ -54,6 +59,9 @@ export interface RunFigures {
   readonly blocks: number
   readonly events: number
   readonly messages: number
+  /** Messages sent by kind (a gossip once per peer it reaches), and gossips published by kind. */
+  readonly sent: Readonly<Record<Message['kind'], number>>
+  readonly published: Readonly<Record<Message['kind'], number>>
   readonly collisions: number
   readonly takeovers: readonly { readonly cause: TakeoverCause, readonly ms: number }[]
   readonly detections: readonly { readonly cause: TakeoverCause, readonly ms: number }[]
@@ -82,9 +90,9 @@ export interface RunResult {
 
 let signersOnce: Promise<Signer[]> | undefined
 
-/** Deterministic identities for up to MAX_NODES nodes, made once per process. */
+/** Deterministic identities for up to LARGEST_FARM nodes, made once per process. */
 export async function simSigners (): Promise<Signer[]> {
-  signersOnce ??= makeSigners(MAX_NODES)
+  signersOnce ??= makeSigners(LARGEST_FARM)
   return signersOnce
 }
 
@@ -141,7 +149,7 @@ export async function runSeed (options: RunOptions): Promise<RunResult> {
   // Filled as the controller submits: a job's id comes from its submit event.
   const plans = new Map<string, JobPlan>()
   const authority = { founder: signers[0]?.author ?? null }
-  const context: SimContext = { queue, network, recorder, profile, plans, authority }
+  const context: SimContext = { queue, network, recorder, profile, plans, authority, pacedHeartbeats: options.pacedHeartbeats ?? false }
   const clocks = root.fork()
   const nodes = signers.slice(0, count).map((signer, index) => {
     const offsetMs = Math.round((2 * clocks.next() - 1) * profile.clockSkewMaxMs)
@@ -220,6 +228,8 @@ export async function runSeed (options: RunOptions): Promise<RunResult> {
       blocks: finalView.jobs.reduce((sum, job) => sum + job.blocks.length, 0),
       events: controller.events(),
       messages: network.messages,
+      sent: { ...network.sent },
+      published: { ...network.published },
       collisions: collisionsIn(controller),
       takeovers: recorder.takeovers,
       detections: recorder.detections,

@@ -57,6 +57,11 @@ export const ephemeralMessageSchema = z.discriminatedUnion('type', [heartbeatSch
 export type EphemeralMessage = z.infer<typeof ephemeralMessageSchema>
 export type Heartbeat = z.infer<typeof heartbeatSchema>
 
+/** What a heartbeat says, its send time left out: two beats that say the same give the same text (HeartbeatPace). */
+export function sayingOf ({ status, lease, progressPct, idle, mayRender, feedSeq }: Heartbeat): string {
+  return JSON.stringify([status, lease, progressPct, idle, mayRender, feedSeq])
+}
+
 export interface ReceivedEphemeral {
   /** The node that published it (gossip-signed). */
   readonly from: string

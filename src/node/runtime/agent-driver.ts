@@ -9,12 +9,13 @@ import type { AgentCommand, AgentInput } from '../../protocol/agent/types.js'
 import { EventRejectedError } from '../../protocol/errors.js'
 import type { VerifiedEvent } from '../../protocol/events.js'
 import { hailMessagesOf, isHailCommand, receivedHail } from '../../protocol/agent/hail-messages.js'
+import { HeartbeatPace } from '../../protocol/heartbeat-pace.js'
 import { effectiveLimits, scheduleVerdict, type LocalTime, type ScheduleVerdict } from '../../protocol/schedule.js'
 import type { BlockRef } from '../../protocol/scheduling.js'
 import { clientStatus, type FarmView } from '../../protocol/view.js'
 import type { Logger } from '../log.js'
 import type { ReceivedDirect } from '../mesh/direct.js'
-import { HeartbeatPace } from '../mesh/heartbeat-pace.js'
+import { sayingOf } from '../mesh/ephemeral.js'
 import type { Mesh } from '../mesh/mesh.js'
 import type { EventStore } from '../store/event-store.js'
 import { refusalOf, renderTaskFor, type LocalRenderSettings } from './render-task.js'
@@ -244,7 +245,7 @@ export class AgentDriver {
           feedSeq: this.held(this.self),
           sentAtMs: this.init.now()
         } as const
-        if (!this.heartbeatPace.due(heartbeat, heartbeat.sentAtMs)) return
+        if (!this.heartbeatPace.due(sayingOf(heartbeat), heartbeat.lease !== null, heartbeat.sentAtMs)) return
         mesh.publishEphemeral(heartbeat).catch((error: unknown) => { logger.debug('heartbeat not sent', { error }) })
         return
       }

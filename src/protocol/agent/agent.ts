@@ -416,7 +416,7 @@ export class Agent {
     if (!this.wantsClaim()) return []
     const leases = this.held().length
     const live = this.liveness.live(this.nowMs)
-    const peers = `${this.liveness.revision}|${this.mayRender}|${leases}|${live.map(({ peer, beat }) => `${peer}:${beat.mayRender}`).join(',')}`
+    const peers = `${this.liveness.revision}|${this.mayRender}|${leases}|${this.liveness.liveRevision}`
     const { waiting } = this
     const due = waiting !== null && this.nowMs >= waiting.claimAtMs
     if (!due && this.decided?.view === this.view && this.decided.peers === peers) return []

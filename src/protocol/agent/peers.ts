@@ -22,12 +22,13 @@ export function leasesByHolder (view: FarmView): Map<string, LeaseRef[]> {
  */
 export function candidatesOf (view: FarmView, self: Omit<Candidate, 'node'> & { readonly id: string }, live: readonly LivePeer[]): Candidate[] {
   const candidates: Candidate[] = []
+  const byId = new Map(live.map((known) => [known.peer, known]))
   for (const node of view.nodes) {
     if (node.id === self.id) {
       candidates.push({ node, leases: self.leases, mayRender: self.mayRender })
       continue
     }
-    const peer = live.find((known) => known.peer === node.id)
+    const peer = byId.get(node.id)
     // Leases by the log, not the heartbeat: claims and outcomes are pushed at once, a heartbeat
     // is up to an interval old, and peers that disagree on who is idle hand out the same block twice.
     if (peer !== undefined) candidates.push({ node, leases: node.holding.length, mayRender: peer.beat.mayRender })
