@@ -150,6 +150,28 @@ test('an idle peer beating at the idle pace stays a candidate; a holder\'s beat 
   t.false(livePeers(IDLE_HEARTBEAT_TIMEOUT_MS + 100).includes('p1'), 'three idle beats missed')
 })
 
+test('the live list follows every change of standing, however often it is asked for', (t) => {
+  const liveness = setUp()
+  const livePeers = (nowMs: number): string[] => liveness.live(nowMs).map(({ peer }) => peer)
+  const first = liveness.live(100)
+  t.is(liveness.live(200), first, 'nothing changed: the same list, not a new one')
+  const revision = liveness.liveRevision
+  liveness.handle({ kind: 'heartbeat', from: 'p1', nowMs: 300, beat })
+  t.is(liveness.live(300), first, 'a beat that says what it said before changes nothing')
+  t.is(liveness.liveRevision, revision)
+  liveness.handle({ kind: 'heartbeat', from: 'p1', nowMs: 400, beat: { ...beat, mayRender: false } })
+  t.like(liveness.live(400).find(({ peer }) => peer === 'p1'), { beat: { mayRender: false } }, 'news is seen at once')
+  t.true(liveness.liveRevision > revision)
+  t.false(livePeers(IDLE_HEARTBEAT_TIMEOUT_MS + 100).includes('p2'), 'a peer silent too long drops out when the time comes')
+  // Back with the very beat it last sent: silence ended, so it is live again.
+  liveness.handle({ kind: 'heartbeat', from: 'p2', nowMs: IDLE_HEARTBEAT_TIMEOUT_MS + 200, beat })
+  t.true(livePeers(IDLE_HEARTBEAT_TIMEOUT_MS + 200).includes('p2'))
+  liveness.handle({ kind: 'peer-disconnected', peer: 'p2', nowMs: IDLE_HEARTBEAT_TIMEOUT_MS + 300 })
+  t.false(livePeers(IDLE_HEARTBEAT_TIMEOUT_MS + 300).includes('p2'), 'a dropped connection takes it off')
+  liveness.handle({ kind: 'heartbeat', from: 'newcomer', nowMs: IDLE_HEARTBEAT_TIMEOUT_MS + 400, beat })
+  t.true(livePeers(IDLE_HEARTBEAT_TIMEOUT_MS + 400).includes('newcomer'), 'a new peer is seen at once')
+})
+
 test('a controller starting up hails every holder', (t) => {
   const liveness = new Liveness({ self: 'controller', random: () => 0 })
   liveness.observeLeases(new Map([['a', [lease]], ['b', [{ ...lease, block: 4 }]], ['controller', [lease]]]))
