@@ -165,7 +165,19 @@ export interface LivenessInit {
   readonly self: string
   /** Uniform in [0, 1): draws the hail nonces and picks the peers for indirect probes. */
   readonly random: () => number
+  /**
+   * Whether this node hails `holder` (about `lease`, the first it holds) when it falls
+   * silent or its connection drops. On a farm of hundreds, every node hailing every silent
+   * holder is hundreds of hails at the one node least able to answer, and hail traffic that
+   * grows with the farm; a render node hails only the holders it watches (agent.ts: the few
+   * peers a rendezvous ranking names, and the node that would take the block over). Absent,
+   * every holder is hailed: a controller or a TUI, which show the verdicts, are few.
+   */
+  readonly watches?: (holder: string, lease: LeaseRef, nowMs: number) => boolean
 }
+
+/** How long a silent holder this node does not watch goes before it asks again whether it should (the watchers may have changed). */
+export const UNWATCHED_RECHECK_MS = HEARTBEAT_INTERVAL_MS
 
 /** How long a peer whose last beat was `beat` may be silent and still count as live. */
 export function silenceToleratedMs (beat: Beat): number {
@@ -216,6 +228,8 @@ export class Liveness {
    */
   private liveList: { readonly peers: readonly LivePeer[], readonly validUntilMs: number } | null = null
   private liveCount = 0
+  /** Silent holders found not ours to hail, until when that answer stands. */
+  private readonly unwatched = new Map<string, number>()
   private lastTickMs: number | null = null
   private verdictCount = 0
 
@@ -224,6 +238,7 @@ export class Liveness {
   /** The leases the log shows, by holder: who may be hailed and about what. */
   observeLeases (leases: ReadonlyMap<string, readonly LeaseRef[]>): void {
     this.leases = leases
+    for (const holder of this.unwatched.keys()) if (!leases.has(holder)) this.unwatched.delete(holder)
     const current = new Set([...leases].flatMap(([holder, held]) => held.map((lease) => leaseKey(holder, lease))))
     for (const key of this.freed) if (!current.has(key)) this.freed.delete(key)
   }
@@ -244,7 +259,7 @@ export class Liveness {
         return this.relay(input)
       case 'peer-disconnected': {
         const state = this.peers.get(input.peer)
-        if (state?.kind === 'alive' && this.leasesOf(input.peer).length > 0) return this.hail(input.peer, input.nowMs)
+        if (state?.kind === 'alive' && this.leasesOf(input.peer).length > 0) return this.watching(input.peer, input.nowMs) ? this.hail(input.peer, input.nowMs) : []
         // A peer that holds nothing is simply no longer a candidate; a heartbeat brings it back.
         if (state?.kind === 'alive') this.dropPeer(input.peer)
         return []
@@ -271,8 +286,8 @@ export class Liveness {
     }
     for (const holder of this.leases.keys()) {
       const state = this.peers.get(holder)
-      // `tick` hails a holder once its silence is strictly longer than the timeout.
-      if (state?.kind === 'alive' && holder !== this.init.self) due = Math.min(due, state.lastHeardMs + HEARTBEAT_TIMEOUT_MS + 1)
+      // `tick` hails a holder once its silence is strictly longer than the timeout (and asks again later if it is not ours to hail).
+      if (state?.kind === 'alive' && holder !== this.init.self) due = Math.min(due, Math.max(state.lastHeardMs + HEARTBEAT_TIMEOUT_MS + 1, this.unwatched.get(holder) ?? Number.NEGATIVE_INFINITY))
     }
     return due === Number.POSITIVE_INFINITY ? null : due
   }
@@ -337,11 +352,27 @@ export class Liveness {
     this.suspects.delete(peer)
   }
 
-    private leasesOf (peer: string): readonly LeaseRef[] {
+    /** Whether this node hails `holder` now (LivenessInit.watches). */
+  private watching (holder: string, nowMs: number): boolean {
+    const [lease] = this.leasesOf(holder)
+    return lease !== undefined && (this.init.watches?.(holder, lease, nowMs) ?? true)
+  }
+
+  /** `watching` for a holder silent past the timeout: a "not ours" stands for UNWATCHED_RECHECK_MS, so ticks do not ask on and on. */
+  private watchingSilent (holder: string, nowMs: number): boolean {
+    if ((this.unwatched.get(holder) ?? Number.NEGATIVE_INFINITY) > nowMs) return false
+    const watched = this.watching(holder, nowMs)
+    if (watched) this.unwatched.delete(holder)
+    else this.unwatched.set(holder, nowMs + UNWATCHED_RECHECK_MS)
+    return watched
+  }
+
+  private leasesOf (peer: string): readonly LeaseRef[] {
     return this.leases.get(peer) ?? []
   }
 
   private heard (peer: string, nowMs: number, beat: Beat | null): void {
+    this.unwatched.delete(peer)
     const state = this.peers.get(peer)
     const known = state === undefined || state.kind === 'dead' ? null : state.beat
     if (state?.kind === 'dead') this.verdictCount++
@@ -459,7 +490,7 @@ export class Liveness {
       const state = this.peers.get(holder)
       // A holder never heard from (we just started, or it died before) gets a full timeout from now.
       if (state === undefined) this.setPeer(holder, { kind: 'alive', lastHeardMs: nowMs, beat: null })
-      else if (state.kind === 'alive' && nowMs - state.lastHeardMs > HEARTBEAT_TIMEOUT_MS) commands.push(...this.hail(holder, nowMs))
+      else if (state.kind === 'alive' && nowMs - state.lastHeardMs > HEARTBEAT_TIMEOUT_MS && this.watchingSilent(holder, nowMs)) commands.push(...this.hail(holder, nowMs))
     }
     for (const peer of [...this.suspects]) {
       const state = this.peers.get(peer)

@@ -7,7 +7,8 @@ import test from 'ava'
 import { IDLE_TICK_MS } from '../../src/protocol/agent/agent.js'
 import {
   DEAD_AFTER_SILENCE_MS, FORGET_SILENT_PEER_MS, HAIL_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, IDLE_HEARTBEAT_INTERVAL_MS,
-  IDLE_HEARTBEAT_TIMEOUT_MS, INDIRECT_HAIL_FANOUT, INDIRECT_HAIL_TIMEOUT_MS, Liveness, MAX_PENDING_RELAYS, MAX_RELAYS_PER_REQUESTER, type Beat, type LeaseRef, type LivenessCommand
+  IDLE_HEARTBEAT_TIMEOUT_MS, INDIRECT_HAIL_FANOUT, INDIRECT_HAIL_TIMEOUT_MS, Liveness, MAX_PENDING_RELAYS, MAX_RELAYS_PER_REQUESTER, UNWATCHED_RECHECK_MS,
+  type Beat, type LeaseRef, type LivenessCommand
 } from '../../src/protocol/liveness.js'
 
 const lease: LeaseRef = { jobId: 'job-1', block: 3, epoch: 2 }
@@ -170,6 +171,25 @@ test('the live list follows every change of standing, however often it is asked 
   t.false(livePeers(IDLE_HEARTBEAT_TIMEOUT_MS + 300).includes('p2'), 'a dropped connection takes it off')
   liveness.handle({ kind: 'heartbeat', from: 'newcomer', nowMs: IDLE_HEARTBEAT_TIMEOUT_MS + 400, beat })
   t.true(livePeers(IDLE_HEARTBEAT_TIMEOUT_MS + 400).includes('newcomer'), 'a new peer is seen at once')
+})
+
+test('a node hails only the holders it watches, asking again while one stays silent, so watchers that change take over the hail', (t) => {
+  let watched = false
+  const asked: string[] = []
+  const liveness = new Liveness({ self: 'self', random: () => 0.5, watches: (holder, about) => { asked.push(`${holder} ${about.block}`); return watched } })
+  liveness.observeLeases(new Map([['holder', [lease]]]))
+  liveness.handle({ kind: 'tick', nowMs: 0 })
+  liveness.handle({ kind: 'heartbeat', from: 'holder', nowMs: 0, beat: holderBeat })
+  t.deepEqual(liveness.handle({ kind: 'peer-disconnected', peer: 'holder', nowMs: 100 }), [], 'not ours: its dropped connection is no hail of ours')
+  const silentAt = HEARTBEAT_TIMEOUT_MS + 100
+  const ticks: LivenessCommand[] = []
+  for (let nowMs = 100; nowMs <= silentAt; nowMs += 100) ticks.push(...liveness.handle({ kind: 'tick', nowMs }))
+  t.deepEqual(ticks, [], 'not ours: its silence is no hail of ours either')
+  t.is(liveness.nextDueMs(), silentAt + UNWATCHED_RECHECK_MS, 'asked again later, not on every tick')
+  t.deepEqual(liveness.handle({ kind: 'tick', nowMs: silentAt + 100 }), [])
+  t.deepEqual(asked, [`holder ${lease.block}`, `holder ${lease.block}`])
+  watched = true
+  t.like(hailOf(liveness.handle({ kind: 'tick', nowMs: silentAt + UNWATCHED_RECHECK_MS })), { to: 'holder', lease }, 'ours now (a watcher went): hailed')
 })
 
 test('a controller starting up hails every holder', (t) => {

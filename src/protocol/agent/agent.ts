@@ -18,7 +18,8 @@
 import type { BodyOf } from '../events.js'
 import { frameTimesInOrder } from '../frames.js'
 import { covers, HAIL_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, INDIRECT_HAIL_TIMEOUT_MS, Liveness, leaseKey, silenceToleratedMs, type LeaseRef, type LivenessFootprint } from '../liveness.js'
-import { CLAIM_JITTER_MS, CLAIM_SETTLE_MS, decideClaim, holdsLease, MAX_HELD_LEASES, type BlockRef } from '../scheduling.js'
+import { rankPeers } from '../rendezvous.js'
+import { assignBlocks, CLAIM_JITTER_MS, CLAIM_SETTLE_MS, decideClaim, holdsLease, MAX_HELD_LEASES, type BlockRef } from '../scheduling.js'
 import { FRAME_MS_MAX } from '../vocabulary.js'
 import type { FarmView } from '../view.js'
 import { candidatesOf, leasesByHolder, withFreedLeases } from './peers.js'
@@ -74,6 +75,12 @@ export const IDLE_TICK_MS = HEARTBEAT_INTERVAL_MS
 
 /** Blocks whose rival claims the agent remembers; a few hand-outs' worth. */
 const MAX_REMEMBERED_RIVAL_BLOCKS = 64
+/**
+ * How many peers a rendezvous ranking on a holder names to hail it, besides the node that
+ * would take its block over: enough that a watcher down at the same time does not leave
+ * the holder unhailed, few enough that a hung holder hears a handful of hails.
+ */
+export const HAIL_WATCHERS = 3
 
 function rivalKey (target: BlockRef): string {
   return `${target.jobId}/${target.block}/${target.epoch}`
@@ -113,7 +120,24 @@ export class Agent {
   private decided: { readonly view: FarmView, readonly peers: string } | null = null
 
   constructor (private readonly init: AgentInit) {
-    this.liveness = new Liveness({ self: init.self, random: init.random })
+    this.liveness = new Liveness({ self: init.self, random: init.random, watches: (holder, _lease, nowMs) => this.watches(holder, nowMs) })
+  }
+
+  /**
+   * Whether this node hails `holder`: it is one of the HAIL_WATCHERS live peers a
+   * rendezvous ranking on the holder names, or the node that would take one of its blocks
+   * over once it is dead (the hand-out with the holder left out gives it one), so the
+   * verdict is reached where the claim is made. A farm of any size then sends a silent
+   * holder a few hails, not one from every node; on a farm of a few nodes all of them watch.
+   */
+  private watches (holder: string, nowMs: number): boolean {
+    const live = this.liveness.live(nowMs)
+    const others = live.map(({ peer }) => peer).filter((peer) => peer !== holder && peer !== this.init.self)
+    if (rankPeers(`hail/${holder}`, [this.init.self, ...others]).indexOf(this.init.self) < HAIL_WATCHERS) return true
+    const candidates = candidatesOf(this.view, { id: this.init.self, leases: this.held().length, mayRender: this.mayRender }, live.filter(({ peer }) => peer !== holder))
+    const handed = assignBlocks(this.view, candidates, new Set([...this.liveness.dead(), holder])).get(this.init.self)
+    if (handed === undefined) return false
+    return this.view.jobs.find((job) => job.id === handed.jobId)?.blocks[handed.block]?.lease?.holder === holder
   }
 
   /** Where the agent stands: the render if one runs, else the oldest claim settling, else a put-off claim. */
