@@ -352,7 +352,7 @@ export class Liveness {
     this.suspects.delete(peer)
   }
 
-    /** Whether this node hails `holder` now (LivenessInit.watches). */
+  /** Whether this node hails `holder` now (LivenessInit.watches). */
   private watching (holder: string, nowMs: number): boolean {
     const [lease] = this.leasesOf(holder)
     return lease !== undefined && (this.init.watches?.(holder, lease, nowMs) ?? true)
