@@ -28,6 +28,20 @@ const withoutDevtools: Plugin = {
   }
 }
 
+/**
+ * zod carries its messages in some forty languages, and its namespace re-exports them all
+ * (`z.locales`), so a bundle keeps every one: half of zod's bytes, parsed and held by every
+ * process. cr speaks English and never switches locale; the bundle keeps only `en`, the one
+ * zod configures itself with.
+ */
+const englishOnlyZod: Plugin = {
+  name: 'zod-english-only',
+  setup (build) {
+    build.onResolve({ filter: /\/locales\/index\.js$/ }, (args) => args.importer.includes('/node_modules/zod/') ? { path: 'zod-locales', namespace: 'zod-locales', pluginData: args.resolveDir } : undefined)
+    build.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({ contents: 'export { default as en } from \'./en.js\'', loader: 'js', resolveDir: `${String(args.pluginData)}/../locales` }))
+  }
+}
+
 const startedAt = new Date()
 rmSync('dist', { recursive: true, force: true })
 await build({
@@ -47,7 +61,7 @@ await build({
   // size in memory. Names stay, for stack traces; the source map maps lines back.
   minifyWhitespace: true,
   external: NATIVE_PACKAGES,
-  plugins: [withoutDevtools],
+  plugins: [withoutDevtools, englishOnlyZod],
   // CommonJS dependencies bundled into an ES module still call require().
   banner: { js: 'import { createRequire as __createRequire } from \'node:module\'; const require = __createRequire(import.meta.url);' },
   logLevel: 'warning'
