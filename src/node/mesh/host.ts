@@ -1,6 +1,7 @@
 /**
  * The libp2p peer host: TCP, the studio's swarm key (pre-shared-key protector), Noise,
- * Yamux, identify, ping, mDNS and gossipsub, tuned for a LAN farm. This module only
+ * Yamux, identify, mDNS and gossipsub, tuned for a LAN farm; no ping service, since
+ * keep-alive.ts tells live peers from hung ones and nothing of ours pings. This module only
  * assembles libp2p; what the mesh does with it (dialling, push, pull, scoring) lives in
  * the neighbouring modules. The host is created stopped: the caller registers handlers
  * and listeners first, then starts it.
@@ -11,7 +12,6 @@ import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
 import { identify, type Identify } from '@libp2p/identify'
 import type { ConnectionGater, Libp2p, PeerDiscovery, PrivateKey } from '@libp2p/interface'
 import { mdns } from '@libp2p/mdns'
-import { ping, type Ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
@@ -21,7 +21,6 @@ import { EPHEMERAL_TOPIC, LOG_TOPIC } from './protocols.js'
 // A type alias, not an interface: libp2p's ServiceMap needs an index signature.
 export type PeerHostServices = {
   identify: Identify
-  ping: Ping
   pubsub: GossipSub
   /**
    * mDNS, as a service rather than a libp2p peer discovery: libp2p announces only peers new
@@ -65,7 +64,6 @@ export async function createPeerHost (init: PeerHostInit): Promise<PeerHost> {
     connectionMonitor: { enabled: false },
     services: {
       identify: identify(),
-      ping: ping(),
       pubsub: gossipsub({
         allowedTopics: [LOG_TOPIC, EPHEMERAL_TOPIC],
         // Nobody subscribed yet is normal at start-up; the sync that runs when a peer
