@@ -73,6 +73,26 @@ test('busy nodes with room are handed blocks after every idle node, and never as
   t.deepEqual(decideClaim(small, loser.node.id, pair), { kind: 'idle' })
 })
 
+test('a busy node\'s pick does not hang on who else is full or idle: views that disagree on it still hand out distinct blocks', (t) => {
+  const { view, specs, ids } = farmWith({ frameEnd: 24, blockSize: 1 })
+  const farm = view()
+  const nodes = ids.slice(1)
+  const busy = candidatesOf(farm, nodes, { leases: 1 })
+  const picks = assignBlocks(farm, busy)
+  t.is(picks.size, nodes.length)
+  for (const changing of nodes) {
+    const others = nodes.filter((node) => node !== changing)
+    // One view has `changing` with a full queue: the others pick what they picked before.
+    const full = assignBlocks(farm, busy.map((candidate) => candidate.node.id === changing ? { ...candidate, leases: MAX_HELD_LEASES } : candidate))
+    t.false(full.has(changing))
+    for (const node of others) t.deepEqual(full.get(node), picks.get(node), `${node} keeps its pick while ${changing} is full`)
+    // Another has it idle: it takes the first block, and the others keep their picks unless that was one.
+    const idle = assignBlocks(farm, busy.map((candidate) => candidate.node.id === changing ? { ...candidate, leases: 0 } : candidate))
+    t.deepEqual(idle.get(changing), { jobId: nth(specs, 0).id, block: 0, epoch: 1 })
+    for (const node of others) if (picks.get(node)?.block !== 0) t.deepEqual(idle.get(node), picks.get(node), `${node} keeps its pick while ${changing} is idle`)
+  }
+})
+
 test('a blocked node, a node outside its hours and a node holding all the leases it may take nothing', (t) => {
   const { view, world, ids } = farmWith({})
   world.write(0, { type: 'node.settings', node: nth(ids, 1), changes: { blocked: true } })
