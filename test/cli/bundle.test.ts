@@ -1,7 +1,7 @@
 /**
  * The compiled CLI (`npm run build`, which `npm test` runs first) carries zod's English
  * messages and none of its other languages, which were half of zod's bytes in every
- * process; a schema's refusal still reads in English.
+ * process.
  */
 import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
