@@ -24,6 +24,12 @@ import { parseRequest, type Answer, type Hello, type Liveness, type Pulled, type
 
 /** Unix socket paths are bounded by the kernel (108 bytes on Linux, 104 on macOS). */
 const MAX_SOCKET_PATH_BYTES = 103
+/**
+ * A closing holder waits this long for a command that asked it something to ask again or
+ * hang up: a command reads a snapshot, then writes, and cutting it off in between would
+ * fail a write nobody had refused. A command that stays quiet longer is cut off.
+ */
+export const CLOSE_GRACE_MS = 2_000
 
 /** What the holder of a data directory serves: the reads a command makes of the farm, and more. */
 export interface LocalFarm extends FarmReads {
@@ -47,10 +53,55 @@ export function socketPathOf (dataDir: string): string {
   return path.join(dataDir, 'cr.sock')
 }
 
-export class LocalEndpoint {
-  private readonly connections = new Set<Socket>()
+/** One command's connection, as a closing holder weighs it: mid-session, following, or gone quiet. */
+class Connection {
   /** Requests taken and not yet answered: a close lets them finish first. */
   private readonly answering = new Set<Promise<unknown>>()
+  following = false
+  /** When it last asked or was last answered: the quiet a closing holder waits out runs from there. */
+  private lastActiveAt = performance.now()
+
+  constructor (readonly socket: Socket) {}
+
+  took (answered: Promise<unknown>): void {
+    this.lastActiveAt = performance.now()
+    this.answering.add(answered)
+    const settled = (): void => {
+      this.answering.delete(answered)
+      this.lastActiveAt = performance.now()
+    }
+    answered.then(settled, settled)
+  }
+
+  /**
+   * Settles once the command is done with us: it hung up, or it has nothing waiting and
+   * asked nothing for CLOSE_GRACE_MS. A follow is never done, so it settles at once, once
+   * its other requests are answered (the follower then follows whoever holds the data
+   * directory next).
+   */
+  async done (): Promise<void> {
+    while (!this.socket.destroyed) {
+      await Promise.allSettled([...this.answering])
+      if (this.answering.size > 0) continue
+      const quietFor = performance.now() - this.lastActiveAt
+      if (this.following || quietFor >= CLOSE_GRACE_MS) return
+      await new Promise<void>((resolve) => {
+        const hungUp = (): void => {
+          clearTimeout(waited)
+          resolve()
+        }
+        const waited = setTimeout(() => {
+          this.socket.off('close', hungUp)
+          resolve()
+        }, CLOSE_GRACE_MS - quietFor)
+        this.socket.once('close', hungUp)
+      })
+    }
+  }
+}
+
+export class LocalEndpoint {
+  private readonly connections = new Set<Connection>()
 
   private constructor (private readonly server: Server, readonly socketPath: string) {}
 
@@ -79,22 +130,24 @@ export class LocalEndpoint {
 
   /**
    * Takes no more connections, answers what it already took (a write another command
-   * waits on must not be cut off halfway, its outcome unknown to it), then ends every
-   * connection; follows end with it. The holder closes its store only after this.
+   * waits on must not be cut off halfway, its outcome unknown to it) and what the commands
+   * mid-session still ask (see Connection.done), then ends every connection; follows end
+   * with it. The holder closes its store only after this.
    */
   async close (): Promise<void> {
     const closed = new Promise<void>((resolve) => { this.server.close(() => { resolve() }) })
     await rm(this.socketPath, { force: true })
-    await Promise.allSettled([...this.answering])
-    for (const socket of this.connections) socket.destroy()
+    await Promise.all([...this.connections].map(async (connection) => connection.done()))
+    for (const { socket } of this.connections) socket.destroy()
     await closed
   }
 
   private serve (socket: Socket, farm: LocalFarm, logger: Logger): void {
-    this.connections.add(socket)
+    const connection = new Connection(socket)
+    this.connections.add(connection)
     const unfollow: (() => void)[] = []
     socket.on('close', () => {
-      this.connections.delete(socket)
+      this.connections.delete(connection)
       for (const stop of unfollow) stop()
     })
     socket.on('error', (error) => { logger.debug('a local command\'s connection failed', { error }) })
@@ -104,6 +157,7 @@ export class LocalEndpoint {
     const ready = farm.ready ?? Promise.resolve()
     readFrames(socket, (value) => {
       const request = parseRequest(value)
+      if (request.method === 'follow') connection.following = true
       const answered = ready.then(async () => {
         if (request.method !== 'follow') return await answerOf(farm, request)
         if (!socket.destroyed) unfollow.push(farm.followLogs(request.filter, (entry) => { answer({ id: request.id, entry }) }))
@@ -115,9 +169,7 @@ export class LocalEndpoint {
         logger.warn('could not answer a local command', { error })
         socket.destroy()
       })
-      this.answering.add(answered)
-      const settled = (): void => { this.answering.delete(answered) }
-      answered.then(settled, settled)
+      connection.took(answered)
     })
   }
 }

@@ -11,7 +11,7 @@ import path from 'node:path'
 import test from 'ava'
 import { silentLogger } from '../../../src/node/log.js'
 import { LocalClient } from '../../../src/node/local/client.js'
-import { farmFingerprint, LocalEndpoint, socketPathOf, type LocalFarm } from '../../../src/node/local/endpoint.js'
+import { CLOSE_GRACE_MS, farmFingerprint, LocalEndpoint, socketPathOf, type LocalFarm } from '../../../src/node/local/endpoint.js'
 import { HolderGoneError, HolderRefusedError } from '../../../src/node/local/errors.js'
 import { EventStore } from '../../../src/node/store/event-store.js'
 import { logEntryOf, type LogEntry } from '../../../src/protocol/logs.js'
@@ -149,7 +149,7 @@ test('a socket file a killed holder left is nobody; the next holder replaces it'
   t.is((await asker.snapshot()).peerId, store.author)
 })
 
-test('a holder that stops fails the requests still waiting on it, and leaves no socket behind', async (t) => {
+test('a holder that stops fails the requests of a command gone quiet, and leaves no socket behind', async (t) => {
   const { dataDir, endpoint } = await hold(t)
   const asker = await client(t, dataDir)
   await asker.snapshot()
@@ -171,4 +171,35 @@ test('a holder that stops answers the write it already took before it lets go: n
   await closing
   t.is(written.event.seq, 1)
   t.is(store.view().jobs[0]?.name, 'taken_before_the_stop')
+})
+
+test('a holder whose own command ends between a command\'s snapshot and its write still takes the write, and lets go once that command hangs up', async (t) => {
+  const { dataDir, endpoint, store } = await hold(t)
+  const asker = await client(t, dataDir)
+  await asker.snapshot()
+  const closing = endpoint.close()
+  let closed = false
+  closing.then(() => { closed = true }, () => undefined)
+  // The command reads the snapshot it got, then writes, as cr submit does.
+  await new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS / 4))
+  t.is(await LocalClient.connect(dataDir), null)
+  const written = await asker.write({ type: 'job.submitted', job: jobSpec({ name: 'written_while_the_holder_closed' }) }, 5_000)
+  t.is(written.event.seq, 1)
+  t.is(store.view().jobs[0]?.name, 'written_while_the_holder_closed')
+  t.false(closed)
+  const hungUpAt = performance.now()
+  asker.close()
+  await closing
+  t.true(performance.now() - hungUpAt < CLOSE_GRACE_MS / 2, 'the holder let go once the command hung up')
+})
+
+test('a closing holder does not wait on a follower: the follow ends at once', async (t) => {
+  const { dataDir, endpoint } = await hold(t)
+  const follower = await client(t, dataDir)
+  follower.follow({}, () => undefined)
+  await follower.snapshot()
+  const closingAt = performance.now()
+  await endpoint.close()
+  t.true(await follower.closed() instanceof HolderGoneError)
+  t.true(performance.now() - closingAt < CLOSE_GRACE_MS / 2, 'the follower was cut off without the grace')
 })
