@@ -11,6 +11,7 @@ import type { DatabaseSync } from 'node:sqlite'
 import { createIndexes, tableStatements, viewStatements } from './ddl.js'
 import { ALL_TABLES, tableNamed, type TableName } from './schema.js'
 import type { BuildFailure, BuildReply, BuildRequest, BuildSetup } from './sqlite-build.js'
+import { unpackedCells } from './packed-rows.js'
 import { connect, Statements } from './sqlite-statements.js'
 
 function failureOf (error: unknown): BuildFailure {
@@ -37,9 +38,11 @@ class Build {
   /** Does what `request` asks: true once the file is committed and closed. */
   handle (request: BuildRequest): boolean {
     switch (request.kind) {
-      case 'rows':
-        this.statements.writeCells('insert', tableNamed(request.table), request.cells)
+      case 'rows': {
+        const table = tableNamed(request.table)
+        this.statements.writeCells('insert', table, unpackedCells(table, request.packed))
         return false
+      }
       case 'index':
         for (const table of request.tables) this.index(table)
         return false

@@ -2,15 +2,16 @@
  * A first export into a SQLite file of its own, written on a worker thread
  * (sqlite-build-worker.ts): SQLite binding, inserting and indexing a million rows take
  * as long as reading and decoding the log that yields them, and on a thread of their own
- * the two overlap instead of adding up. This side hands the worker rows as cells, a batch
- * at a time, and waits only when it is BUILD_BATCHES_AHEAD batches ahead of the worker,
+ * the two overlap instead of adding up. This side hands the worker rows packed
+ * (packed-rows.ts), a batch at a time, and waits only when it is BUILD_BATCHES_AHEAD batches ahead of the worker,
  * so memory stays bounded however large the farm.
  */
 import { Worker } from 'node:worker_threads'
 import { programPath, RUNS_FROM_SOURCES } from '../install-paths.js'
 import type { VersionVector } from '../protocol/version-vector.js'
+import type { PackedRows } from './packed-rows.js'
 import type { TableName } from './schema.js'
-import type { SqliteSinkOptions, SqliteValue } from './sqlite-statements.js'
+import type { SqliteSinkOptions } from './sqlite-statements.js'
 
 /** What the worker opens: a new file, built without a journal (a failure discards it). */
 export interface BuildSetup {
@@ -20,7 +21,7 @@ export interface BuildSetup {
 }
 
 export type BuildRequest =
-  | { readonly kind: 'rows', readonly table: TableName, readonly cells: readonly SqliteValue[] }
+  | { readonly kind: 'rows', readonly table: TableName, readonly packed: PackedRows }
   /** Tables whose rows are (nearly) all in: their indexes are built now, while later rows are still being read. */
   | { readonly kind: 'index', readonly tables: readonly TableName[] }
   /** The rest of the indexes, the views, schema_version, then the commit. */
@@ -68,9 +69,9 @@ export class SqliteBuild {
     this.finished.promise.catch(() => undefined)
   }
 
-  /** Queues a table's rows; resolves once the worker is few enough batches behind to take more. */
-  async rows (table: TableName, cells: readonly SqliteValue[]): Promise<void> {
-    this.send({ kind: 'rows', table, cells })
+  /** Queues a table's rows, handing over `packed`'s arrays; resolves once the worker is few enough batches behind to take more. */
+  async rows (table: TableName, packed: PackedRows): Promise<void> {
+    this.send({ kind: 'rows', table, packed }, [packed.textLengths.buffer, packed.numbers.buffer, packed.numberNulls.buffer])
     this.ahead++
     while (this.ahead >= BUILD_BATCHES_AHEAD && this.failure === null) {
       await new Promise<void>((resolve) => { this.resumeSender = resolve })
@@ -94,9 +95,9 @@ export class SqliteBuild {
     await this.worker.terminate()
   }
 
-  private send (request: BuildRequest): void {
+  private send (request: BuildRequest, transfer: readonly ArrayBuffer[] = []): void {
     if (this.failure !== null) throw this.failure
-    this.worker.postMessage(request)
+    this.worker.postMessage(request, transfer)
   }
 
   private heard (reply: BuildReply): void {

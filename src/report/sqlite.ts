@@ -12,9 +12,10 @@ import { DatabaseSync } from 'node:sqlite'
 import { indexAndViewStatements, tableStatements } from './ddl.js'
 import { quoteName } from './dialect.js'
 import { DestinationError, fileDestinationError } from './errors.js'
+import { packRows } from './packed-rows.js'
 import { REPORT_TABLES, SCHEMA_VERSION, tableNamed } from './schema.js'
 import { SqliteBuild } from './sqlite-build.js'
-import { connect, sqliteCells, Statements, type SqliteSinkOptions } from './sqlite-statements.js'
+import { connect, Statements, type SqliteSinkOptions } from './sqlite-statements.js'
 import { checkColumns, stateOf, type SchemaReader } from './state.js'
 import type { ReportChange, ReportSink, SinkState } from './sink.js'
 
@@ -93,7 +94,7 @@ async function buildRows (build: SqliteBuild, change: ReportChange): Promise<voi
       logStarted = true
       build.index(FILLED_BEFORE_LOG)
     }
-    await build.rows(table, sqliteCells(tableNamed(table), rows))
+    await build.rows(table, packRows(tableNamed(table), rows))
   }
   await build.finish({ markedDeleted: change.markedDeleted, vector: change.vector, exportedAt: change.exportedAt })
 }
