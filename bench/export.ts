@@ -46,7 +46,7 @@ export function exportBenchJobs (args: readonly string[]): number {
   return args.includes('--small') ? 2_000 : 10_000
 }
 
-/** The same peer ids in every run, so a store built once can be opened again (see openBenchStore). */
+/** Keys from fixed seeds: every run builds the same farm, with the same peer ids. */
 async function benchSigners (): Promise<{ artist: Signer, nodes: Signer[] }> {
   const signer = async (index: number): Promise<Signer> => signerFromKey(await generateKeyPairFromSeed('Ed25519', new Uint8Array(32).fill(index + 1)))
   return { artist: await signer(0), nodes: await Promise.all(Array.from({ length: RENDER_NODES }, async (_, index) => signer(index + 1))) }
