@@ -2,7 +2,6 @@
  * Plain-text tables and the small formats they use (times, durations, limits), for what
  * commands print to people. Scripts read `--json` instead, so nothing here is a contract.
  */
-import stringWidth from 'string-width'
 import { CONTROL_CHARACTER } from '../protocol/schemas.js'
 import { UNLIMITED } from '../protocol/vocabulary.js'
 
@@ -25,17 +24,24 @@ export function printable (text: string): string {
  * Cells are made printable and measured by the columns a terminal gives them, so a wide
  * character (CJK, most emoji) counts two and combining marks none.
  */
-export function table (header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const shown = [header, ...rows].map((row) => row.map(printable))
-  // A loop, not Math.max(...cells): a table may have more rows than a call has room for arguments.
-  const widths = header.map((_title, column) => shown.reduce((widest, row) => Math.max(widest, stringWidth(row[column] ?? '')), 0))
-  const line = (cells: readonly string[]): string =>
-    cells.map((cell, column) => (column === cells.length - 1 ? cell : padToWidth(cell, widths[column] ?? 0))).join('  ').trimEnd()
-  return shown.map(line).join('\n')
-}
+export type TableWriter = (header: readonly string[], rows: readonly (readonly string[])[]) => string
 
-function padToWidth (cell: string, width: number): string {
-  return cell + ' '.repeat(Math.max(0, width - stringWidth(cell)))
+/**
+ * The table writer, for a command about to print one. string-width builds its Unicode
+ * tables (emoji, East Asian widths) as it loads, some 40 ms of start-up that every command
+ * paid while most print no table (cr submit, cr job halt): it loads here, on demand.
+ */
+export async function tableWriter (): Promise<TableWriter> {
+  const { default: stringWidth } = await import('string-width')
+  const padToWidth = (cell: string, width: number): string => cell + ' '.repeat(Math.max(0, width - stringWidth(cell)))
+  return (header, rows) => {
+    const shown = [header, ...rows].map((row) => row.map(printable))
+    // A loop, not Math.max(...cells): a table may have more rows than a call has room for arguments.
+    const widths = header.map((_title, column) => shown.reduce((widest, row) => Math.max(widest, stringWidth(row[column] ?? '')), 0))
+    const line = (cells: readonly string[]): string =>
+      cells.map((cell, column) => (column === cells.length - 1 ? cell : padToWidth(cell, widths[column] ?? 0))).join('  ').trimEnd()
+    return shown.map(line).join('\n')
+  }
 }
 
 /** Local date and time to the second, e.g. 2026-11-28 14:03:05. */

@@ -12,7 +12,7 @@ import { formatDurationS } from '../protocol/duration.js'
 import type { BlockView, FarmView, JobView } from '../protocol/view.js'
 import { inSession, withConnectionOptions, type ConnectionOptions } from './connection.js'
 import { UsageError } from './exit.js'
-import { duration, elapsedMs, localTime, printable, shortIdOf, table } from './format.js'
+import { duration, elapsedMs, localTime, printable, shortIdOf, tableWriter, type TableWriter } from './format.js'
 import { nodeName } from './nodes.js'
 import { numeric } from './parse.js'
 import { watch } from './watch.js'
@@ -29,10 +29,11 @@ export function addJobsCommands (program: Command): void {
     .option('--json', 'print the jobs as JSON (without their blocks; see cr job show)')
     .option('--watch', 'draw the list again every second, until Ctrl+C')
     .action(async (options: ReadOptions & { readonly watch?: boolean }) => {
+      const table = options.json === true ? null : await tableWriter()
       await inSession(options, 'read', async ({ controller }) => {
         const draw = (): string => {
           const { jobs } = controller.view()
-          return options.json === true ? JSON.stringify(jobs.map(({ blocks: _blocks, ...job }) => job)) : jobsTable(jobs)
+          return table === null ? JSON.stringify(jobs.map(({ blocks: _blocks, ...job }) => job)) : jobsTable(table, jobs)
         }
         if (options.watch === true) await watch(draw)
         else console.log(draw())
@@ -47,7 +48,7 @@ export function addJobsCommands (program: Command): void {
     .action(async (ref: string, options: ReadOptions) => {
       const view = await inSession(options, 'read', ({ controller }) => controller.view())
       const found = findJob(view, ref)
-      console.log(options.json === true ? JSON.stringify(found) : jobReport(found, view, Date.now()))
+      console.log(options.json === true ? JSON.stringify(found) : jobReport(await tableWriter(), found, view, Date.now()))
     })
 
   const edits: readonly [name: string, description: string, body: (jobId: string) => EventBody][] = [
@@ -127,7 +128,7 @@ function fieldsOf (job: JobView): JobFields {
   return { ...Object.fromEntries(fields), enabled: true } as JobFields
 }
 
-function jobsTable (jobs: readonly JobView[]): string {
+function jobsTable (table: TableWriter, jobs: readonly JobView[]): string {
   return table(
     ['ID', 'NAME', 'STATUS', 'ENABLED', 'PRI', 'CLASS', 'FRAMES', 'AVG/FRAME', 'USER', 'REGISTERED', 'REASON'],
     jobs.map((job) => [
@@ -143,7 +144,7 @@ function blockTime (block: BlockView, nowMs: number): string {
   return duration(block.wallMs)
 }
 
-function jobReport (job: JobView, view: FarmView, nowMs: number): string {
+function jobReport (table: TableWriter, job: JobView, view: FarmView, nowMs: number): string {
   const fields: [string, string][] = [
     ['job', `${job.shortId} ${job.id}`],
     ['name', job.name],

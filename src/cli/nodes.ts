@@ -12,7 +12,7 @@ import { nodeStatus } from '../protocol/node-status.js'
 import type { FarmView, NodeView } from '../protocol/view.js'
 import { inSession, withConnectionOptions, type ConnectionOptions } from './connection.js'
 import { UsageError } from './exit.js'
-import { duration, elapsedMs, limit, printable, table } from './format.js'
+import { duration, elapsedMs, limit, printable, tableWriter, type TableWriter } from './format.js'
 import { classesText, limitValue, parseClasses, parseSchedule, scheduleText } from './node-settings-text.js'
 import { watch } from './watch.js'
 
@@ -56,12 +56,13 @@ export function addNodesCommand (program: Command): void {
     .option('--json', 'print the nodes as JSON')
     .option('--watch', 'draw the list again every second, until Ctrl+C')
     .action(async (options: ConnectionOptions & { readonly json?: boolean, readonly watch?: boolean }) => {
+      const table = options.json === true ? null : await tableWriter()
       await inSession(options, 'read', async ({ controller }) => {
         const first = nodeRows(controller)
         for (const node of first) {
           if (node.clockSkewMs !== null) console.error(`cr: warning: ${printable(node.name)}'s clock is ${describeSkew(node.clockSkewMs)} this machine's; working hours and times read off it are off too (check its time service)`)
         }
-        const draw = (rows: readonly NodeRow[]): string => (options.json === true ? JSON.stringify(rows) : nodesTable(rows))
+        const draw = (rows: readonly NodeRow[]): string => (table === null ? JSON.stringify(rows) : nodesTable(table, rows))
         if (options.watch === true) await watch(() => draw(nodeRows(controller)))
         else console.log(draw(first))
       })
@@ -93,7 +94,7 @@ function nodeRows (controller: Pick<Controller, 'view' | 'livePeers' | 'clockSke
   })
 }
 
-function nodesTable (rows: readonly NodeRow[]): string {
+function nodesTable (table: TableWriter, rows: readonly NodeRow[]): string {
   return table(
     ['NAME', 'STATUS', 'JOB', 'ELAPSED', 'BLOCKED', 'MEMORY', 'THREADS', 'WORK MEMORY', 'WORK THREADS', 'CLASSES', 'SCHEDULE', 'PEER', 'REASON'],
     rows.map((node) => [

@@ -12,7 +12,7 @@ import type { FarmView } from '../protocol/view.js'
 import { peerIdSchema } from '../protocol/schemas.js'
 import { dataDirOption, inSession, withConnectionOptions, type ConnectionOptions } from './connection.js'
 import { UsageError } from './exit.js'
-import { printable, table } from './format.js'
+import { printable, tableWriter } from './format.js'
 import { nodeName } from './nodes.js'
 
 /** A peer id as typed, or the peer id of the node so named. */
@@ -61,7 +61,7 @@ export function addWranglerCommands (program: Command): void {
         return
       }
       if (rows.length === 0) console.log('no wranglers: this farm\'s swarm key names no founder (cr key generate names one)')
-      else console.log(table(['PEER', 'NAME', 'ROLE'], rows.map((row) => [row.peer, row.name, row.founder ? 'founder' : 'wrangler'])))
+      else console.log((await tableWriter())(['PEER', 'NAME', 'ROLE'], rows.map((row) => [row.peer, row.name, row.founder ? 'founder' : 'wrangler'])))
     })
 }
 
