@@ -30,6 +30,12 @@ const MAX_SOCKET_PATH_BYTES = 103
  * fail a write nobody had refused. A command that stays quiet longer is cut off.
  */
 export const CLOSE_GRACE_MS = 2_000
+/**
+ * However busy a command keeps a closing holder, it waits no longer than this for the
+ * command's next request (requests already taken are still answered): a command that asks
+ * every second, or a stuck one, must not hold a node's shutdown for ever.
+ */
+export const CLOSE_SESSION_LIMIT_MS = 10_000
 
 /** What the holder of a data directory serves: the reads a command makes of the farm, and more. */
 export interface LocalFarm extends FarmReads {
@@ -75,16 +81,17 @@ class Connection {
 
   /**
    * Settles once the command is done with us: it hung up, or it has nothing waiting and
-   * asked nothing for CLOSE_GRACE_MS. A follow is never done, so it settles at once, once
-   * its other requests are answered (the follower then follows whoever holds the data
-   * directory next).
+   * asked nothing for CLOSE_GRACE_MS, or `untilMs` (performance.now()) has passed. A follow
+   * is never done, so it settles at once, once its other requests are answered (the
+   * follower then follows whoever holds the data directory next).
    */
-  async done (): Promise<void> {
+  async done (untilMs: number): Promise<void> {
     while (!this.socket.destroyed) {
       await Promise.allSettled([...this.answering])
       if (this.answering.size > 0) continue
-      const quietFor = performance.now() - this.lastActiveAt
-      if (this.following || quietFor >= CLOSE_GRACE_MS) return
+      const nowMs = performance.now()
+      const quietFor = nowMs - this.lastActiveAt
+      if (this.following || quietFor >= CLOSE_GRACE_MS || nowMs >= untilMs) return
       await new Promise<void>((resolve) => {
         const hungUp = (): void => {
           clearTimeout(waited)
@@ -93,7 +100,7 @@ class Connection {
         const waited = setTimeout(() => {
           this.socket.off('close', hungUp)
           resolve()
-        }, CLOSE_GRACE_MS - quietFor)
+        }, Math.min(CLOSE_GRACE_MS - quietFor, untilMs - nowMs))
         this.socket.once('close', hungUp)
       })
     }
@@ -131,13 +138,14 @@ export class LocalEndpoint {
   /**
    * Takes no more connections, answers what it already took (a write another command
    * waits on must not be cut off halfway, its outcome unknown to it) and what the commands
-   * mid-session still ask (see Connection.done), then ends every connection; follows end
-   * with it. The holder closes its store only after this.
+   * mid-session still ask, for at most `sessionLimitMs` (see Connection.done), then ends
+   * every connection; follows end with it. The holder closes its store only after this.
    */
-  async close (): Promise<void> {
+  async close (sessionLimitMs = CLOSE_SESSION_LIMIT_MS): Promise<void> {
+    const untilMs = performance.now() + sessionLimitMs
     const closed = new Promise<void>((resolve) => { this.server.close(() => { resolve() }) })
     await rm(this.socketPath, { force: true })
-    await Promise.all([...this.connections].map(async (connection) => connection.done()))
+    await Promise.all([...this.connections].map(async (connection) => connection.done(untilMs)))
     for (const { socket } of this.connections) socket.destroy()
     await closed
   }

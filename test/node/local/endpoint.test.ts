@@ -203,3 +203,26 @@ test('a closing holder does not wait on a follower: the follow ends at once', as
   t.true(await follower.closed() instanceof HolderGoneError)
   t.true(performance.now() - closingAt < CLOSE_GRACE_MS / 2, 'the follower was cut off without the grace')
 })
+
+test('a command that keeps asking holds a closing holder no longer than the session limit', async (t) => {
+  const { dataDir, endpoint } = await hold(t)
+  const asker = await client(t, dataDir)
+  await asker.snapshot()
+  const stopAsking = new AbortController()
+  // Asks again well inside the grace, over and over, as a stuck or hostile command might.
+  const pinging = (async () => {
+    while (!stopAsking.signal.aborted) {
+      await new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS / 4))
+      await asker.snapshot().catch(() => { stopAsking.abort() })
+    }
+  })()
+  const limitMs = CLOSE_GRACE_MS * 2
+  const closingAt = performance.now()
+  await endpoint.close(limitMs)
+  const tookMs = performance.now() - closingAt
+  stopAsking.abort()
+  await pinging
+  t.true(tookMs >= limitMs - CLOSE_GRACE_MS / 4, `it waited on the command first (${Math.round(tookMs)} ms)`)
+  t.true(tookMs < limitMs + CLOSE_GRACE_MS, `then let go (${Math.round(tookMs)} ms)`)
+  t.true(await asker.closed() instanceof HolderGoneError)
+})
